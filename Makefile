@@ -1,0 +1,52 @@
+# Two commands do all the set-up on a fresh machine with only python3 and make:
+#   make run   the app with demo data on SQLite and a server-less broker, jobs running
+#   make test  the whole suite (browser tests too, where Chromium is installed)
+SHELL := /bin/bash
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+PY := .venv/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-fast test-browser install migrate demo worker lint bench clean
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==0.13.*"
+
+.venv/.installed: $(UV) pyproject.toml uv.lock
+	UV_PROJECT_ENVIRONMENT=.venv $(UV) sync --frozen --quiet
+	touch $@
+
+install: .venv/.installed
+
+migrate: install
+	mkdir -p var
+	$(PY) manage.py migrate --no-input
+
+demo: migrate
+	$(PY) manage.py load_demo
+
+# The web server in front, one Celery worker with the one beat scheduler embedded (-B) behind;
+# Ctrl-C stops both.
+run: demo
+	@trap 'kill 0' EXIT INT TERM; \
+	.venv/bin/celery -A slaportal worker -B --loglevel=INFO --concurrency=2 \
+		--schedule var/celerybeat-schedule > var/celery.log 2>&1 & \
+	echo "Celery worker and beat: logging to var/celery.log"; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not browser"
+
+test-browser: install
+	$(PY) -m pytest -m browser
+
+lint: install
+	.venv/bin/ruff check .
+
+clean:
+	rm -rf .venv $(TOOLS) var

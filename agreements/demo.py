@@ -1,0 +1,600 @@
+"""The demo workspace: Acme's marketing and sales teams and the SLA between them.
+
+The content follows the source article's seven components. The first draft is seeded with
+the ORM (it is a draft, nothing has been signed yet); sign-off, publication and the amendment
+go through the services so the version history reads like a real one. Everything is
+idempotent: loading twice changes nothing.
+"""
+
+from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal
+
+import holidays
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.forms.models import model_to_dict
+from django.utils import timezone
+
+from slaportal.roles import Role
+
+from . import models as m
+from . import services
+from .parts import PARTS_BY_SLUG
+
+DEMO_AGREEMENT_NAME = "Acme Growth SLA"
+DEMO_PASSWORD = "demo"
+FIRST_VERSION_NOTE = "First version of the SLA, from the kick-off workshop."
+AMENDMENT_NOTE = "Tighten first touch to 3 business hours after the Q3 review"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    first_name: str
+    last_name: str
+    role: str
+    description: str
+
+    @property
+    def email(self) -> str:
+        return f"{self.username}@acme.example"
+
+
+DEMO_USERS = (
+    DemoUser("marina", "Marina", "Costa", Role.MARKETING_MANAGER, "Marketing manager"),
+    DemoUser("sergio", "Sérgio", "Alves", Role.SALES_MANAGER, "Sales manager"),
+    DemoUser("rita", "Rita", "Souza", Role.SALES_REP, "Sales rep"),
+    DemoUser("rafael", "Rafael", "Lima", Role.SALES_REP, "Sales rep"),
+    DemoUser("renata", "Renata", "Oliveira", Role.SALES_REP, "Sales rep"),
+    DemoUser("vera", "Vera", "Mendes", Role.VIEWER, "Viewer (executive)"),
+)
+
+
+def demo_users_load() -> dict:
+    """The demo people by username; existing accounts keep their password and details."""
+    User = get_user_model()
+    users = {}
+    with transaction.atomic():
+        for person in DEMO_USERS:
+            user, created = User.objects.get_or_create(
+                username=person.username,
+                defaults={
+                    "first_name": person.first_name,
+                    "last_name": person.last_name,
+                    "email": person.email,
+                },
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            user.groups.add(Group.objects.get(name=person.role))
+            users[person.username] = user
+    return users
+
+
+def demo_agreement_load(users: dict) -> m.Agreement:
+    """Acme's SLA: v1 signed by both managers, and an amendment in draft.
+
+    An agreement already carrying the demo name is left exactly as it is, so a demo that
+    people have been clicking through is never re-published or overwritten.
+    """
+    existing = m.Agreement.objects.filter(name=DEMO_AGREEMENT_NAME).first()
+    if existing is not None:
+        return existing
+    marina, sergio = users["marina"], users["sergio"]
+    with transaction.atomic():
+        agreement = services.agreement_create(
+            name=DEMO_AGREEMENT_NAME,
+            marketing_team="Acme Marketing",
+            sales_team="Acme Sales",
+            marketing_manager=marina,
+            sales_manager=sergio,
+            by=marina,
+        )
+        draft = agreement.versions.get()
+        _first_draft_fill(draft)
+        services.version_submit(version=draft, by=marina, change_note=FIRST_VERSION_NOTE)
+        services.version_approve(version=draft, by=marina, side=m.Team.MARKETING)
+        services.version_approve(version=draft, by=sergio, side=m.Team.SALES)
+        amendment = services.amendment_start(agreement=agreement, by=sergio, note=AMENDMENT_NOTE)
+        _amendment_fill(amendment, marina=marina, sergio=sergio)
+    return agreement
+
+
+# The first draft ------------------------------------------------------------------------
+
+
+def _first_draft_fill(version: m.AgreementVersion) -> None:
+    year = timezone.localdate().year
+    _goals_fill(version, year)
+    _definitions_fill(version)
+    _qualification_fill(version)
+    tracks = _nurture_fill(version)
+    _handoff_fill(version, tracks)
+    _cadence_fill(version)
+    _kpis_fill(version)
+    _calendar_fill(version, year)
+
+
+def _rows_create(model, version, rows: list[dict]) -> list:
+    return [
+        model.objects.create(version=version, position=position, **row)
+        for position, row in enumerate(rows)
+    ]
+
+
+def _settings_update(model, version, **values) -> None:
+    model.objects.filter(version=version).update(**values)
+
+
+def _goals_fill(version, year: int) -> None:
+    this_year = {"period_start": date(year, 1, 1), "period_end": date(year, 12, 31)}
+    _rows_create(
+        m.Goal,
+        version,
+        [
+            {
+                "name": "US$ 1M new revenue this year",
+                "metric": m.Metric.NEW_REVENUE,
+                "target": Decimal(1_000_000),
+                "unit": "US$",
+                "owner": m.Team.SHARED,
+                **this_year,
+                "rationale": "The board's growth plan: 50 new customers at an average deal of "
+                "US$ 20,000. Both teams own it; every other number here is derived "
+                "from it by the reverse funnel.",
+            },
+            {
+                "name": "1,000 MQLs delivered to sales",
+                "metric": m.Metric.MQLS,
+                "target": Decimal(1_000),
+                "unit": "MQLs",
+                "owner": m.Team.MARKETING,
+                **this_year,
+                "rationale": "What the reverse funnel needs at a 40 % MQL → SQL rate: about 84 a "
+                "month, every one meeting the qualification rules below.",
+            },
+            {
+                "name": "Fast first touch on every MQL",
+                "metric": m.Metric.SPEED_TO_LEAD,
+                "target": Decimal(4),
+                "unit": "business hours",
+                "owner": m.Team.SALES,
+                **this_year,
+                "rationale": "Leads contacted within hours of raising their hand convert far "
+                "better than leads called days later.",
+            },
+        ],
+    )
+    _settings_update(
+        m.FunnelPlan,
+        version,
+        revenue_target=Decimal(1_000_000),
+        average_deal_size=Decimal(20_000),
+        months=12,
+        opportunity_to_win_rate=Decimal(25),
+        sql_to_opportunity_rate=Decimal(50),
+        mql_to_sql_rate=Decimal(40),
+        lead_to_mql_rate=Decimal(20),
+    )
+
+
+TERMS = [
+    (
+        "Contact",
+        "Anyone in our database with at least a name and a way to reach them: a "
+        "subscriber, an event attendee, a business card. Not yet a lead.",
+    ),
+    (
+        "Lead",
+        "A contact who gave us their details in exchange for something (a download, a "
+        "webinar, a form) and works at a company that could buy from us.",
+    ),
+    (
+        "MQL",
+        "Marketing qualified lead: a lead whose fit (who they are) and interest (what "
+        "they did) scores meet the thresholds of this SLA, or who asked for a demo or to "
+        "talk to sales. Marketing hands every MQL to sales.",
+    ),
+    (
+        "SQL",
+        "Sales qualified lead: an MQL that a rep accepted after a first conversation, "
+        "confirming budget, authority, need and timing (see the SQL criteria).",
+    ),
+    (
+        "Opportunity",
+        "An SQL with a concrete deal in the pipeline: a scoped need, a decision "
+        "process and an expected value and close date.",
+    ),
+    ("Customer", "A company that signed a contract (the opportunity was closed won)."),
+]
+
+LIFECYCLE_DESCRIPTIONS = {
+    "lead": "Gave us their details; scored by fit and interest.",
+    "mql": "Met the MQL thresholds or converted on a bottom-of-funnel offer; handed to sales.",
+    "sql": "Accepted by sales after a first conversation that confirmed the SQL criteria.",
+    "opportunity": "A deal in the sales pipeline.",
+    "customer": "Closed won.",
+}
+
+PIPELINE_STAGES = [
+    ("discovery", "Discovery", "Understand the problem, the stakeholders and the timing."),
+    ("demo", "Demo", "Show the product against the needs found in discovery."),
+    ("proposal", "Proposal", "A written proposal with scope and price."),
+    ("negotiation", "Negotiation", "Terms, legal and procurement."),
+    ("closed_won", "Closed won", "Signed; the company becomes a customer."),
+    ("closed_lost", "Closed lost", "Lost; the reason is recorded for the monthly review."),
+]
+
+
+def _definitions_fill(version) -> None:
+    _rows_create(m.Term, version, [{"term": t, "meaning": meaning} for t, meaning in TERMS])
+    lifecycle = m.Stage.objects.filter(version=version, kind=m.Stage.Kind.LIFECYCLE)
+    for stage in lifecycle:
+        stage.description = LIFECYCLE_DESCRIPTIONS.get(stage.slug, stage.description)
+        stage.save(update_fields=["description"])
+    after = (max(stage.position for stage in lifecycle) + 1) if lifecycle else 0
+    m.Stage.objects.bulk_create(
+        m.Stage(
+            version=version,
+            kind=m.Stage.Kind.PIPELINE,
+            slug=slug,
+            label=label,
+            description=description,
+            position=after + offset,
+        )
+        for offset, (slug, label, description) in enumerate(PIPELINE_STAGES)
+    )
+
+
+FIT_RULES = [
+    ("title", "contains", "director", 15),
+    ("title", "contains", "manager", 10),
+    ("company_size", "gt", "200", 20),
+    ("company_size", "lt", "10", -10),
+    ("industry", "in", "software,saas,fintech", 10),
+    ("country", "in", "BR,US,PT", 5),
+    ("title", "contains", "student", -20),
+]
+
+INTEREST_RULES = [
+    (m.EventType.PRICING_PAGE_VIEW, 10, 3),
+    (m.EventType.CONTENT_DOWNLOAD, 5, 4),
+    (m.EventType.WEBINAR_ATTENDED, 10, None),
+    (m.EventType.EMAIL_CLICK, 2, 5),
+    (m.EventType.DEMO_REQUEST, 40, None),
+    (m.EventType.CONTACT_SALES, 30, None),
+    (m.EventType.UNSUBSCRIBE, -25, None),
+]
+
+SQL_CRITERIA = (
+    "A rep accepts an MQL as an SQL after a conversation that confirms:\n"
+    "- Budget: the company can afford a plan of our size this year.\n"
+    "- Authority: the contact decides, or brings the decision maker in.\n"
+    "- Need: a problem we solve, in their own words.\n"
+    "- Timing: they intend to buy within the next two quarters."
+)
+
+
+def _qualification_fill(version) -> None:
+    _rows_create(
+        m.FitRule,
+        version,
+        [
+            {"attribute": attribute, "operator": operator, "value": value, "points": points}
+            for attribute, operator, value, points in FIT_RULES
+        ],
+    )
+    _rows_create(
+        m.InterestRule,
+        version,
+        [
+            {"event_type": event, "points": points, "max_occurrences": cap}
+            for event, points, cap in INTEREST_RULES
+        ],
+    )
+    _settings_update(
+        m.QualificationSettings,
+        version,
+        mql_min_fit=20,
+        mql_min_interest=30,
+        mql_min_total=80,
+        decay_half_life_days=30,
+        sql_criteria=SQL_CRITERIA,
+    )
+
+
+NURTURE_TRACKS = [
+    {
+        "name": "Education (not ready to buy)",
+        "entry_condition": m.NurtureTrack.Entry.BELOW_MQL,
+        "description": "For new leads below the MQL threshold and leads returned as not ready: "
+        "teach the problem first, then show how others solved it.",
+        "steps": [
+            (m.NurtureStep.JourneyStage.AWARENESS, "E-book: the B2B revenue playbook", 0),
+            (m.NurtureStep.JourneyStage.AWARENESS, "Blog digest: five signs your funnel leaks", 5),
+            (
+                m.NurtureStep.JourneyStage.CONSIDERATION,
+                "Webinar invite: aligning sales and marketing",
+                7,
+            ),
+            (m.NurtureStep.JourneyStage.DECISION, "Case study: how a peer doubled its pipeline", 7),
+        ],
+    },
+    {
+        "name": "Re-engagement (returned by sales)",
+        "entry_condition": m.NurtureTrack.Entry.ON_RETURN,
+        "description": "For leads sales could not reach: a lighter touch that gives them a "
+        "reason to reply, and a direct way back to a rep.",
+        "steps": [
+            (m.NurtureStep.JourneyStage.CONSIDERATION, "Case study: results in 90 days", 3),
+            (m.NurtureStep.JourneyStage.CONSIDERATION, "Webinar invite: live product tour", 7),
+            (m.NurtureStep.JourneyStage.DECISION, "Demo offer: 20 minutes with a specialist", 7),
+        ],
+    },
+]
+
+
+def _nurture_fill(version) -> dict[str, m.NurtureTrack]:
+    """Creates the tracks and their steps; returns the tracks by entry condition."""
+    tracks = {}
+    step_position = 0
+    for position, spec in enumerate(NURTURE_TRACKS):
+        track = m.NurtureTrack.objects.create(
+            version=version,
+            position=position,
+            name=spec["name"],
+            description=spec["description"],
+            entry_condition=spec["entry_condition"],
+        )
+        tracks[spec["entry_condition"]] = track
+        # Steps of every track share one ordered list in the editor, hence one counter.
+        for stage, offer, wait in spec["steps"]:
+            m.NurtureStep.objects.create(
+                version=version,
+                position=step_position,
+                track=track,
+                journey_stage=stage,
+                offer=offer,
+                channel=m.Channel.EMAIL,
+                wait_days=wait,
+            )
+            step_position += 1
+    return tracks
+
+
+def _handoff_fill(version, tracks: dict[str, m.NurtureTrack]) -> None:
+    _settings_update(
+        m.HandoffPolicy,
+        version,
+        trigger_on_score=True,
+        trigger_events=[m.EventType.DEMO_REQUEST.value, m.EventType.CONTACT_SALES.value],
+        # "company" belongs here too once the editor's lead-field choices offer it.
+        allow_manual=True,
+        required_fields=["email", "first_name", "title", "company_size"],
+        notify_in_app=True,
+        notify_email=True,
+        response_target_hours=Decimal(4),
+        at_risk_share=75,
+        assignment_method=m.HandoffPolicy.Assignment.ROUND_ROBIN,
+        accept_window_hours=Decimal(24),
+        return_after_attempts=6,
+        return_after_days=14,
+    )
+    education = tracks[m.NurtureTrack.Entry.BELOW_MQL]
+    re_engagement = tracks[m.NurtureTrack.Entry.ON_RETURN]
+    _rows_create(
+        m.ReturnReason,
+        version,
+        [
+            {
+                "code": "no_response",
+                "label": "No response after the full cadence",
+                "nurture_track": re_engagement,
+            },
+            {
+                "code": "bad_fit",
+                "label": "Not a fit (size, industry or role)",
+                "nurture_track": education,
+            },
+            {
+                "code": "not_ready",
+                "label": "Not ready to buy / bad timing",
+                "nurture_track": education,
+            },
+            {
+                "code": "wrong_contact",
+                "label": "Wrong contact or invalid details",
+                "nurture_track": None,
+            },
+        ],
+    )
+
+
+CADENCE = [
+    (m.Channel.PHONE, 1, m.CadenceStep.OffsetUnit.BUSINESS_HOURS),
+    (m.Channel.EMAIL, 1, m.CadenceStep.OffsetUnit.BUSINESS_DAYS),
+    (m.Channel.PHONE, 2, m.CadenceStep.OffsetUnit.BUSINESS_DAYS),
+    (m.Channel.EMAIL, 4, m.CadenceStep.OffsetUnit.BUSINESS_DAYS),
+    (m.Channel.PHONE, 7, m.CadenceStep.OffsetUnit.BUSINESS_DAYS),
+    (m.Channel.EMAIL, 10, m.CadenceStep.OffsetUnit.BUSINESS_DAYS),
+]
+
+DISPOSITIONS = [
+    ("connected", "Connected: had a conversation", True),
+    ("meeting_booked", "Meeting booked", True),
+    ("left_voicemail", "Left a voicemail", False),
+    ("no_answer", "No answer", False),
+    ("wrong_number", "Wrong number", False),
+    ("not_interested", "Not interested", True),
+    ("bad_timing", "Interested, but bad timing", True),
+]
+
+
+def _cadence_fill(version) -> None:
+    _rows_create(
+        m.CadenceStep,
+        version,
+        [
+            {"channel": channel, "offset": offset, "offset_unit": unit}
+            for channel, offset, unit in CADENCE
+        ],
+    )
+    _rows_create(
+        m.DispositionCode,
+        version,
+        [
+            {"code": code, "label": label, "is_conversation": conversation}
+            for code, label, conversation in DISPOSITIONS
+        ],
+    )
+
+
+HIGHER, LOWER = m.Kpi.Direction.HIGHER, m.Kpi.Direction.LOWER
+
+KPIS = [  # metric, owner, direction, target, amber, red
+    (m.Metric.ATTEMPTS_PER_LEAD, m.Team.SALES, HIGHER, 6, 4, 2),
+    (m.Metric.SPEED_TO_LEAD, m.Team.SALES, LOWER, 4, 6, 8),
+    (m.Metric.SLA_COMPLIANCE, m.Team.SALES, HIGHER, 90, 80, 70),
+    (m.Metric.VISITOR_TO_LEAD_RATE, m.Team.MARKETING, HIGHER, 3, 2, 1),
+    (m.Metric.LEAD_TO_MQL_RATE, m.Team.MARKETING, HIGHER, 20, 15, 10),
+    (m.Metric.MQL_TO_SQL_RATE, m.Team.MARKETING, HIGHER, 40, 30, 20),
+    (m.Metric.MQL_ACCEPTANCE_RATE, m.Team.MARKETING, HIGHER, 80, 70, 60),
+]
+
+
+def _kpis_fill(version) -> None:
+    _rows_create(
+        m.Kpi,
+        version,
+        [
+            {
+                "metric": metric,
+                "owner": owner,
+                "direction": direction,
+                "target": Decimal(target),
+                "amber_threshold": Decimal(amber),
+                "red_threshold": Decimal(red),
+                "review_frequency": m.Kpi.Frequency.MONTHLY,
+            }
+            for metric, owner, direction, target, amber, red in KPIS
+        ],
+    )
+
+
+def _calendar_fill(version, year: int) -> None:
+    _settings_update(
+        m.BusinessCalendar,
+        version,
+        time_zone="America/Sao_Paulo",
+        working_days=[0, 1, 2, 3, 4],
+        day_start=time(9),
+        day_end=time(18),
+        holiday_country="BR",
+    )
+    public_holidays = holidays.country_holidays("BR", years=[year, year + 1])
+    m.Holiday.objects.bulk_create(
+        m.Holiday(version=version, position=position, date=day, name=name[:120])
+        for position, (day, name) in enumerate(sorted(public_holidays.items()))
+    )
+
+
+# The amendment ----------------------------------------------------------------------------
+
+
+def _amendment_fill(draft: m.AgreementVersion, *, marina, sergio) -> None:
+    """The Q3 review's changes, saved through the editor's forms so the history shows them."""
+    _part_edit(
+        draft, "handoff", by=sergio, settings={"policy": {"response_target_hours": Decimal(3)}}
+    )
+    _part_edit(
+        draft,
+        "kpis",
+        by=sergio,
+        change_rows={"kpi": ({"metric": m.Metric.SPEED_TO_LEAD}, {"target": Decimal(3)})},
+    )
+    _part_edit(
+        draft,
+        "goals",
+        by=sergio,
+        change_rows={"goal": ({"metric": m.Metric.SPEED_TO_LEAD}, {"target": Decimal(3)})},
+    )
+    _part_edit(
+        draft,
+        "qualification",
+        by=marina,
+        add_rows={
+            "interest": [
+                {
+                    "event_type": m.EventType.PAGE_VIEW,
+                    "property_key": "path",
+                    "property_value": "/case-studies",
+                    "points": 3,
+                    "max_occurrences": 5,
+                }
+            ]
+        },
+    )
+
+
+def _part_edit(version, slug: str, *, by, settings=None, change_rows=None, add_rows=None) -> None:
+    """Save one part as the editor page would post it, with the given changes applied.
+
+    settings: {block key: {field: value}}; change_rows: {rowset key: (match, updates)} updates
+    every row whose fields equal `match`; add_rows: {rowset key: [row fields, ...]}.
+    """
+    settings, change_rows, add_rows = settings or {}, change_rows or {}, add_rows or {}
+    part = PARTS_BY_SLUG[slug]
+    data = {}
+    for block in part.settings:
+        values = model_to_dict(block.instance(version), fields=block.fields())
+        data |= _post_values(block.form, block.key, values | settings.get(block.key, {}))
+    for rowset in part.rowsets:
+        rows = list(rowset.queryset(version))
+        new_rows = add_rows.get(rowset.key, [])
+        data |= {
+            f"{rowset.key}-TOTAL_FORMS": len(rows) + len(new_rows),
+            f"{rowset.key}-INITIAL_FORMS": len(rows),
+        }
+        match, updates = change_rows.get(rowset.key, ({}, {}))
+        for index, row in enumerate(rows):
+            values = model_to_dict(row, fields=rowset.fields())
+            if updates and all(values.get(k) == v for k, v in match.items()):
+                values |= updates
+            data[f"{rowset.key}-{index}-id"] = row.pk
+            data |= _post_values(rowset.form, f"{rowset.key}-{index}", values)
+        for index, values in enumerate(new_rows, start=len(rows)):
+            data |= _post_values(rowset.form, f"{rowset.key}-{index}", values)
+    settings_forms = [block.bound_form(version, data) for block in part.settings]
+    formsets = [rowset.formset(version, data) for rowset in part.rowsets]
+    errors = [form.errors for form in settings_forms if not form.is_valid()]
+    errors += [
+        (formset.errors, formset.non_form_errors())
+        for formset in formsets
+        if not formset.is_valid()
+    ]
+    if errors:
+        # The demo content is fixed, so this only fires when a form's rules changed under it.
+        raise ValueError(f"Demo edit of {slug} does not pass the editor's validation: {errors}")
+    services.part_save(
+        version=version,
+        part=part,
+        settings_forms=settings_forms,
+        formsets=formsets,
+        expected_revision=version.revision_of(slug),
+        by=by,
+    )
+
+
+def _post_values(form_class, prefix: str, values: dict) -> dict:
+    """Model values as form data; list values feed multi-selects, or text fields as CSV."""
+    data = {}
+    for name, value in values.items():
+        field = form_class.base_fields.get(name)
+        if isinstance(value, list) and not isinstance(field, forms.MultipleChoiceField):
+            value = ", ".join(str(item) for item in value)
+        data[f"{prefix}-{name}"] = "" if value is None else value
+    return data

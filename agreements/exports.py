@@ -1,0 +1,272 @@
+"""The SLA as files people take away: Markdown and PDF, both made from the document dict.
+
+Both read only the document (see agreements.document), so a published version exports from
+its frozen snapshot and reads the same forever, and these functions need no database.
+"""
+
+from pathlib import Path
+
+from django.utils.text import slugify
+from fpdf import FPDF, FontFace
+
+DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
+DEJAVU_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
+# The core PDF fonts only know latin-1; these keep the SLA's arrows and comparisons readable.
+LATIN1_REPLACEMENTS = {
+    "→": "->",
+    "≥": ">=",
+    "≤": "<=",
+    "—": "-",
+    "–": "-",
+    "…": "...",
+    "‘": "'",
+    "’": "'",
+    "“": '"',
+    "”": '"',
+    "·": "-",
+    "÷": "/",
+    "€": "EUR",
+}
+
+
+def filename(version, extension: str) -> str:
+    name = slugify(version.agreement.name) or "agreement"
+    label = f"v{version.number}" if version.number else "draft"
+    return f"{name}-sla-{label}.{extension}"
+
+
+def _side(part: dict, agreement: dict) -> str:
+    side = str(part.get("side") or "shared")
+    if side in ("marketing", "sales"):
+        return f"the {side} side: {agreement[side + '_team']}, {agreement[side + '_manager']}"
+    return f"both sides together: {agreement['marketing_team']} and {agreement['sales_team']}"
+
+
+def _ordered_parts(document: dict) -> list[dict]:
+    # Unnumbered parts (the calendar) support the seven components, so they come last.
+    return sorted(document["parts"], key=lambda p: (p["number"] is None, p["number"] or 0))
+
+
+def _heading(part: dict) -> str:
+    return f"{part['number']}. {part['title']}" if part["number"] is not None else part["title"]
+
+
+def _version_line(version: dict) -> str:
+    effective = version.get("effective_at")
+    when = f"effective {effective[:10]}" if effective else "not yet in effect"
+    return f"{version['label']} · {version['status']} · {when}"
+
+
+def _parties(agreement: dict) -> list[tuple[str, str]]:
+    return [
+        (side.title(), f"{agreement[side + '_team']}, managed by {agreement[side + '_manager']}")
+        for side in ("marketing", "sales")
+    ]
+
+
+def _intro(agreement: dict) -> str:
+    return (
+        f"What {agreement['marketing_team']} (marketing) promises to deliver to "
+        f"{agreement['sales_team']} (sales), and what sales promises to do with it."
+    )
+
+
+# Markdown --------------------------------------------------------------------------------
+
+
+def _md_cell(value) -> str:
+    text = str(value if value is not None else "").strip().replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+
+
+def _md_table(columns: list[str], items: list[dict]) -> list[str]:
+    lines = [
+        "| " + " | ".join(_md_cell(c) for c in columns) + " |",
+        "|" + "|".join(" --- " for _ in columns) + "|",
+    ]
+    lines += ["| " + " | ".join(_md_cell(v) for v in item["values"]) + " |" for item in items]
+    return lines
+
+
+def document_markdown(document: dict) -> str:
+    agreement, version = document["agreement"], document["version"]
+    out = [
+        f"# {agreement['name']}: service-level agreement",
+        "",
+        f"**Version:** {_version_line(version)}",
+        "",
+    ]
+    if version.get("change_note"):
+        out += [f"**Change note:** {_md_cell(version['change_note'])}", ""]
+    out += [f"- **{side}:** {who}" for side, who in _parties(agreement)]
+    out += ["", _intro(agreement), ""]
+    for part in _ordered_parts(document):
+        out += [f"## {_heading(part)}", "", f"_Drafted by {_side(part, agreement)}._", ""]
+        if part.get("summary"):
+            out += [part["summary"], ""]
+        for block in part["settings"]:
+            fields = [(label, value) for label, value in block["fields"] if value not in ("", None)]
+            if not fields:
+                continue
+            out += [f"### {block['title']}", ""]
+            out += [f"- **{label}:** {_md_cell(value)}" for label, value in fields] + [""]
+        for rowset in part["rows"]:
+            out += [f"### {rowset['title']}", ""]
+            if rowset["items"]:
+                out += _md_table(rowset["columns"], rowset["items"]) + [""]
+            else:
+                out += ["_None yet._", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+# PDF -------------------------------------------------------------------------------------
+
+
+class _SlaPdf(FPDF):
+    def __init__(self, footer_text: str):
+        super().__init__(format="A4")
+        self.footer_text = footer_text
+        self.unicode = (DEJAVU_DIR / DEJAVU_FILES[""]).exists()
+        if self.unicode:
+            for style, name in DEJAVU_FILES.items():
+                # A machine may ship the regular face without the bold or oblique one.
+                path = DEJAVU_DIR / name
+                regular = DEJAVU_DIR / DEJAVU_FILES[""]
+                self.add_font("DejaVu", style, str(path if path.exists() else regular))
+        self.family = "DejaVu" if self.unicode else "helvetica"
+        self.set_margins(15, 15, 15)
+        self.set_auto_page_break(True, margin=18)
+
+    def t(self, value) -> str:
+        text = str(value if value is not None else "").replace("\r\n", "\n").replace("\r", "\n")
+        if self.unicode:
+            return text
+        for char, plain in LATIN1_REPLACEMENTS.items():
+            text = text.replace(char, plain)
+        return text.encode("latin-1", "replace").decode("latin-1")
+
+    def style(self, size: float, emphasis: str = ""):
+        self.set_font(self.family, emphasis, size)
+
+    def footer(self):
+        self.set_y(-13)
+        self.style(8)
+        self.set_text_color(110)
+        self.cell(self.epw / 2, 5, self.t(self.footer_text), align="L")
+        self.cell(self.epw / 2, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+        self.set_text_color(0)
+
+    def line_of(self, text: str, size: float, emphasis: str = "", gap: float = 1.5):
+        self.style(size, emphasis)
+        self.multi_cell(0, size * 0.5, self.t(text), align="L", new_x="LMARGIN", new_y="NEXT")
+        self.ln(gap)
+
+
+def _pdf_settings(pdf: _SlaPdf, block: dict, title_size: float = 11):
+    fields = [(label, value) for label, value in block["fields"] if value not in ("", None)]
+    if not fields:
+        return
+    pdf.line_of(block["title"], title_size, "B")
+    for label, value in fields:
+        pdf.style(9, "B")
+        pdf.write(4.5, pdf.t(f"{label}: "))
+        pdf.style(9)
+        pdf.write(4.5, pdf.t(value))
+        pdf.ln(5.5)
+    pdf.ln(2)
+
+
+def _column_widths(pdf: _SlaPdf, columns: list[str], items: list[dict]) -> list[float]:
+    # A browser's auto table layout, roughly: each column gets at least its longest word (capped,
+    # so one long URL cannot take the page) and the room left goes to the columns with the most
+    # text, so dates and points never wrap mid-number while a rationale gets room to wrap.
+    pdf.style(8, "B")
+    cap, padding = pdf.epw / 3, 3
+    minimum, preferred = [], []
+    for index, column in enumerate(columns):
+        texts = [pdf.t(column)] + [pdf.t(item["values"][index]) for item in items]
+        words = [w for text in texts for w in text.split()] or [""]
+        lines = [line for text in texts for line in text.split("\n")]
+        minimum.append(min(max(pdf.get_string_width(w) for w in words), cap) + padding)
+        preferred.append(max(minimum[-1], max(pdf.get_string_width(ln) for ln in lines) + padding))
+    if sum(preferred) <= pdf.epw or sum(minimum) >= pdf.epw:
+        base = preferred if sum(preferred) <= pdf.epw else minimum
+        return [pdf.epw * w / sum(base) for w in base]
+    spare, wanted = pdf.epw - sum(minimum), sum(preferred) - sum(minimum)
+    return [
+        low + spare * (high - low) / wanted for low, high in zip(minimum, preferred, strict=True)
+    ]
+
+
+def _row_fits(pdf: _SlaPdf, widths_mm: list[float], values: list, line_height: float) -> bool:
+    # fpdf2 cannot split a table row over two pages and raises instead; measure first.
+    tallest = max(
+        len(pdf.multi_cell(w - 2, line_height, pdf.t(v), dry_run=True, output="LINES"))
+        for w, v in zip(widths_mm, values, strict=True)
+    )
+    return tallest * line_height + 4 < (pdf.eph - 20) * 0.8
+
+
+def _pdf_rowset(pdf: _SlaPdf, rowset: dict):
+    if pdf.will_page_break(20):
+        pdf.add_page()
+    pdf.line_of(rowset["title"], 11, "B")
+    columns, items = rowset["columns"], rowset["items"]
+    if not items or not columns:
+        pdf.line_of("None yet.", 9, "I", gap=3)
+        return
+    widths_mm = _column_widths(pdf, columns, items)
+    pdf.style(8)
+    line_height = 3.8
+    headings = FontFace(emphasis="BOLD", fill_color=(232, 236, 241))
+    if all(_row_fits(pdf, widths_mm, item["values"], line_height) for item in items):
+        with pdf.table(
+            col_widths=widths_mm,
+            width=pdf.epw,
+            text_align="LEFT",
+            padding=1,
+            line_height=line_height,
+            headings_style=headings,
+        ) as table:
+            heading = table.row()
+            for column in columns:
+                heading.cell(pdf.t(column))
+            for item in items:
+                row = table.row()
+                for value in item["values"]:
+                    row.cell(pdf.t(value))
+        pdf.ln(4)
+        return
+    # A cell too long for one page: list each row as label: value lines, which wrap freely.
+    for number, item in enumerate(items, start=1):
+        fields = list(zip(columns, item["values"], strict=True))
+        _pdf_settings(pdf, {"title": f"{rowset['title']} #{number}", "fields": fields}, 9.5)
+
+
+def document_pdf(document: dict) -> bytes:
+    agreement, version = document["agreement"], document["version"]
+    pdf = _SlaPdf(f"{agreement['name']}, {version['label']}")
+    pdf.set_title(pdf.t(f"{agreement['name']}: service-level agreement {version['label']}"))
+    pdf.add_page()
+    pdf.line_of(f"{agreement['name']}: service-level agreement", 20, "B", gap=3)
+    pdf.line_of(_version_line(version), 11)
+    if version.get("change_note"):
+        pdf.line_of(f"Change note: {version['change_note']}", 10, "I")
+    pdf.ln(2)
+    for side, who in _parties(agreement):
+        pdf.line_of(f"{side}: {who}", 10)
+    pdf.ln(2)
+    pdf.line_of(_intro(agreement), 10, "I", gap=6)
+    for part in _ordered_parts(document):
+        if pdf.will_page_break(40):  # keep a part's heading with its first lines
+            pdf.add_page()
+        pdf.line_of(_heading(part), 15, "B", gap=1)
+        pdf.line_of(f"Drafted by {_side(part, agreement)}.", 9, "I")
+        if part.get("summary"):
+            pdf.line_of(part["summary"], 10, gap=3)
+        for block in part["settings"]:
+            _pdf_settings(pdf, block)
+        for rowset in part["rows"]:
+            _pdf_rowset(pdf, rowset)
+        pdf.ln(3)
+    return bytes(pdf.output())

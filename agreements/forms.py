@@ -1,0 +1,456 @@
+"""Forms of the SLA editor: one ModelForm per part model, each validating its own input.
+
+Row forms are used in model formsets (see agreements.parts); settings forms edit a part's
+single record. Every error names the field it belongs to.
+"""
+
+from zoneinfo import available_timezones
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from slaportal.roles import Role
+
+from . import models as m
+from .scoring import LEAD_ATTRIBUTES
+
+WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
+LEAD_FIELDS = [
+    (name, name.replace("_", " ").capitalize())
+    for name in ("email", "first_name", "last_name", "phone", *LEAD_ATTRIBUTES)
+]
+
+
+def event_type_choices(version) -> list[tuple[str, str]]:
+    """Built-in event types plus the ones this version's managers added."""
+    choices = list(m.EventType.choices)
+    settings = m.QualificationSettings.objects.filter(version=version).first()
+    for slug in settings.custom_event_types if settings else []:
+        choices.append((slug, slug.replace("_", " ").capitalize()))
+    return choices
+
+
+def reps_queryset():
+    return (
+        get_user_model()
+        .objects.filter(groups__name=Role.SALES_REP, is_active=True)
+        .order_by("first_name", "username")
+    )
+
+
+class PartForm(forms.ModelForm):
+    """Base: knows its version, renders fields without a <form> tag, compact text areas."""
+
+    def __init__(self, *args, version=None, **kwargs):
+        self.version = version
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.Textarea):
+                field.widget.attrs.setdefault("rows", 2)
+
+
+class RowForm(PartForm):
+    """A formset row; its position is set from its place on the page."""
+
+
+class GoalForm(RowForm):
+    class Meta:
+        model = m.Goal
+        fields = [
+            "name",
+            "metric",
+            "target",
+            "unit",
+            "period_start",
+            "period_end",
+            "owner",
+            "rationale",
+        ]
+        widgets = {
+            "period_start": forms.DateInput(attrs={"type": "date"}),
+            "period_end": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("period_start"), cleaned.get("period_end")
+        if start and end and end < start:
+            self.add_error("period_end", "The period must end on or after its start.")
+        return cleaned
+
+
+class FunnelPlanForm(PartForm):
+    class Meta:
+        model = m.FunnelPlan
+        fields = [
+            "revenue_target",
+            "average_deal_size",
+            "months",
+            "opportunity_to_win_rate",
+            "sql_to_opportunity_rate",
+            "mql_to_sql_rate",
+            "lead_to_mql_rate",
+        ]
+        labels = {
+            "opportunity_to_win_rate": "Opportunity → won (%)",
+            "sql_to_opportunity_rate": "SQL → opportunity (%)",
+            "mql_to_sql_rate": "MQL → SQL (%)",
+            "lead_to_mql_rate": "Lead → MQL (%)",
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in (
+            "opportunity_to_win_rate",
+            "sql_to_opportunity_rate",
+            "mql_to_sql_rate",
+            "lead_to_mql_rate",
+        ):
+            rate = cleaned.get(name)
+            if rate is not None and not 0 <= rate <= 100:
+                self.add_error(name, "A conversion rate is a percentage between 0 and 100.")
+        for name in ("revenue_target", "average_deal_size"):
+            amount = cleaned.get(name)
+            if amount is not None and amount < 0:
+                self.add_error(name, "This amount cannot be negative.")
+        return cleaned
+
+
+class TermForm(RowForm):
+    class Meta:
+        model = m.Term
+        fields = ["term", "meaning"]
+
+
+class StageForm(RowForm):
+    class Meta:
+        model = m.Stage
+        fields = ["kind", "slug", "label", "description"]
+
+
+class FitRuleForm(RowForm):
+    class Meta:
+        model = m.FitRule
+        fields = ["attribute", "custom_attribute", "operator", "value", "points"]
+
+    def clean(self):
+        cleaned = super().clean()
+        attribute, operator = cleaned.get("attribute"), cleaned.get("operator")
+        value = (cleaned.get("value") or "").strip()
+        if attribute == m.FitRule.Attribute.CUSTOM and not cleaned.get("custom_attribute"):
+            self.add_error("custom_attribute", "Name the custom attribute this rule reads.")
+        if operator and operator != m.FitRule.Operator.IS_SET and not value:
+            self.add_error("value", "This operator needs a value to compare with.")
+        if operator in (m.FitRule.Operator.GREATER_THAN, m.FitRule.Operator.LESS_THAN):
+            try:
+                float(value)
+            except ValueError:
+                self.add_error("value", "'greater than' and 'less than' need a number.")
+        return cleaned
+
+
+class InterestRuleForm(RowForm):
+    event_type = forms.ChoiceField()
+
+    class Meta:
+        model = m.InterestRule
+        fields = ["event_type", "property_key", "property_value", "points", "max_occurrences"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["event_type"].choices = event_type_choices(self.version)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("property_value") and not cleaned.get("property_key"):
+            self.add_error("property_key", "Name the property the value is matched against.")
+        return cleaned
+
+
+class QualificationSettingsForm(PartForm):
+    custom_event_types = forms.CharField(
+        required=False,
+        help_text="Your own event types, as slugs separated by commas (e.g. trial_started).",
+    )
+
+    class Meta:
+        model = m.QualificationSettings
+        fields = [
+            "mql_min_fit",
+            "mql_min_interest",
+            "mql_min_total",
+            "decay_half_life_days",
+            "sql_criteria",
+            "custom_event_types",
+        ]
+        labels = {
+            "mql_min_fit": "MQL when fit is at least",
+            "mql_min_interest": "… and interest is at least",
+            "mql_min_total": "… or the total is at least",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["custom_event_types"] = ", ".join(self.instance.custom_event_types)
+
+    def clean_custom_event_types(self):
+        raw = self.cleaned_data.get("custom_event_types") or ""
+        slugs = [part.strip() for part in raw.split(",") if part.strip()]
+        field = forms.SlugField()
+        for slug in slugs:
+            try:
+                field.clean(slug)
+            except ValidationError as error:
+                raise ValidationError(
+                    f"'{slug}' is not a valid event type name: use letters, "
+                    "numbers, underscores or hyphens."
+                ) from error
+            if slug in m.EventType.values:
+                raise ValidationError(f"'{slug}' is already a built-in event type.")
+        return list(dict.fromkeys(slugs))
+
+
+class HandoffPolicyForm(PartForm):
+    trigger_events = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Any of these hands the lead to sales at once.",
+    )
+    required_fields = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=LEAD_FIELDS,
+        help_text="A lead is handed over only with these filled in.",
+    )
+
+    class Meta:
+        model = m.HandoffPolicy
+        fields = [
+            "trigger_on_score",
+            "trigger_events",
+            "allow_manual",
+            "required_fields",
+            "notify_in_app",
+            "notify_email",
+            "response_target_hours",
+            "at_risk_share",
+            "accept_window_hours",
+            "assignment_method",
+            "named_owner",
+            "return_after_attempts",
+            "return_after_days",
+        ]
+        labels = {
+            "trigger_on_score": "Hand off when the lead reaches the MQL threshold",
+            "allow_manual": "Managers may hand off a lead by hand",
+            "notify_in_app": "Notify the rep in the app",
+            "notify_email": "Notify the rep by email",
+            "response_target_hours": "First-touch target (business hours)",
+            "at_risk_share": "At-risk warning at (% of the window)",
+            "accept_window_hours": "Accept or reject within (business hours)",
+            "return_after_attempts": "Return after attempts without a conversation",
+            "return_after_days": "Return after days without progress",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["trigger_events"].choices = event_type_choices(self.version)
+        self.fields["named_owner"].queryset = reps_queryset()
+
+    def clean(self):
+        cleaned = super().clean()
+        method = cleaned.get("assignment_method")
+        if method == m.HandoffPolicy.Assignment.NAMED_OWNER and not cleaned.get("named_owner"):
+            self.add_error("named_owner", "Choose the rep who owns every handed-off lead.")
+        if not (
+            cleaned.get("trigger_on_score")
+            or cleaned.get("trigger_events")
+            or cleaned.get("allow_manual")
+        ):
+            self.add_error("trigger_on_score", "Choose at least one way a lead is handed off.")
+        return cleaned
+
+
+class TerritoryRuleForm(RowForm):
+    class Meta:
+        model = m.TerritoryRule
+        fields = ["field", "value", "rep"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rep"].queryset = reps_queryset()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("field") == m.TerritoryRule.Field.COMPANY_SIZE_MIN:
+            try:
+                int(cleaned.get("value") or "")
+            except ValueError:
+                self.add_error("value", "Company size is a whole number of employees.")
+        return cleaned
+
+
+class ReturnReasonForm(RowForm):
+    class Meta:
+        model = m.ReturnReason
+        fields = ["code", "label", "nurture_track"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["nurture_track"].queryset = m.NurtureTrack.objects.filter(version=self.version)
+
+
+class NurtureTrackForm(RowForm):
+    class Meta:
+        model = m.NurtureTrack
+        fields = ["name", "entry_condition", "reps_may_enrol", "description"]
+
+
+class NurtureStepForm(RowForm):
+    class Meta:
+        model = m.NurtureStep
+        fields = ["track", "journey_stage", "offer", "channel", "wait_days"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["track"].queryset = m.NurtureTrack.objects.filter(version=self.version)
+        self.fields["track"].help_text = "Save a new track first, then add its steps."
+
+
+class CadenceStepForm(RowForm):
+    class Meta:
+        model = m.CadenceStep
+        fields = ["channel", "offset", "offset_unit"]
+
+
+class DispositionCodeForm(RowForm):
+    class Meta:
+        model = m.DispositionCode
+        fields = ["code", "label", "is_conversation"]
+
+
+class KpiForm(RowForm):
+    class Meta:
+        model = m.Kpi
+        fields = [
+            "metric",
+            "target",
+            "direction",
+            "owner",
+            "amber_threshold",
+            "red_threshold",
+            "review_frequency",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        target, amber, red = (
+            cleaned.get(k) for k in ("target", "amber_threshold", "red_threshold")
+        )
+        if None in (target, amber, red):
+            return cleaned
+        if cleaned.get("direction") == m.Kpi.Direction.HIGHER:
+            if not red <= amber <= target:
+                self.add_error(
+                    "amber_threshold",
+                    "When higher is better, the thresholds go red ≤ amber ≤ target.",
+                )
+        elif not red >= amber >= target:
+            self.add_error(
+                "amber_threshold", "When lower is better, the thresholds go red ≥ amber ≥ target."
+            )
+        return cleaned
+
+
+class BusinessCalendarForm(PartForm):
+    time_zone = forms.ChoiceField(choices=[(tz, tz) for tz in sorted(available_timezones())])
+    working_days = forms.TypedMultipleChoiceField(
+        choices=WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = m.BusinessCalendar
+        fields = ["time_zone", "working_days", "day_start", "day_end", "holiday_country"]
+        widgets = {
+            "day_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "day_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+        labels = {"holiday_country": "Country for public holidays (ISO code, e.g. BR, US)"}
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("day_start"), cleaned.get("day_end")
+        if start and end and end <= start:
+            self.add_error("day_end", "The working day must end after it starts.")
+        return cleaned
+
+    def clean_holiday_country(self):
+        import holidays
+
+        code = (self.cleaned_data.get("holiday_country") or "").strip().upper()
+        if code and code not in holidays.list_supported_countries():
+            raise ValidationError(f"'{code}' is not a country the holiday calendar knows.")
+        return code
+
+
+class HolidayForm(RowForm):
+    class Meta:
+        model = m.Holiday
+        fields = ["date", "name"]
+        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+
+
+class SubmitForm(forms.Form):
+    change_note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What changes in this version and why; shown in the history.",
+    )
+    effective_at = forms.DateTimeField(
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Leave empty for 'as soon as both managers approve'.",
+    )
+
+
+class AgreementForm(forms.ModelForm):
+    class Meta:
+        model = m.Agreement
+        fields = ["name", "marketing_team", "sales_team", "marketing_manager", "sales_manager"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        users = get_user_model().objects.filter(is_active=True).order_by("username")
+        self.fields["marketing_manager"].queryset = users.filter(
+            groups__name=Role.MARKETING_MANAGER
+        )
+        self.fields["sales_manager"].queryset = users.filter(groups__name=Role.SALES_MANAGER)
+
+
+class ScorePreviewForm(forms.Form):
+    """A sample lead typed in by a manager to see which rules give which points."""
+
+    title = forms.CharField(required=False)
+    company_size = forms.IntegerField(required=False, min_value=0)
+    industry = forms.CharField(required=False)
+    country = forms.CharField(required=False)
+    source = forms.CharField(required=False)
+
+    def __init__(self, *args, version=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.event_fields = []
+        for slug, label in event_type_choices(version):
+            name = f"events_{slug}"
+            self.fields[name] = forms.IntegerField(
+                required=False,
+                min_value=0,
+                max_value=1000,
+                label=label,
+                widget=forms.NumberInput(attrs={"placeholder": "0"}),
+            )
+            self.event_fields.append((slug, name))

@@ -1,0 +1,88 @@
+"""The reverse-funnel planner: from a revenue target back to the leads needed per month.
+
+revenue ÷ deal size = deals; deals ÷ win rate = opportunities; ÷ SQL→opportunity = SQLs;
+÷ MQL→SQL = MQLs; ÷ lead→MQL = leads. Pure arithmetic, rounded up at each stage because
+half a deal is not a deal.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    stage: str
+    total: int
+    per_month: Decimal
+    arithmetic: str
+
+
+@dataclass(frozen=True)
+class FunnelPlanResult:
+    steps: tuple[FunnelStep, ...]
+    missing: tuple[str, ...]  # inputs that must be set before a plan can be made
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.missing
+
+    def total_for(self, stage: str) -> int | None:
+        return next((step.total for step in self.steps if step.stage == stage), None)
+
+
+def _ceil(value: Decimal) -> int:
+    return int(value.to_integral_value(rounding=ROUND_CEILING))
+
+
+def plan_funnel(
+    *,
+    revenue_target: Decimal,
+    average_deal_size: Decimal,
+    months: int,
+    lead_to_mql_rate: Decimal,
+    mql_to_sql_rate: Decimal,
+    sql_to_opportunity_rate: Decimal,
+    opportunity_to_win_rate: Decimal,
+) -> FunnelPlanResult:
+    """Rates are percentages (25 means 25 %)."""
+    inputs = {
+        "revenue target": revenue_target,
+        "average deal size": average_deal_size,
+        "months": Decimal(months or 0),
+        "opportunity → won rate": opportunity_to_win_rate,
+        "SQL → opportunity rate": sql_to_opportunity_rate,
+        "MQL → SQL rate": mql_to_sql_rate,
+        "lead → MQL rate": lead_to_mql_rate,
+    }
+    missing = tuple(name for name, value in inputs.items() if not value or value <= 0)
+    if missing:
+        return FunnelPlanResult(steps=(), missing=missing)
+
+    months_d = Decimal(months)
+    deals = _ceil(Decimal(revenue_target) / Decimal(average_deal_size))
+    steps = [
+        FunnelStep(
+            "Won deals",
+            deals,
+            Decimal(deals) / months_d,
+            f"{revenue_target:,.0f} ÷ {average_deal_size:,.0f} deal size = {deals:,}",
+        )
+    ]
+    previous = deals
+    for stage, rate in (
+        ("Opportunities", opportunity_to_win_rate),
+        ("SQLs", sql_to_opportunity_rate),
+        ("MQLs", mql_to_sql_rate),
+        ("Leads", lead_to_mql_rate),
+    ):
+        needed = _ceil(Decimal(previous) * 100 / Decimal(rate))
+        steps.append(
+            FunnelStep(
+                stage,
+                needed,
+                Decimal(needed) / months_d,
+                f"{previous:,} ÷ {Decimal(rate).normalize():f} % = {needed:,}",
+            )
+        )
+        previous = needed
+    return FunnelPlanResult(steps=tuple(steps), missing=())

@@ -1,0 +1,98 @@
+"""Reads of the SLA shared by views, services and the lead engine."""
+
+from django.db.models import Q
+from django.utils import timezone
+
+from .business_hours import Calendar
+from .models import (
+    Agreement,
+    AgreementVersion,
+    BusinessCalendar,
+    FitRule,
+    Holiday,
+    InterestRule,
+    QualificationSettings,
+)
+from .scoring import FitRuleSpec, InterestRuleSpec, Thresholds
+
+
+def version_in_force(*, agreement: Agreement, at=None) -> AgreementVersion | None:
+    """The published version with the highest number whose effective date has come."""
+    at = at or timezone.now()
+    return (
+        agreement.versions.filter(status=AgreementVersion.Status.PUBLISHED)
+        .filter(Q(effective_at__lte=at))
+        .order_by("-number")
+        .first()
+    )
+
+
+def open_draft(*, agreement: Agreement) -> AgreementVersion | None:
+    return agreement.versions.filter(
+        status__in=[AgreementVersion.Status.DRAFT, AgreementVersion.Status.SUBMITTED]
+    ).first()
+
+
+def published_versions(*, agreement: Agreement):
+    return (
+        agreement.versions.filter(status=AgreementVersion.Status.PUBLISHED)
+        .select_related("marketing_approved_by", "sales_approved_by", "submitted_by")
+        .order_by("-number")
+    )
+
+
+def agreement_list():
+    return Agreement.objects.select_related("marketing_manager", "sales_manager").order_by("name")
+
+
+def version_calendar(*, version: AgreementVersion) -> Calendar:
+    """The pure business-hours calendar the version's timers count in."""
+    settings, _ = BusinessCalendar.objects.get_or_create(version=version)
+    return Calendar(
+        time_zone=settings.time_zone,
+        working_days=frozenset(int(day) for day in settings.working_days),
+        day_start=settings.day_start,
+        day_end=settings.day_end,
+        holidays=frozenset(Holiday.objects.filter(version=version).values_list("date", flat=True)),
+    )
+
+
+def qualification_rules(*, version: AgreementVersion):
+    """The version's scoring rules as the pure scoring core's specs."""
+    settings, _ = QualificationSettings.objects.get_or_create(version=version)
+    fit = [
+        FitRuleSpec(
+            attribute=r.attribute,
+            operator=r.operator,
+            value=r.value,
+            points=r.points,
+            custom_attribute=r.custom_attribute,
+            label=str(r),
+        )
+        for r in FitRule.objects.filter(version=version).order_by("position", "id")
+    ]
+    interest = [
+        InterestRuleSpec(
+            event_type=r.event_type,
+            points=r.points,
+            property_key=r.property_key,
+            property_value=r.property_value,
+            max_occurrences=r.max_occurrences,
+            label=_interest_label(r),
+        )
+        for r in InterestRule.objects.filter(version=version).order_by("position", "id")
+    ]
+    thresholds = Thresholds(
+        mql_min_fit=settings.mql_min_fit,
+        mql_min_interest=settings.mql_min_interest,
+        mql_min_total=settings.mql_min_total,
+        decay_half_life_days=settings.decay_half_life_days,
+    )
+    return fit, interest, thresholds
+
+
+def _interest_label(rule: InterestRule) -> str:
+    label = rule.event_type.replace("_", " ").capitalize()
+    if rule.property_key:
+        label += f" ({rule.property_key} = {rule.property_value})"
+    return label

@@ -1,0 +1,304 @@
+"""Writes to the SLA: creating agreements, editing drafts, sign-off and publication."""
+
+from contextlib import contextmanager
+from datetime import time
+
+import holidays
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from . import models as m
+from .document import build_document
+from .exceptions import EditConflict, NotEditable
+from .parts import CORE_LIFECYCLE_SLUGS, ROW_MODELS, SETTINGS_MODELS, Part
+from .selectors import open_draft
+
+Status = m.AgreementVersion.Status
+Kind = m.VersionEvent.Kind
+
+DEFAULT_LIFECYCLE = {
+    "lead": "Lead",
+    "mql": "Marketing qualified lead (MQL)",
+    "sql": "Sales qualified lead (SQL)",
+    "opportunity": "Opportunity",
+    "customer": "Customer",
+}
+
+
+def _log(version, kind, by, *, part="", side="", note=""):
+    m.VersionEvent.objects.create(
+        version=version, kind=kind, by=by, part=part, side=side, note=note, at=timezone.now()
+    )
+
+
+def agreement_create(
+    *,
+    name: str,
+    marketing_manager,
+    sales_manager,
+    by,
+    marketing_team: str = "Marketing",
+    sales_team: str = "Sales",
+) -> m.Agreement:
+    """A new agreement with a first draft holding the parts every SLA needs."""
+    with transaction.atomic():
+        agreement = m.Agreement.objects.create(
+            name=name,
+            marketing_team=marketing_team,
+            sales_team=sales_team,
+            marketing_manager=marketing_manager,
+            sales_manager=sales_manager,
+        )
+        draft = m.AgreementVersion.objects.create(agreement=agreement, created_by=by)
+        version_defaults_create(version=draft)
+        _log(draft, Kind.CREATED, by)
+    return agreement
+
+
+def version_defaults_create(*, version: m.AgreementVersion) -> None:
+    for model in SETTINGS_MODELS:
+        model.objects.get_or_create(version=version)
+    m.BusinessCalendar.objects.filter(version=version, working_days=[]).update(
+        working_days=[0, 1, 2, 3, 4], day_start=time(9), day_end=time(18)
+    )
+    if not m.Stage.objects.filter(version=version).exists():
+        m.Stage.objects.bulk_create(
+            m.Stage(
+                version=version,
+                kind=m.Stage.Kind.LIFECYCLE,
+                slug=slug,
+                label=label,
+                position=position,
+            )
+            for position, (slug, label) in enumerate(DEFAULT_LIFECYCLE.items())
+        )
+    assert set(CORE_LIFECYCLE_SLUGS) == set(DEFAULT_LIFECYCLE)
+
+
+def amendment_start(*, agreement: m.Agreement, by, note: str = "") -> m.AgreementVersion:
+    """The open draft, or a new one copied from the latest published version."""
+    with transaction.atomic():
+        m.Agreement.objects.select_for_update().get(pk=agreement.pk)
+        draft = open_draft(agreement=agreement)
+        if draft is not None:
+            if note:
+                draft.change_note = "\n\n".join(filter(None, [draft.change_note, note]))
+                draft.save(update_fields=["change_note"])
+            return draft
+        source = agreement.versions.filter(status=Status.PUBLISHED).order_by("-number").first()
+        draft = m.AgreementVersion.objects.create(
+            agreement=agreement, based_on=source, created_by=by, change_note=note
+        )
+        if source is None:
+            version_defaults_create(version=draft)
+        else:
+            _copy_parts(source=source, target=draft)
+        _log(draft, Kind.CREATED, by, note=f"Amends {source.label}" if source else "")
+    return draft
+
+
+def _copy_parts(*, source: m.AgreementVersion, target: m.AgreementVersion) -> None:
+    """Copy every part row, keeping row_key so the diff can follow each row."""
+    for model in SETTINGS_MODELS:
+        instance = model.objects.filter(version=source).first()
+        if instance is None:
+            model.objects.create(version=target)
+            continue
+        instance.pk = None
+        instance.version = target
+        instance._state.adding = True
+        instance.save()
+    tracks: dict[int, int] = {}
+    for model in ROW_MODELS:
+        for row in model.objects.filter(version=source).order_by("position", "id"):
+            old_pk = row.pk
+            row.pk = None
+            row.version = target
+            row._state.adding = True
+            if model is m.NurtureStep:
+                row.track_id = tracks[row.track_id]
+            if model is m.ReturnReason and row.nurture_track_id:
+                row.nurture_track_id = tracks.get(row.nurture_track_id)
+            row.save()
+            if model is m.NurtureTrack:
+                tracks[old_pk] = row.pk
+
+
+@contextmanager
+def _part_change(*, version: m.AgreementVersion, part: Part, expected_revision: int, by):
+    """Lock the draft, refuse stale or closed edits, then bump the part's revision.
+
+    Yields the locked version; on exit the change is logged and, on a submitted draft, the
+    approvals are withdrawn (the managers signed a different text).
+    """
+    with transaction.atomic():
+        locked = m.AgreementVersion.objects.select_for_update().get(pk=version.pk)
+        if not locked.is_editable:
+            raise NotEditable(
+                f"{locked} is {locked.get_status_display().lower()} and cannot change."
+            )
+        if locked.revision_of(part.slug) != expected_revision:
+            last = (
+                locked.events.filter(kind=Kind.EDITED, part=part.slug).select_related("by").first()
+            )
+            raise EditConflict(
+                part=part.title,
+                saved_by=(last.by.get_full_name() or last.by.username)
+                if last and last.by
+                else "someone",
+                saved_at=last.at if last else None,
+            )
+        yield locked
+        locked.part_revisions = {**locked.part_revisions, part.slug: expected_revision + 1}
+        withdrew = bool(locked.marketing_approved_at or locked.sales_approved_at)
+        _clear_approvals(locked)
+        locked.save()
+        _log(locked, Kind.EDITED, by, part=part.slug)
+        if withdrew:
+            _log(locked, Kind.APPROVALS_WITHDRAWN, by, part=part.slug)
+    version.refresh_from_db()
+
+
+def part_save(
+    *, version: m.AgreementVersion, part: Part, settings_forms, formsets, expected_revision: int, by
+) -> None:
+    """Save a part's validated forms if nobody saved that part since they were loaded.
+
+    Raises EditConflict when the part's revision moved on, NotEditable when the version is
+    no longer a draft.
+    """
+    with _part_change(
+        version=version, part=part, expected_revision=expected_revision, by=by
+    ) as locked:
+        for form in settings_forms:
+            form.save()
+        for formset in formsets:
+            _formset_save(formset, version=locked)
+
+
+def holidays_prefill(
+    *,
+    version: m.AgreementVersion,
+    part: Part,
+    country: str,
+    year: int,
+    expected_revision: int,
+    by,
+) -> int:
+    """Add a country's public holidays for a year (`holidays` package); returns how many."""
+    try:
+        country_holidays = holidays.country_holidays(country, years=year)
+    except NotImplementedError as error:
+        raise ValidationError(
+            {"holiday_country": f"No holiday calendar for '{country}'."}
+        ) from error
+    with _part_change(
+        version=version, part=part, expected_revision=expected_revision, by=by
+    ) as locked:
+        existing = set(m.Holiday.objects.filter(version=locked).values_list("date", flat=True))
+        new = [
+            m.Holiday(version=locked, date=day, name=name)
+            for day, name in sorted(country_holidays.items())
+            if day not in existing
+        ]
+        m.Holiday.objects.bulk_create(new)
+    return len(new)
+
+
+def _formset_save(formset, *, version) -> None:
+    position = 0
+    for form in formset.forms:
+        is_new = form.instance.pk is None
+        if form.cleaned_data.get("DELETE"):
+            if not is_new:
+                form.instance.delete()
+            continue
+        if is_new and not form.has_changed():
+            continue
+        row = form.save(commit=False)
+        row.version = version
+        row.position = position
+        row.save()
+        position += 1
+
+
+def _clear_approvals(version: m.AgreementVersion) -> None:
+    version.marketing_approved_by = version.marketing_approved_at = None
+    version.sales_approved_by = version.sales_approved_at = None
+
+
+def version_submit(*, version: m.AgreementVersion, by, change_note: str, effective_at=None) -> None:
+    if version.status != Status.DRAFT:
+        raise ValidationError("Only a draft can be submitted for approval.")
+    if effective_at is not None and effective_at < timezone.now():
+        raise ValidationError({"effective_at": "The effective date cannot be in the past."})
+    version.status = Status.SUBMITTED
+    version.submitted_by, version.submitted_at = by, timezone.now()
+    version.change_note = change_note
+    version.effective_at = effective_at
+    _clear_approvals(version)
+    version.save()
+    _log(version, Kind.SUBMITTED, by, note=change_note)
+
+
+def version_reopen(*, version: m.AgreementVersion, by) -> None:
+    """Take a submitted draft back to draft, e.g. to keep editing before sign-off."""
+    if version.status != Status.SUBMITTED:
+        raise ValidationError("Only a submitted draft can be returned to draft.")
+    version.status = Status.DRAFT
+    _clear_approvals(version)
+    version.save()
+    _log(version, Kind.RETURNED, by)
+
+
+def approval_side_for(*, agreement: m.Agreement, user) -> str | None:
+    """Which side of the agreement this user signs for: each manager only for their own."""
+    if user.pk == agreement.marketing_manager_id:
+        return m.Team.MARKETING
+    if user.pk == agreement.sales_manager_id:
+        return m.Team.SALES
+    return None
+
+
+def version_approve(*, version: m.AgreementVersion, by, side: str) -> bool:
+    """Record one side's approval; the second approval publishes. Returns True if published."""
+    with transaction.atomic():
+        locked = (
+            m.AgreementVersion.objects.select_for_update()
+            .select_related("agreement")
+            .get(pk=version.pk)
+        )
+        owner_side = approval_side_for(agreement=locked.agreement, user=by)
+        if owner_side != side and not by.is_superuser:
+            raise PermissionDenied(f"Only the agreement's {side} manager approves for {side}.")
+        if locked.status != Status.SUBMITTED:
+            raise ValidationError("Only a submitted draft can be approved.")
+        now = timezone.now()
+        if side == m.Team.MARKETING:
+            locked.marketing_approved_by, locked.marketing_approved_at = by, now
+        elif side == m.Team.SALES:
+            locked.sales_approved_by, locked.sales_approved_at = by, now
+        else:
+            raise ValidationError(f"Unknown side {side!r}.")
+        locked.save()
+        _log(locked, Kind.APPROVED, by, side=side)
+        published = bool(locked.marketing_approved_at and locked.sales_approved_at)
+        if published:
+            _publish(locked, by=by)
+    version.refresh_from_db()
+    return published
+
+
+def _publish(version: m.AgreementVersion, *, by) -> None:
+    last = version.agreement.versions.aggregate(last=Max("number"))["last"] or 0
+    now = timezone.now()
+    version.number = last + 1
+    version.status = Status.PUBLISHED
+    version.published_at = now
+    if version.effective_at is None or version.effective_at < now:
+        version.effective_at = now
+    version.snapshot = build_document(version)
+    version.save()
+    _log(version, Kind.PUBLISHED, by, note=version.change_note)

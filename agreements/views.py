@@ -1,0 +1,457 @@
+"""Pages of the SLA: read, edit a draft part by part, sign off, history, diff, exports."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
+
+from . import exports, forms, services
+from .document import diff_documents, version_document
+from .exceptions import EditConflict, NotEditable
+from .models import Agreement, AgreementVersion, Team
+from .parts import PARTS, PARTS_BY_SLUG, Part, part_editable_by_side
+from .scoring import Activity, score_lead
+from .selectors import (
+    agreement_list,
+    open_draft,
+    published_versions,
+    qualification_rules,
+    version_in_force,
+)
+
+
+def _version(agreement_pk: int, version_pk: int) -> AgreementVersion:
+    return get_object_or_404(
+        AgreementVersion.objects.select_related("agreement"),
+        pk=version_pk,
+        agreement_id=agreement_pk,
+    )
+
+
+def _part(slug: str) -> Part:
+    try:
+        return PARTS_BY_SLUG[slug]
+    except KeyError:
+        raise Http404("No such part of the SLA.") from None
+
+
+def _require_part_editor(user, part: Part) -> None:
+    """Shared parts are drafted by either manager; a side's own part only by its manager."""
+    allowed = [
+        side
+        for side, role in (
+            (Team.MARKETING, Role.MARKETING_MANAGER),
+            (Team.SALES, Role.SALES_MANAGER),
+        )
+        if has_role(user, role)
+    ]
+    if not any(part_editable_by_side(part, side) for side in allowed):
+        raise PermissionDenied(f"{part.title} is drafted by the {part.side} manager.")
+
+
+def _editable_parts(user) -> set[str]:
+    sides = [
+        s
+        for s, r in ((Team.MARKETING, Role.MARKETING_MANAGER), (Team.SALES, Role.SALES_MANAGER))
+        if has_role(user, r)
+    ]
+    return {p.slug for p in PARTS if any(part_editable_by_side(p, s) for s in sides)}
+
+
+@role_required(*READERS)
+def agreement_index(request):
+    agreements = list(agreement_list())
+    if len(agreements) == 1:
+        return redirect(agreements[0])
+    return render(request, "agreements/agreement_list.html", {"agreements": agreements})
+
+
+@role_required(*MANAGERS)
+def agreement_create(request):
+    form = forms.AgreementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        agreement = services.agreement_create(by=request.user, **form.cleaned_data)
+        messages.success(request, "Agreement created with a first draft. Fill in its seven parts.")
+        return redirect(agreement)
+    return render(request, "agreements/agreement_form.html", {"form": form})
+
+
+@role_required(*READERS)
+def agreement_detail(request, pk):
+    agreement = get_object_or_404(agreement_list(), pk=pk)
+    in_force = version_in_force(agreement=agreement)
+    draft = open_draft(agreement=agreement)
+    shown = in_force or draft
+    return render(
+        request,
+        "agreements/agreement_detail.html",
+        {
+            "agreement": agreement,
+            "in_force": in_force,
+            "draft": draft,
+            "shown": shown,
+            "document": version_document(shown) if shown else None,
+        },
+    )
+
+
+@role_required(*READERS)
+def version_detail(request, pk, version_pk):
+    return _render_version(request, _version(pk, version_pk))
+
+
+def _render_version(request, version, submit_form=None):
+    agreement = version.agreement
+    approval_side = services.approval_side_for(agreement=agreement, user=request.user)
+    if request.user.is_superuser and approval_side is None:
+        approval_side = ""
+    return render(
+        request,
+        "agreements/version_detail.html",
+        {
+            "agreement": agreement,
+            "version": version,
+            "in_force": version_in_force(agreement=agreement),
+            "document": version_document(version),
+            "parts": PARTS,
+            "editable_parts": _editable_parts(request.user) if version.is_editable else set(),
+            "approval_side": approval_side,
+            "submit_form": submit_form
+            or forms.SubmitForm(initial={"change_note": version.change_note}),
+            "events": version.events.select_related("by")[:30],
+        },
+    )
+
+
+def _part_forms(part: Part, version, data=None):
+    settings_forms = [block.bound_form(version, data) for block in part.settings]
+    formsets = [rowset.formset(version, data) for rowset in part.rowsets]
+    return settings_forms, formsets
+
+
+@role_required(*MANAGERS)
+def part_edit(request, pk, version_pk, part_slug):
+    version = _version(pk, version_pk)
+    part = _part(part_slug)
+    _require_part_editor(request.user, part)
+    if not version.is_editable:
+        messages.info(request, f"{version} is published and cannot change; start an amendment.")
+        return redirect(version)
+    revision = version.revision_of(part.slug)
+    conflict = None
+    if request.method == "POST":
+        settings_forms, formsets = _part_forms(part, version, request.POST)
+        expected = _posted_revision(request)
+        if all(form.is_valid() for form in [*settings_forms, *formsets]):
+            had_approvals = bool(version.marketing_approved_at or version.sales_approved_at)
+            try:
+                services.part_save(
+                    version=version,
+                    part=part,
+                    settings_forms=settings_forms,
+                    formsets=formsets,
+                    expected_revision=expected,
+                    by=request.user,
+                )
+            except EditConflict as error:
+                conflict = error
+                # Their input stays on the form; saving again is now a deliberate overwrite.
+                version.refresh_from_db()
+                revision = version.revision_of(part.slug)
+            except NotEditable as error:
+                messages.error(request, str(error))
+                return redirect(version)
+            else:
+                messages.success(request, f"{part.title} saved.")
+                if had_approvals:
+                    messages.warning(
+                        request,
+                        "This change withdrew the approvals: both managers "
+                        "must approve the draft again.",
+                    )
+                return redirect(
+                    "agreements:part_edit", pk=pk, version_pk=version.pk, part_slug=part.slug
+                )
+        else:
+            revision = expected
+            messages.error(request, "Nothing was saved: please correct the fields marked below.")
+    else:
+        settings_forms, formsets = _part_forms(part, version)
+    return render(
+        request,
+        "agreements/part_edit.html",
+        {
+            "agreement": version.agreement,
+            "version": version,
+            "part": part,
+            "parts": PARTS,
+            "editable_parts": _editable_parts(request.user),
+            "settings_forms": settings_forms,
+            "rowsets": list(zip(part.rowsets, formsets, strict=True)),
+            "revision": revision,
+            "conflict": conflict,
+            "preview_form": forms.ScorePreviewForm(version=version)
+            if part.slug == "qualification"
+            else None,
+            "plan": _plan_from_form(settings_forms[0]) if part.slug == "goals" else None,
+        },
+    )
+
+
+def _posted_revision(request) -> int:
+    try:
+        return int(request.POST.get("revision", ""))
+    except ValueError:
+        raise ValidationError("The form is missing its revision; reload the page.") from None
+
+
+@role_required(*MANAGERS)
+def row_new(request, pk, version_pk, part_slug, rowset_key):
+    """htmx: one empty row for a part's formset, plus the bumped form count (out of band)."""
+    version = _version(pk, version_pk)
+    part = _part(part_slug)
+    _require_part_editor(request.user, part)
+    rowset = next((r for r in part.rowsets if r.key == rowset_key), None)
+    if rowset is None:
+        raise Http404("No such list in this part.")
+    try:
+        index = max(int(request.GET.get("index", "0")), 0)
+    except ValueError:
+        index = 0
+    formset = rowset.formset_class()(
+        queryset=rowset.model.objects.none(), prefix=rowset.key, form_kwargs={"version": version}
+    )
+    form = formset._construct_form(index, **formset.get_form_kwargs(index))
+    form.empty_permitted = True
+    return render(
+        request,
+        "agreements/partials/row_new.html",
+        {
+            "form": form,
+            "rowset": rowset,
+            "next_index": index + 1,
+            "version": version,
+            "agreement": version.agreement,
+            "part": part,
+        },
+    )
+
+
+def _plan_from_form(form):
+    from .funnel import plan_funnel
+
+    data = form.cleaned_data if form.is_bound and form.is_valid() else None
+    source = data or {name: getattr(form.instance, name) for name in form._meta.fields}
+    return plan_funnel(**source)
+
+
+@role_required(*MANAGERS)
+@require_POST
+def funnel_preview(request, pk, version_pk):
+    """htmx: recompute the reverse-funnel plan from the planner's current inputs, unsaved."""
+    version = _version(pk, version_pk)
+    block = PARTS_BY_SLUG["goals"].settings[0]
+    form = block.form(
+        request.POST, instance=block.model(version=version), prefix=block.key, version=version
+    )
+    plan = _plan_from_form(form) if form.is_valid() else None
+    return render(
+        request, "agreements/partials/funnel_plan.html", {"plan": plan, "plan_form": form}
+    )
+
+
+@role_required(*MANAGERS)
+@require_POST
+def score_preview(request, pk, version_pk):
+    """htmx: score a sample lead with this version's rules and show which rules gave points."""
+    version = _version(pk, version_pk)
+    form = forms.ScorePreviewForm(request.POST, version=version)
+    result = None
+    if form.is_valid():
+        now = timezone.now()
+        attributes = {
+            k: form.cleaned_data[k]
+            for k in ("title", "company_size", "industry", "country", "source")
+        }
+        activities = [
+            Activity(slug, now)
+            for slug, name in form.event_fields
+            for _ in range(form.cleaned_data.get(name) or 0)
+        ]
+        fit_rules, interest_rules, thresholds = qualification_rules(version=version)
+        result = score_lead(
+            attributes=attributes,
+            activities=activities,
+            fit_rules=fit_rules,
+            interest_rules=interest_rules,
+            thresholds=thresholds,
+            now=now,
+        )
+    return render(
+        request,
+        "agreements/partials/score_preview.html",
+        {"preview_form": form, "result": result, "version": version},
+    )
+
+
+@role_required(*MANAGERS)
+@require_POST
+def holidays_prefill(request, pk, version_pk):
+    version = _version(pk, version_pk)
+    part = PARTS_BY_SLUG["calendar"]
+    _require_part_editor(request.user, part)
+    country = (request.POST.get("country") or "").strip().upper()
+    try:
+        year = int(request.POST.get("year", ""))
+        if not 2000 <= year <= 2100:
+            raise ValueError
+    except ValueError:
+        messages.error(request, "Year: enter a year between 2000 and 2100. Nothing was added.")
+        return redirect("agreements:part_edit", pk=pk, version_pk=version.pk, part_slug="calendar")
+    if not country:
+        messages.error(request, "Country: choose a country code (e.g. BR). Nothing was added.")
+        return redirect("agreements:part_edit", pk=pk, version_pk=version.pk, part_slug="calendar")
+    try:
+        added = services.holidays_prefill(
+            version=version,
+            part=part,
+            country=country,
+            year=year,
+            expected_revision=_posted_revision(request),
+            by=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages) + " Nothing was added.")
+    except EditConflict as error:
+        messages.error(
+            request,
+            f"{error.saved_by} changed the calendar meanwhile; review it and "
+            "prefill again. Nothing was added.",
+        )
+    except NotEditable as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Added {added} public holidays of {country} for {year}.")
+    return redirect("agreements:part_edit", pk=pk, version_pk=version.pk, part_slug="calendar")
+
+
+@role_required(*MANAGERS)
+@require_POST
+def amendment_start(request, pk):
+    agreement = get_object_or_404(Agreement, pk=pk)
+    draft = services.amendment_start(
+        agreement=agreement, by=request.user, note=request.POST.get("note", "").strip()
+    )
+    messages.success(request, "Draft amendment open: edit any part, then submit it for approval.")
+    return redirect(draft)
+
+
+@role_required(*MANAGERS)
+@require_POST
+def version_submit(request, pk, version_pk):
+    version = _version(pk, version_pk)
+    form = forms.SubmitForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Not submitted: please correct the fields marked below.")
+        return _render_version(request, version, submit_form=form)
+    try:
+        services.version_submit(version=version, by=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        for field, errors in error.message_dict.items() if hasattr(error, "error_dict") else []:
+            form.add_error(field, errors)
+        if not hasattr(error, "error_dict"):
+            form.add_error(None, error)
+        return _render_version(request, version, submit_form=form)
+    messages.success(request, "Submitted: both managers now approve their side.")
+    return redirect(version)
+
+
+@role_required(*MANAGERS)
+@require_POST
+def version_reopen(request, pk, version_pk):
+    version = _version(pk, version_pk)
+    try:
+        services.version_reopen(version=version, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(version)
+
+
+@role_required(*MANAGERS)
+@require_POST
+def version_approve(request, pk, version_pk):
+    version = _version(pk, version_pk)
+    side = request.POST.get("side", "")
+    try:
+        published = services.version_approve(version=version, by=request.user, side=side)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(version)
+    if published:
+        messages.success(request, f"Approved. Both sides signed: {version.label} is published.")
+    else:
+        messages.success(request, f"Approved for {side}. Waiting for the other side.")
+    return redirect(version)
+
+
+@role_required(*READERS)
+def history(request, pk):
+    agreement = get_object_or_404(Agreement, pk=pk)
+    versions = list(published_versions(agreement=agreement))
+    return render(
+        request,
+        "agreements/history.html",
+        {
+            "agreement": agreement,
+            "versions": versions,
+            "draft": open_draft(agreement=agreement),
+            "in_force": version_in_force(agreement=agreement),
+        },
+    )
+
+
+@role_required(*READERS)
+def diff(request, pk):
+    agreement = get_object_or_404(Agreement, pk=pk)
+    versions = {str(v.pk): v for v in agreement.versions.all()}
+    old, new = versions.get(request.GET.get("from", "")), versions.get(request.GET.get("to", ""))
+    if old is None or new is None:
+        messages.error(request, "Choose two versions of this agreement to compare.")
+        return redirect("agreements:history", pk=pk)
+    parts = diff_documents(version_document(old), version_document(new))
+    return render(
+        request,
+        "agreements/diff.html",
+        {
+            "agreement": agreement,
+            "old": old,
+            "new": new,
+            "parts": parts,
+            "unchanged": all(p.is_empty for p in parts),
+        },
+    )
+
+
+@role_required(*READERS)
+def version_markdown(request, pk, version_pk):
+    version = _version(pk, version_pk)
+    response = HttpResponse(
+        exports.document_markdown(version_document(version)),
+        content_type="text/markdown; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{exports.filename(version, "md")}"'
+    return response
+
+
+@role_required(*READERS)
+def version_pdf(request, pk, version_pk):
+    version = _version(pk, version_pk)
+    response = HttpResponse(
+        exports.document_pdf(version_document(version)), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{exports.filename(version, "pdf")}"'
+    return response

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SlaPortalConfig(AppConfig):
+    name = "slaportal"
+    verbose_name = "SLA Portal"

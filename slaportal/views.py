@@ -1,0 +1,39 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from agreements.models import AgreementVersion
+from agreements.selectors import agreement_list, open_draft, version_in_force
+from agreements.services import approval_side_for
+
+from .roles import MANAGERS, has_role
+
+
+@login_required
+def home(request):
+    """Each role lands on what it acts on: managers on sign-off, everyone on the SLA in force."""
+    cards = []
+    for agreement in agreement_list():
+        draft = open_draft(agreement=agreement)
+        side = approval_side_for(agreement=agreement, user=request.user)
+        awaiting_me = bool(
+            draft
+            and draft.status == AgreementVersion.Status.SUBMITTED
+            and side
+            and not getattr(draft, f"{side}_approved_at")
+        )
+        cards.append(
+            {
+                "agreement": agreement,
+                "in_force": version_in_force(agreement=agreement),
+                "draft": draft,
+                "awaiting_me": awaiting_me,
+            }
+        )
+    return render(
+        request,
+        "home.html",
+        {
+            "cards": cards,
+            "can_create": has_role(request.user, *MANAGERS),
+        },
+    )

@@ -1,0 +1,76 @@
+"""Shared fixtures: one user per role, an agreement built through the services, clients."""
+
+import pytest
+from django.test import Client
+
+from agreements import services
+from slaportal.roles import Role
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def marketing_manager(db):
+    return UserFactory(username="marina", first_name="Marina", role=Role.MARKETING_MANAGER)
+
+
+@pytest.fixture
+def sales_manager(db):
+    return UserFactory(username="sergio", first_name="Sergio", role=Role.SALES_MANAGER)
+
+
+@pytest.fixture
+def sales_rep(db):
+    return UserFactory(username="rita", first_name="Rita", role=Role.SALES_REP)
+
+
+@pytest.fixture
+def viewer(db):
+    return UserFactory(username="vera", first_name="Vera", role=Role.VIEWER)
+
+
+@pytest.fixture
+def no_role_user(db):
+    return UserFactory(username="nobody")
+
+
+@pytest.fixture
+def agreement(marketing_manager, sales_manager):
+    return services.agreement_create(
+        name="Acme SLA",
+        marketing_manager=marketing_manager,
+        sales_manager=sales_manager,
+        by=marketing_manager,
+    )
+
+
+@pytest.fixture
+def draft(agreement):
+    return agreement.versions.get()
+
+
+@pytest.fixture
+def published(agreement, draft, marketing_manager, sales_manager):
+    """Version 1 in force, published through submit and both approvals."""
+    services.version_submit(version=draft, by=marketing_manager, change_note="First version")
+    services.version_approve(version=draft, by=marketing_manager, side="marketing")
+    services.version_approve(version=draft, by=sales_manager, side="sales")
+    draft.refresh_from_db()
+    return draft
+
+
+@pytest.fixture
+def client_for():
+    def make(user) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Hashing test passwords with PBKDF2 would dominate the suite's run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
