@@ -57,6 +57,14 @@ class PartForm(forms.ModelForm):
 class RowForm(PartForm):
     """A formset row; its position is set from its place on the page."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Rows repeat: help under every field would bury the values, so it becomes a tooltip.
+        for field in self.fields.values():
+            if field.help_text:
+                field.widget.attrs.setdefault("title", field.help_text)
+                field.help_text = ""
+
 
 class GoalForm(RowForm):
     class Meta:
@@ -192,6 +200,8 @@ class QualificationSettingsForm(PartForm):
             "mql_min_fit": "MQL when fit is at least",
             "mql_min_interest": "… and interest is at least",
             "mql_min_total": "… or the total is at least",
+            "decay_half_life_days": "Interest half-life (days)",
+            "sql_criteria": "SQL criteria",
         }
 
     def __init__(self, *args, **kwargs):

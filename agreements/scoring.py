@@ -116,6 +116,11 @@ def decay_factor(occurred_at: datetime, now: datetime, half_life_days: int | Non
     return Decimal(0.5 ** (age_days / half_life_days))
 
 
+def _describe(rule: FitRuleSpec) -> str:
+    key = rule.custom_attribute if rule.attribute == "custom" else rule.attribute
+    return f"{key} {rule.operator} {rule.value}".strip()
+
+
 def _round(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
@@ -140,7 +145,7 @@ def score_lead(
     for rule in fit_rules:
         if fit_rule_matches(rule, attributes):
             fit += rule.points
-            breakdown.append(RulePoints("fit", rule.label or str(rule), rule.points))
+            breakdown.append(RulePoints("fit", rule.label or _describe(rule), rule.points))
 
     # Newest first, so a capped rule counts the most recent occurrences.
     ordered = sorted(activities, key=lambda activity: activity.occurred_at, reverse=True)

@@ -1,4 +1,6 @@
 from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
 from django.shortcuts import render
 
 from agreements.models import AgreementVersion
@@ -37,3 +39,10 @@ def home(request):
             "can_create": has_role(request.user, *MANAGERS),
         },
     )
+
+
+def healthz(request):
+    """For the container health check: the process answers and the database is reachable."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,60 @@
+"""The promises of the configuration: deploy checks pass, and the real services are used."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_deploy_check_passes_with_debug_off_a_strong_key_and_allowed_hosts():
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "sla.example.com",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_embedded_default_needs_no_server():
+    if os.environ.get("DATABASE_URL") or os.environ.get("REDIS_URL"):
+        pytest.skip("running against configured services")
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert settings.CELERY_BROKER_URL == "filesystem://"
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL is not set")
+def test_redis_serves_the_cache_and_the_celery_broker():
+    from slaportal.celery import app
+
+    cache.set("sla-portal-ci-probe", "ok", 30)
+    assert cache.get("sla-portal-ci-probe") == "ok"
+    with app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1)
+        assert connection.transport.driver_type == "redis"
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="not on PostgreSQL"
+)
+@pytest.mark.django_db
+def test_the_suite_runs_on_postgresql():
+    from django.db import connection
+
+    assert connection.vendor == "postgresql"
+
+
+def test_health_check_answers(client, db):
+    assert client.get("/healthz").json() == {"status": "ok"}
