@@ -76,7 +76,7 @@ def _number(value) -> Decimal | None:
 
 
 def _text(value) -> str:
-    return "" if value is None else str(value).strip().casefold()
+    return "" if value is None else str(value).strip().lower()
 
 
 def fit_rule_matches(rule: FitRuleSpec, attributes: Mapping[str, object]) -> bool:

@@ -96,3 +96,19 @@ def _interest_label(rule: InterestRule) -> str:
     if rule.property_key:
         label += f" ({rule.property_key} = {rule.property_value})"
     return label
+
+
+def workspace_agreement() -> Agreement | None:
+    """The agreement that runs the lead pipeline: this workspace's first agreement."""
+    return Agreement.objects.order_by("id").first()
+
+
+def event_type_catalogue(*, version: AgreementVersion | None) -> set[str]:
+    """Built-in event types plus the ones the version's managers added."""
+    from .models import EventType
+
+    catalogue = set(EventType.values)
+    if version is not None:
+        settings = QualificationSettings.objects.filter(version=version).first()
+        catalogue.update(settings.custom_event_types if settings else [])
+    return catalogue

@@ -1,0 +1,305 @@
+"""Leads, their activity, and what the SLA makes happen to them.
+
+A lead's score and stage are written by the scoring job (leads.scoring); handoffs carry the SLA
+version that was in force when they were made, so every lead is measured against the promise
+of its day.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+from agreements.models import AgreementVersion, Channel, NurtureStep, NurtureTrack
+
+
+class Stage(models.TextChoices):
+    """Stable lifecycle slugs; their labels come from the SLA's definitions."""
+
+    LEAD = "lead", "Lead"
+    MQL = "mql", "MQL"
+    SQL = "sql", "SQL"
+    OPPORTUNITY = "opportunity", "Opportunity"
+    CUSTOMER = "customer", "Customer"
+
+
+STAGE_ORDER = {slug: index for index, slug in enumerate(Stage.values)}
+
+
+class Lead(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "With marketing"
+        HANDED_OFF = "handed_off", "Handed to sales"
+        ACCEPTED = "accepted", "Accepted by sales"
+        RETURNED = "returned", "Returned to marketing"
+        NURTURING = "nurturing", "In nurture"
+
+    email = models.EmailField()
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    company_size = models.PositiveIntegerField(null=True, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code, e.g. BR")
+    source = models.CharField(max_length=100, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="owned_leads",
+    )
+    stage = models.CharField(max_length=20, choices=Stage, default=Stage.LEAD)
+    status = models.CharField(max_length=20, choices=Status, default=Status.OPEN)
+    fit_score = models.IntegerField(default=0)
+    interest_score = models.IntegerField(default=0)
+    score = models.IntegerField(default=0)
+    # Set when activity or attributes change; the scoring job picks up only these leads.
+    needs_scoring = models.BooleanField(default=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    lead_at = models.DateTimeField(null=True, blank=True)
+    mql_at = models.DateTimeField(null=True, blank=True)
+    sql_at = models.DateTimeField(null=True, blank=True)
+    opportunity_at = models.DateTimeField(null=True, blank=True)
+    customer_at = models.DateTimeField(null=True, blank=True)
+    # Last return from sales: only activity after it can hand the lead off again.
+    returned_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="lead_email_unique_ignoring_case"),
+        ]
+        indexes = [
+            models.Index(fields=["needs_scoring"], condition=Q(needs_scoring=True),
+                         name="lead_needs_scoring"),
+            models.Index(fields=["stage", "status"], name="lead_stage_status"),
+            models.Index(fields=["owner", "stage"], name="lead_owner_stage"),
+            models.Index(fields=["updated_at"], name="lead_updated_at"),
+        ]
+
+    def __str__(self):
+        return self.name or self.email
+
+    def get_absolute_url(self):
+        return reverse("leads:detail", args=[self.pk])
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class LeadEvent(models.Model):
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    type = models.SlugField(max_length=40)
+    occurred_at = models.DateTimeField()
+    # occurred_at as days since the Unix epoch: lets the scoring SQL decay points with plain
+    # arithmetic, the same on PostgreSQL and SQLite.
+    occurred_day = models.FloatField()
+    properties = models.JSONField(default=dict, blank=True)
+    external_id = models.CharField(max_length=200, null=True, blank=True)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["external_id"], condition=Q(external_id__isnull=False),
+                                    name="lead_event_external_id_unique"),
+        ]
+        indexes = [models.Index(fields=["lead", "type", "occurred_at"], name="event_lead_type_at")]
+
+    def __str__(self):
+        return f"{self.type} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class StageChange(models.Model):
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=20, choices=Stage, blank=True)
+    to_stage = models.CharField(max_length=20, choices=Stage)
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                           on_delete=models.SET_NULL, related_name="+")
+    job = models.CharField(max_length=40, blank=True, help_text="The job that made the change.")
+    reason = models.CharField(max_length=300)
+    version = models.ForeignKey(AgreementVersion, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["to_stage", "at"], name="stage_change_to_at")]
+
+    def __str__(self):
+        return f"{self.from_stage or '—'} → {self.to_stage}"
+
+
+class Handoff(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        AT_RISK = "at_risk", "At risk"
+        BREACHED = "breached", "Breached"
+        MET = "met", "Met"
+        RETURNED = "returned", "Returned"
+
+    class Trigger(models.TextChoices):
+        SCORE = "score", "Reached the MQL threshold"
+        EVENT = "event", "Conversion event"
+        MANUAL = "manual", "Handed off by hand"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoffs")
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                            related_name="handoffs")
+    version = models.ForeignKey(AgreementVersion, on_delete=models.PROTECT, related_name="+")
+    trigger = models.CharField(max_length=20, choices=Trigger)
+    trigger_detail = models.CharField(max_length=200, blank=True)
+    handed_off_at = models.DateTimeField()
+    at_risk_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    accept_due_at = models.DateTimeField()
+    first_touch_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status, default=Status.OPEN)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    # The job run that flagged it: concurrent runs each notify only what their own claim won.
+    flag_claim = models.UUIDField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
+    return_reason = models.CharField(max_length=40, blank=True)
+    return_note = models.TextField(blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead"], condition=Q(returned_at__isnull=True, accepted_at__isnull=True),
+                name="one_open_handoff_per_lead",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["due_at"], name="handoff_untouched_due",
+                         condition=Q(first_touch_at__isnull=True, status__in=["open", "at_risk"])),
+            models.Index(fields=["at_risk_at"], name="handoff_open_at_risk",
+                         condition=Q(first_touch_at__isnull=True, status="open")),
+            models.Index(fields=["rep", "status"], name="handoff_rep_status"),
+            models.Index(fields=["handed_off_at"], name="handoff_handed_off_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.lead} → {self.rep}"
+
+    @property
+    def is_active(self) -> bool:
+        """Still in the rep's hands: neither accepted nor returned."""
+        return self.accepted_at is None and self.returned_at is None
+
+
+class ContactAttempt(models.Model):
+    handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="attempts")
+    channel = models.CharField(max_length=20, choices=Channel)
+    disposition = models.CharField(max_length=40)
+    is_conversation = models.BooleanField(default=False)
+    note = models.TextField(blank=True)
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["handoff", "at"], name="attempt_handoff_at")]
+
+    def __str__(self):
+        return f"{self.get_channel_display()}: {self.disposition}"
+
+
+class NurtureEnrollment(models.Model):
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="enrollments")
+    track = models.ForeignKey(NurtureTrack, on_delete=models.PROTECT, related_name="+")
+    next_step = models.ForeignKey(NurtureStep, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    steps_done = models.PositiveIntegerField(default=0)
+    next_step_at = models.DateTimeField(null=True, blank=True)
+    automatic = models.BooleanField(default=True)
+    reason = models.CharField(max_length=200, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                           on_delete=models.SET_NULL, related_name="+")
+    enrolled_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-enrolled_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead"], condition=Q(completed_at__isnull=True),
+                                    name="one_active_enrollment_per_lead"),
+        ]
+        indexes = [
+            models.Index(fields=["next_step_at"], name="enrollment_due",
+                         condition=Q(completed_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.lead} in {self.track}"
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="notifications")
+    # What it is about, e.g. "breach:42": the database refuses a second notice of one event.
+    key = models.CharField(max_length=80)
+    message = models.CharField(max_length=300)
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+")
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="one_notification_per_event"),
+        ]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+
+    def __str__(self):
+        return self.message
+
+
+class ImportJob(models.Model):
+    """A CSV import: validated in full, then stored in one transaction (all or nothing)."""
+
+    class Kind(models.TextChoices):
+        LEADS = "leads", "Leads"
+        EVENTS = "events", "Events"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to start"
+        VALIDATING = "validating", "Checking rows"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Refused: nothing imported"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=10, choices=Kind)
+    filename = models.CharField(max_length=200)
+    content = models.TextField()
+    status = models.CharField(max_length=20, choices=Status, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} import {self.filename}"
+
+    @property
+    def progress_percent(self) -> int:
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
