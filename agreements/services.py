@@ -9,6 +9,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from slaportal.queue import enqueue
+
 from . import models as m
 from .document import build_document
 from .exceptions import EditConflict, NotEditable
@@ -302,3 +304,5 @@ def _publish(version: m.AgreementVersion, *, by) -> None:
     version.snapshot = build_document(version)
     version.save()
     _log(version, Kind.PUBLISHED, by, note=version.change_note)
+    # Every lead is re-scored under the new rules once the version is in force.
+    enqueue("leads.tasks.rescore_all_leads")

@@ -49,7 +49,10 @@ class Lead(models.Model):
     source = models.CharField(max_length=100, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="owned_leads",
     )
     stage = models.CharField(max_length=20, choices=Stage, default=Stage.LEAD)
@@ -76,8 +79,9 @@ class Lead(models.Model):
             models.UniqueConstraint(Lower("email"), name="lead_email_unique_ignoring_case"),
         ]
         indexes = [
-            models.Index(fields=["needs_scoring"], condition=Q(needs_scoring=True),
-                         name="lead_needs_scoring"),
+            models.Index(
+                fields=["needs_scoring"], condition=Q(needs_scoring=True), name="lead_needs_scoring"
+            ),
             models.Index(fields=["stage", "status"], name="lead_stage_status"),
             models.Index(fields=["owner", "stage"], name="lead_owner_stage"),
             models.Index(fields=["updated_at"], name="lead_updated_at"),
@@ -108,8 +112,11 @@ class LeadEvent(models.Model):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["external_id"], condition=Q(external_id__isnull=False),
-                                    name="lead_event_external_id_unique"),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=Q(external_id__isnull=False),
+                name="lead_event_external_id_unique",
+            ),
         ]
         indexes = [models.Index(fields=["lead", "type", "occurred_at"], name="event_lead_type_at")]
 
@@ -122,12 +129,14 @@ class StageChange(models.Model):
     from_stage = models.CharField(max_length=20, choices=Stage, blank=True)
     to_stage = models.CharField(max_length=20, choices=Stage)
     at = models.DateTimeField()
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                           on_delete=models.SET_NULL, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     job = models.CharField(max_length=40, blank=True, help_text="The job that made the change.")
     reason = models.CharField(max_length=300)
-    version = models.ForeignKey(AgreementVersion, null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="+")
+    version = models.ForeignKey(
+        AgreementVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -151,8 +160,9 @@ class Handoff(models.Model):
         MANUAL = "manual", "Handed off by hand"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoffs")
-    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                            related_name="handoffs")
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handoffs"
+    )
     version = models.ForeignKey(AgreementVersion, on_delete=models.PROTECT, related_name="+")
     trigger = models.CharField(max_length=20, choices=Trigger)
     trigger_detail = models.CharField(max_length=200, blank=True)
@@ -170,22 +180,30 @@ class Handoff(models.Model):
     returned_at = models.DateTimeField(null=True, blank=True)
     return_reason = models.CharField(max_length=40, blank=True)
     return_note = models.TextField(blank=True)
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="+")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["due_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["lead"], condition=Q(returned_at__isnull=True, accepted_at__isnull=True),
+                fields=["lead"],
+                condition=Q(returned_at__isnull=True, accepted_at__isnull=True),
                 name="one_open_handoff_per_lead",
             ),
         ]
         indexes = [
-            models.Index(fields=["due_at"], name="handoff_untouched_due",
-                         condition=Q(first_touch_at__isnull=True, status__in=["open", "at_risk"])),
-            models.Index(fields=["at_risk_at"], name="handoff_open_at_risk",
-                         condition=Q(first_touch_at__isnull=True, status="open")),
+            models.Index(
+                fields=["due_at"],
+                name="handoff_untouched_due",
+                condition=Q(first_touch_at__isnull=True, status__in=["open", "at_risk"]),
+            ),
+            models.Index(
+                fields=["at_risk_at"],
+                name="handoff_open_at_risk",
+                condition=Q(first_touch_at__isnull=True, status="open"),
+            ),
             models.Index(fields=["rep", "status"], name="handoff_rep_status"),
             models.Index(fields=["handed_off_at"], name="handoff_handed_off_at"),
         ]
@@ -219,26 +237,34 @@ class ContactAttempt(models.Model):
 class NurtureEnrollment(models.Model):
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="enrollments")
     track = models.ForeignKey(NurtureTrack, on_delete=models.PROTECT, related_name="+")
-    next_step = models.ForeignKey(NurtureStep, null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="+")
+    next_step = models.ForeignKey(
+        NurtureStep, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     steps_done = models.PositiveIntegerField(default=0)
     next_step_at = models.DateTimeField(null=True, blank=True)
     automatic = models.BooleanField(default=True)
     reason = models.CharField(max_length=200, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                           on_delete=models.SET_NULL, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     enrolled_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-enrolled_at"]
         constraints = [
-            models.UniqueConstraint(fields=["lead"], condition=Q(completed_at__isnull=True),
-                                    name="one_active_enrollment_per_lead"),
+            models.UniqueConstraint(
+                fields=["lead"],
+                condition=Q(completed_at__isnull=True),
+                name="one_active_enrollment_per_lead",
+            ),
         ]
         indexes = [
-            models.Index(fields=["next_step_at"], name="enrollment_due",
-                         condition=Q(completed_at__isnull=True)),
+            models.Index(
+                fields=["next_step_at"],
+                name="enrollment_due",
+                condition=Q(completed_at__isnull=True),
+            ),
         ]
 
     def __str__(self):
@@ -246,13 +272,15 @@ class NurtureEnrollment(models.Model):
 
 
 class Notification(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
     # What it is about, e.g. "breach:42": the database refuses a second notice of one event.
     key = models.CharField(max_length=80)
     message = models.CharField(max_length=300)
-    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="+")
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -289,8 +317,9 @@ class ImportJob(models.Model):
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -169,7 +169,6 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 if not DEBUG:
@@ -187,4 +186,21 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}
+
+# Absolute links in e-mails.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# How nurture content reaches a lead; the console backend logs it (development).
+NURTURE_DELIVERY_BACKEND = env("NURTURE_DELIVERY_BACKEND", default="leads.delivery.ConsoleDelivery")
+
+# One scheduler (beat) runs these; each job is incremental and safe to run twice.
+CELERY_BEAT_SCHEDULE = {
+    "score-new-activity": {"task": "leads.tasks.score_new_activity", "schedule": 30.0},
+    "flag-breaches": {"task": "leads.tasks.flag_breaches", "schedule": 60.0},
+    "apply-cadence": {"task": "leads.tasks.apply_cadence", "schedule": 15 * 60.0},
+    "advance-nurture": {"task": "leads.tasks.advance_nurture", "schedule": 15 * 60.0},
+    "rescore-all-leads-for-decay": {
+        "task": "leads.tasks.rescore_all_leads",
+        "schedule": 24 * 60 * 60.0,
+    },
 }

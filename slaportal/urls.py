@@ -17,6 +17,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("sla/", include("agreements.urls")),
+    path("leads/", include("leads.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),

@@ -1,0 +1,153 @@
+"""Leads and activity arriving from the website, marketing automation or a CRM.
+
+Input is validated before it gets here (API serializers, CSV rows); these functions store it
+and flag the touched leads for the scoring job, which they enqueue after the commit.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from slaportal.queue import enqueue
+
+from ..models import Lead, LeadEvent, Stage, StageChange
+from ..scoring import epoch_days
+
+LEAD_FIELDS = (
+    "first_name",
+    "last_name",
+    "phone",
+    "title",
+    "company",
+    "company_size",
+    "industry",
+    "country",
+    "source",
+)
+
+
+@dataclass(frozen=True)
+class EventInput:
+    email: str
+    type: str
+    occurred_at: datetime
+    properties: dict = field(default_factory=dict)
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    created: int
+    duplicates: int
+    leads_created: int
+
+
+def _new_lead(email: str, now: datetime, **fields) -> Lead:
+    return Lead(email=email, created_at=now, updated_at=now, lead_at=now, **fields)
+
+
+def _record_creation(leads: list[Lead], now: datetime, reason: str) -> None:
+    StageChange.objects.bulk_create(
+        StageChange(
+            lead=lead, from_stage="", to_stage=Stage.LEAD, at=now, reason=reason, job="ingest"
+        )
+        for lead in leads
+    )
+
+
+def lead_upsert(
+    *,
+    email: str,
+    fields: dict,
+    attributes: dict | None = None,
+    now=None,
+    reason: str = "Created through the API",
+) -> tuple[Lead, bool]:
+    """Create or update the lead with this e-mail (ignoring case); returns (lead, created)."""
+    now = now or timezone.now()
+    email = email.strip()
+    values = {key: value for key, value in fields.items() if key in LEAD_FIELDS}
+    try:
+        with transaction.atomic():
+            lead = Lead.objects.select_for_update().filter(email__iexact=email).first()
+            created = lead is None
+            if created:
+                lead = _new_lead(email, now, attributes=attributes or {}, **values)
+                lead.save()
+                _record_creation([lead], now, reason)
+            else:
+                for key, value in values.items():
+                    setattr(lead, key, value)
+                if attributes:
+                    lead.attributes = {**lead.attributes, **attributes}
+                lead.needs_scoring = True
+                lead.updated_at = now
+                lead.save()
+    except IntegrityError:
+        # Another request created the same e-mail a moment ago: update that lead instead.
+        return lead_upsert(
+            email=email, fields=fields, attributes=attributes, now=now, reason=reason
+        )
+    enqueue("leads.tasks.score_new_activity")
+    return lead, created
+
+
+def events_ingest(
+    *, events: list[EventInput], now=None, reason: str = "Created by its first activity"
+) -> IngestResult:
+    """Store a batch of events, all or nothing; an event whose external id is known is a no-op."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        emails = {event.email.strip().lower() for event in events}
+        leads = {
+            lead.email_lower: lead
+            for lead in Lead.objects.annotate(email_lower=Lower("email")).filter(
+                email_lower__in=emails
+            )
+        }
+        missing = [email for email in sorted(emails) if email not in leads]
+        created_leads = Lead.objects.bulk_create(_new_lead(email, now) for email in missing)
+        if not all(lead.pk for lead in created_leads):
+            created_leads = list(
+                Lead.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=missing)
+            )
+        for lead in created_leads:
+            leads[lead.email.lower()] = lead
+        _record_creation(created_leads, now, reason)
+
+        external_ids = [event.external_id for event in events if event.external_id]
+        seen = set(
+            LeadEvent.objects.filter(external_id__in=external_ids).values_list(
+                "external_id", flat=True
+            )
+        )
+        new_events = []
+        for event in events:
+            if event.external_id:
+                if event.external_id in seen:
+                    continue
+                seen.add(event.external_id)
+            new_events.append(
+                LeadEvent(
+                    lead=leads[event.email.strip().lower()],
+                    type=event.type,
+                    occurred_at=event.occurred_at,
+                    occurred_day=epoch_days(event.occurred_at),
+                    properties=event.properties or {},
+                    external_id=event.external_id or None,
+                    received_at=now,
+                )
+            )
+        LeadEvent.objects.bulk_create(new_events)
+        touched = {event.lead_id for event in new_events}
+        Lead.objects.filter(pk__in=touched).update(needs_scoring=True, updated_at=now)
+    if new_events:
+        enqueue("leads.tasks.score_new_activity")
+    return IngestResult(
+        created=len(new_events),
+        duplicates=len(events) - len(new_events),
+        leads_created=len(created_leads),
+    )

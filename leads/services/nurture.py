@@ -1,0 +1,106 @@
+"""Nurture: enrolling leads in the SLA's tracks and moving them along, step by step."""
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from agreements.models import NurtureStep, NurtureTrack
+
+from ..models import Lead, LeadEvent, NurtureEnrollment
+from ..scoring import epoch_days
+
+
+def _steps(track: NurtureTrack) -> list[NurtureStep]:
+    return list(NurtureStep.objects.filter(track=track).order_by("position", "id"))
+
+
+def nurture_enrol(
+    *, lead: Lead, track: NurtureTrack, automatic: bool, by=None, reason: str = "", now=None
+) -> NurtureEnrollment:
+    """Enrol the lead, ending any enrolment it had; the first step waits its days."""
+    now = now or timezone.now()
+    if not automatic and not track.reps_may_enrol:
+        raise PermissionDenied(f"The SLA does not let reps enrol leads in {track}.")
+    steps = _steps(track)
+    with transaction.atomic():
+        NurtureEnrollment.objects.filter(lead=lead, completed_at__isnull=True).update(
+            completed_at=now
+        )
+        first = steps[0] if steps else None
+        enrollment = NurtureEnrollment.objects.create(
+            lead=lead,
+            track=track,
+            next_step=first,
+            next_step_at=now + timedelta(days=first.wait_days) if first else None,
+            completed_at=None if first else now,
+            automatic=automatic,
+            by=by,
+            reason=reason,
+            enrolled_at=now,
+        )
+        Lead.objects.filter(pk=lead.pk).update(status=Lead.Status.NURTURING, updated_at=now)
+    return enrollment
+
+
+def nurture_advance(*, now=None) -> int:
+    """Deliver every step that is due, record it as an event, and schedule the next one.
+
+    Each step is claimed with a compare-and-set on steps_done, so two workers never deliver
+    the same step twice.
+    """
+    now = now or timezone.now()
+    delivery = import_string(_backend())()
+    delivered = 0
+    due = NurtureEnrollment.objects.filter(
+        completed_at__isnull=True, next_step_at__lte=now, next_step__isnull=False
+    ).select_related("lead", "track", "next_step")
+    for enrollment in due[:1000]:
+        steps = _steps(enrollment.track)
+        index = next((i for i, s in enumerate(steps) if s.pk == enrollment.next_step_id), None)
+        following = steps[index + 1] if index is not None and index + 1 < len(steps) else None
+        with transaction.atomic():
+            claimed = NurtureEnrollment.objects.filter(
+                pk=enrollment.pk,
+                steps_done=enrollment.steps_done,
+                completed_at__isnull=True,
+            ).update(
+                steps_done=enrollment.steps_done + 1,
+                next_step=following,
+                next_step_at=now + timedelta(days=following.wait_days) if following else None,
+                completed_at=None if following else now,
+            )
+            if not claimed:
+                continue
+            step = enrollment.next_step
+            LeadEvent.objects.create(
+                lead=enrollment.lead,
+                type="nurture_step",
+                occurred_at=now,
+                occurred_day=epoch_days(now),
+                received_at=now,
+                properties={
+                    "track": enrollment.track.name,
+                    "offer": step.offer,
+                    "channel": step.channel,
+                    "journey_stage": step.journey_stage,
+                },
+            )
+            if following is None:
+                # The track is done: the lead is marketing's again and may re-qualify.
+                Lead.objects.filter(pk=enrollment.lead_id, status=Lead.Status.NURTURING).update(
+                    status=Lead.Status.OPEN, needs_scoring=True, updated_at=now
+                )
+            transaction.on_commit(
+                lambda e=enrollment, s=step: delivery.deliver(lead=e.lead, step=s)
+            )
+        delivered += 1
+    return delivered
+
+
+def _backend() -> str:
+    from django.conf import settings
+
+    return settings.NURTURE_DELIVERY_BACKEND

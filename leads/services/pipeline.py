@@ -1,0 +1,145 @@
+"""The scoring job's work: score leads, move crossers to MQL, fire the handoff triggers."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import transaction
+from django.db.models import DateTimeField, Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from agreements.models import AgreementVersion, HandoffPolicy
+from agreements.scoring import Thresholds
+from agreements.selectors import qualification_rules, version_in_force, workspace_agreement
+
+from ..models import Handoff, Lead, LeadEvent, Stage, StageChange
+from ..scoring import leads_score
+from .handoffs import handoff_create, missing_handoff_fields
+from .notifications import notify
+
+BATCH = 2000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class PipelineResult:
+    scored: int = 0
+    promoted: int = 0
+    handed_off: int = 0
+
+
+def current_version(now: datetime | None = None) -> AgreementVersion | None:
+    agreement = workspace_agreement()
+    return version_in_force(agreement=agreement, at=now) if agreement else None
+
+
+def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> PipelineResult:
+    """Score the leads with new activity (or all leads), then promote and hand off.
+
+    Works in batches of ids so a large backlog never becomes one huge statement.
+    """
+    now = now or timezone.now()
+    version = current_version(now)
+    result = PipelineResult()
+    if version is None:
+        return result
+    fit, interest, thresholds = qualification_rules(version=version)
+    last_id = 0
+    while True:
+        candidates = Lead.objects.filter(pk__gt=last_id).order_by("pk")
+        if not all_leads:
+            candidates = candidates.filter(needs_scoring=True)
+        ids = list(candidates.values_list("pk", flat=True)[:BATCH])
+        if not ids:
+            return result
+        last_id = ids[-1]
+        with transaction.atomic():
+            result.scored += leads_score(
+                fit_rules=fit, interest_rules=interest, thresholds=thresholds, now=now, lead_ids=ids
+            )
+            result.promoted += _promote_mqls(ids, version, thresholds, now)
+            result.handed_off += _fire_handoff_triggers(ids, version, now)
+
+
+def _mql_condition(thresholds: Thresholds) -> Q:
+    condition = Q(
+        fit_score__gte=thresholds.mql_min_fit, interest_score__gte=thresholds.mql_min_interest
+    )
+    if thresholds.mql_min_total is not None:
+        condition |= Q(score__gte=thresholds.mql_min_total)
+    return condition
+
+
+def _promote_mqls(ids: list[int], version, thresholds: Thresholds, now: datetime) -> int:
+    # Leads back from sales re-qualify through new activity or nurture, not their old score.
+    crossers = Lead.objects.filter(pk__in=ids, stage=Stage.LEAD, status=Lead.Status.OPEN).filter(
+        _mql_condition(thresholds)
+    )
+    rows = list(crossers.values_list("pk", "fit_score", "interest_score"))
+    if not rows:
+        return 0
+    Lead.objects.filter(pk__in=[pk for pk, *_ in rows]).update(stage=Stage.MQL, mql_at=now)
+    rule = f"fit ≥ {thresholds.mql_min_fit} and interest ≥ {thresholds.mql_min_interest}"
+    if thresholds.mql_min_total is not None:
+        rule += f", or total ≥ {thresholds.mql_min_total}"
+    StageChange.objects.bulk_create(
+        StageChange(
+            lead_id=pk,
+            from_stage=Stage.LEAD,
+            to_stage=Stage.MQL,
+            at=now,
+            job="score_leads",
+            version=version,
+            reason=f"Score fit {fit} + interest {interest} reached the MQL threshold ({rule})",
+        )
+        for pk, fit, interest in rows
+    )
+    return len(rows)
+
+
+def _fire_handoff_triggers(ids: list[int], version, now: datetime) -> int:
+    policy = HandoffPolicy.objects.get(version=version)
+    active_handoff = Handoff.objects.filter(
+        lead=OuterRef("pk"), accepted_at__isnull=True, returned_at__isnull=True
+    )
+    base = Lead.objects.filter(pk__in=ids, stage__in=[Stage.LEAD, Stage.MQL]).exclude(
+        Exists(active_handoff)
+    )
+    triggered: dict[int, tuple[str, str]] = {}
+    if policy.trigger_events:
+        # Only conversions after the lead's last return count: an old demo request must not
+        # send a returned lead straight back.
+        fresh = LeadEvent.objects.filter(
+            lead=OuterRef("pk"),
+            type__in=policy.trigger_events,
+            received_at__gt=OuterRef("trigger_since"),
+        ).order_by("-occurred_at")
+        converted = (
+            base.annotate(
+                trigger_since=Coalesce("returned_at", Value(EPOCH, output_field=DateTimeField())),
+            )
+            .annotate(trigger_type=Subquery(fresh.values("type")[:1]))
+            .filter(trigger_type__isnull=False)
+        )
+        for pk, event_type in converted.values_list("pk", "trigger_type"):
+            triggered[pk] = (Handoff.Trigger.EVENT, event_type)
+    if policy.trigger_on_score:
+        for pk in base.filter(stage=Stage.MQL, status=Lead.Status.OPEN).values_list(
+            "pk", flat=True
+        ):
+            triggered.setdefault(pk, (Handoff.Trigger.SCORE, "Reached the MQL threshold"))
+    handed = 0
+    for lead in Lead.objects.filter(pk__in=triggered).order_by("created_at", "pk"):
+        trigger, detail = triggered[lead.pk]
+        missing = missing_handoff_fields(lead=lead, policy=policy)
+        if missing:
+            notify(
+                user=version.agreement.marketing_manager,
+                key=f"missing-info:{lead.pk}:{version.pk}",
+                lead=lead,
+                message=f"{lead} qualifies for sales but lacks {', '.join(missing)}.",
+            )
+            continue
+        if handoff_create(lead=lead, version=version, trigger=trigger, detail=detail, now=now):
+            handed += 1
+    return handed
