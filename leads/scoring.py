@@ -8,6 +8,7 @@ round per rule and sum. It runs unchanged on PostgreSQL and SQLite; the two diff
 a JSON value is read and how a regular expression is matched.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
@@ -141,37 +142,37 @@ def _property_match(params: list) -> str:
     return f"(r.pkey = '' OR {_normalised(value)} = r.pval)"
 
 
-def leads_score(
-    *,
-    fit_rules: list[FitRuleSpec],
-    interest_rules: list[InterestRuleSpec],
-    thresholds: Thresholds,
-    now: datetime,
-    lead_ids: list[int] | None,
-) -> int:
-    """Score the given leads (every lead when `lead_ids` is None); returns how many."""
+@dataclass(frozen=True)
+class _ScoreSql:
+    """The pieces of a scoring statement for one set of rules and one target set of leads."""
+
+    cte: str
+    cte_params: list
+    fit: str
+    fit_params: list
+    interest: str  # an expression on leads_lead, valid after `cte`
+    target: str
+    target_params: list
+
+
+def _score_sql(fit_rules, interest_rules, thresholds, now, lead_ids) -> _ScoreSql:
     table = Lead._meta.db_table
     target_params: list = []
     if lead_ids is None:
         target = "1 = 1"
     else:
-        if not lead_ids:
-            return 0
         target = f"{table}.id IN ({', '.join(['%s'] * len(lead_ids))})"
         target_params = list(lead_ids)
-
     params: list = []
     rules_sql = _rules_table(interest_rules, params)
     now_day = epoch_days(now)
     if thresholds.decay_half_life_days:
         age = "(CASE WHEN e.occurred_day > %s THEN 0 ELSE %s - e.occurred_day END)"
         decay = f"POWER(0.5, {age} / %s)"
-        decay_params = [now_day, now_day, float(thresholds.decay_half_life_days)]
+        params.extend([now_day, now_day, float(thresholds.decay_half_life_days)])
     else:
-        decay, decay_params = "1.0", []
-    matched_params = [*decay_params]
-    property_match = _property_match(matched_params)
-    params.extend(matched_params)
+        decay = "1.0"
+    property_match = _property_match(params)
     params.extend(target_params)
     cte = f"""
         WITH rules AS ({rules_sql}),
@@ -188,25 +189,63 @@ def leads_score(
         ),
         totals AS (SELECT lead_id, SUM(points) AS interest FROM per_rule GROUP BY lead_id)
     """
-    set_params: list = []
-    fit_sql = _fit_expression(fit_rules, set_params)
+    fit_params: list = []
+    fit = _fit_expression(fit_rules, fit_params)
+    interest = (f"COALESCE((SELECT CAST(totals.interest AS INTEGER) FROM totals "
+                f"WHERE totals.lead_id = {table}.id), 0)")
+    return _ScoreSql(cte, params, fit, fit_params, interest, target, target_params)
+
+
+def leads_score(
+    *,
+    fit_rules: list[FitRuleSpec],
+    interest_rules: list[InterestRuleSpec],
+    thresholds: Thresholds,
+    now: datetime,
+    lead_ids: list[int] | None,
+) -> int:
+    """Score the given leads (every lead when `lead_ids` is None); returns how many."""
+    if lead_ids is not None and not lead_ids:
+        return 0
+    table = Lead._meta.db_table
+    q = _score_sql(fit_rules, interest_rules, thresholds, now, lead_ids)
     sql = f"""
-        {cte}
-        UPDATE {table} SET
-            fit_score = {fit_sql},
-            interest_score = COALESCE(
-                (SELECT CAST(totals.interest AS INTEGER) FROM totals
-                 WHERE totals.lead_id = {table}.id), 0),
-            needs_scoring = %s,
-            scored_at = %s
-        WHERE {target}
+        {q.cte}
+        UPDATE {table} SET fit_score = {q.fit}, interest_score = {q.interest},
+                           needs_scoring = %s, scored_at = %s
+        WHERE {q.target}
     """
     with connection.cursor() as cursor:
         # sqlite3 reports no row count for an UPDATE that starts with WITH, so count first.
-        cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE {target}", target_params)
+        cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE {q.target}", q.target_params)
         scored = cursor.fetchone()[0]
-        cursor.execute(sql, [*params, *set_params, False, now, *target_params])
-        cursor.execute(
-            f"UPDATE {table} SET score = fit_score + interest_score WHERE {target}", target_params
-        )
+        cursor.execute(sql, [*q.cte_params, *q.fit_params, False, now, *q.target_params])
+        cursor.execute(f"UPDATE {table} SET score = fit_score + interest_score WHERE {q.target}",
+                       q.target_params)
     return scored
+
+
+def mql_count(
+    *,
+    fit_rules: list[FitRuleSpec],
+    interest_rules: list[InterestRuleSpec],
+    thresholds: Thresholds,
+    now: datetime,
+) -> int:
+    """How many current leads these rules would make MQLs, computed without writing anything."""
+    table = Lead._meta.db_table
+    q = _score_sql(fit_rules, interest_rules, thresholds, now, None)
+    condition = "(fit >= %s AND interest >= %s)"
+    condition_params = [thresholds.mql_min_fit, thresholds.mql_min_interest]
+    if thresholds.mql_min_total is not None:
+        condition += " OR fit + interest >= %s"
+        condition_params.append(thresholds.mql_min_total)
+    sql = f"""
+        {q.cte}
+        SELECT COUNT(*) FROM (
+            SELECT {q.fit} AS fit, {q.interest} AS interest FROM {table} WHERE {q.target}
+        ) scores WHERE {condition}
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*q.cte_params, *q.fit_params, *q.target_params, *condition_params])
+        return cursor.fetchone()[0]

@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from leads.what_if_views import mql_what_if
+
 from . import views
 
 urlpatterns = [
@@ -17,6 +19,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("sla/", include("agreements.urls")),
+    path("leads/what-if/<int:version_pk>/", mql_what_if, name="mql_what_if"),
     path("leads/", include("leads.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

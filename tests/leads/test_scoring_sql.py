@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from agreements.scoring import Activity, FitRuleSpec, InterestRuleSpec, Thresholds, score_lead
 from leads.models import Lead, LeadEvent
-from leads.scoring import epoch_days, leads_score
+from leads.scoring import epoch_days, leads_score, mql_count
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -81,4 +81,30 @@ def test_sql_scores_equal_the_pure_core(fit, interest, people, limits):
             assert (lead.fit_score, lead.interest_score, lead.score) == (
                 result.fit, result.interest, result.total), lead.email
             assert lead.needs_scoring is False and lead.scored_at == NOW
+        transaction.set_rollback(True)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fit=fit_rules, interest=interest_rules, people=leads, limits=thresholds)
+def test_the_what_if_count_equals_the_pure_cores_mql_count(fit, interest, people, limits):
+    with transaction.atomic():
+        expected = 0
+        for index, person in enumerate(people):
+            lead = Lead.objects.create(
+                email=f"w{index}@example.com", created_at=NOW, updated_at=NOW,
+                **{k: v for k, v in person.items() if k != "events"})
+            activities = []
+            for event_type, hours_ago, properties in person["events"]:
+                moment = NOW - timedelta(hours=hours_ago * 12)
+                LeadEvent.objects.create(lead=lead, type=event_type, occurred_at=moment,
+                                         occurred_day=epoch_days(moment), properties=properties,
+                                         received_at=NOW)
+                activities.append(Activity(event_type, moment, properties))
+            attributes = {k: person[k] for k in ("title", "industry", "country", "source",
+                                                  "company_size")}
+            attributes.update(person["attributes"])
+            expected += score_lead(attributes=attributes, activities=activities, fit_rules=fit,
+                                   interest_rules=interest, thresholds=limits, now=NOW).is_mql
+        assert mql_count(fit_rules=fit, interest_rules=interest, thresholds=limits, now=NOW) == expected
+        assert not Lead.objects.filter(scored_at__isnull=False).exists()
         transaction.set_rollback(True)
