@@ -74,3 +74,7 @@ def pytest_configure(config):
 
     # Hashing test passwords with PBKDF2 would dominate the suite's run time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tasks that tests enqueue must not pile up in the development broker's folders.
+    if not settings.REDIS_URL:
+        settings.CELERY_BROKER_URL = "memory://"
+        settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}

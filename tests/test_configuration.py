@@ -32,7 +32,14 @@ def test_the_embedded_default_needs_no_server():
     if os.environ.get("DATABASE_URL") or os.environ.get("REDIS_URL"):
         pytest.skip("running against configured services")
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
-    assert settings.CELERY_BROKER_URL == "filesystem://"
+    # The test run swaps the broker for memory (conftest); read what the app is configured with.
+    result = subprocess.run(
+        [sys.executable, "-c", "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE',"
+         " 'slaportal.settings'); from django.conf import settings; print(settings.CELERY_BROKER_URL)"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+    )
+    assert result.stdout.strip() == "filesystem://"
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL is not set")
