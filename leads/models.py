@@ -171,6 +171,8 @@ class Handoff(models.Model):
     due_at = models.DateTimeField()
     accept_due_at = models.DateTimeField()
     first_touch_at = models.DateTimeField(null=True, blank=True)
+    # Business time from handoff to first touch, kept for speed-to-lead medians.
+    response_business_minutes = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status, default=Status.OPEN)
     breached_at = models.DateTimeField(null=True, blank=True)
     # The job run that flagged it: concurrent runs each notify only what their own claim won.

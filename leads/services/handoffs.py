@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
-from agreements.business_hours import add_business_time
+from agreements.business_hours import add_business_time, business_time_between
 from agreements.models import (
     Agreement,
     DispositionCode,
@@ -188,6 +188,9 @@ def _touch(handoff: Handoff, now: datetime) -> None:
     """The first touch stops the response timer: met if in time; a breach stays a breach."""
     if handoff.first_touch_at is None:
         handoff.first_touch_at = now
+        elapsed = business_time_between(handoff.handed_off_at, now,
+                                        version_calendar(version=handoff.version))
+        handoff.response_business_minutes = int(elapsed.total_seconds() // 60)
         if handoff.status in (Handoff.Status.OPEN, Handoff.Status.AT_RISK):
             handoff.status = (
                 Handoff.Status.MET if now <= handoff.due_at else Handoff.Status.BREACHED

@@ -204,6 +204,7 @@ def test_first_touch_before_due_is_met_and_accept_makes_an_sql(sla):
                    now=at(MON, 11))
     handoff.refresh_from_db()
     assert handoff.status == "met" and handoff.first_touch_at == at(MON, 11)
+    assert handoff.response_business_minutes == 60
     hs.handoff_accept(handoff=handoff, by=handoff.rep, now=at(MON, 12))
     lead = handoff.lead
     lead.refresh_from_db()
