@@ -1,0 +1,84 @@
+"""Figures for the monthly review: daily rollups, visitor counts, and the meeting's record."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from agreements.models import Agreement
+
+
+class VisitorCount(models.Model):
+    """Website visitors per day and source: the top of the funnel, which leads never see."""
+
+    day = models.DateField()
+    source = models.CharField(max_length=100)
+    visitors = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-day", "source"]
+        constraints = [models.UniqueConstraint(fields=["day", "source"], name="one_count_per_day_source")]
+
+    def __str__(self):
+        return f"{self.day} {self.source}: {self.visitors}"
+
+
+class DailyFigure(models.Model):
+    """One additive figure of one day (in the SLA's time zone), by rep and source.
+
+    Written only by kpis.rollups, which replaces a day's rows as a whole, so the monthly
+    review sums these instead of scanning leads, events and attempts.
+    """
+
+    day = models.DateField()
+    metric = models.CharField(max_length=40)
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                            on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=100, blank=True)
+    key = models.CharField(max_length=40, blank=True, help_text="e.g. a return reason code")
+    value = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "metric"], name="daily_figure_day_metric")]
+
+    def __str__(self):
+        return f"{self.day} {self.metric}={self.value}"
+
+
+class ReviewMeeting(models.Model):
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the month reviewed.")
+    notes = models.TextField(blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-month"]
+        constraints = [models.UniqueConstraint(fields=["agreement", "month"],
+                                               name="one_review_per_month")]
+
+    def __str__(self):
+        return f"Review of {self.month:%B %Y}"
+
+
+class ActionItem(models.Model):
+    """An action agreed in a review; open items carry over to the following months."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The review month in which it was agreed.")
+    text = models.CharField(max_length=300)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    due_date = models.DateField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        indexes = [models.Index(fields=["agreement", "month"], name="action_item_month",
+                                condition=Q(done_at__isnull=True))]
+
+    def __str__(self):
+        return self.text

@@ -199,6 +199,7 @@ CELERY_BEAT_SCHEDULE = {
     "flag-breaches": {"task": "leads.tasks.flag_breaches", "schedule": 60.0},
     "apply-cadence": {"task": "leads.tasks.apply_cadence", "schedule": 15 * 60.0},
     "advance-nurture": {"task": "leads.tasks.advance_nurture", "schedule": 15 * 60.0},
+    "rollup-kpis": {"task": "kpis.tasks.rollup_recent_days", "schedule": 10 * 60.0},
     "rescore-all-leads-for-decay": {
         "task": "leads.tasks.rescore_all_leads",
         "schedule": 24 * 60 * 60.0,

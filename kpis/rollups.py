@@ -1,0 +1,116 @@
+"""Daily rollups: each day's additive figures, computed with grouped SQL and stored whole.
+
+`rollup_day` replaces one day's rows in a transaction, so running it again (the periodic job
+re-rolls recent days while attempts and decisions still land on them) is an upsert.
+"""
+
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.db.models import Count, F
+from django.utils import timezone
+
+from agreements.models import BusinessCalendar
+from leads.models import ContactAttempt, Handoff, Lead, StageChange
+
+from .models import DailyFigure
+from .periods import day_start
+from .selectors import review_version
+
+STAGE_METRICS = {"mql": "entered_mql", "sql": "entered_sql", "opportunity": "entered_opportunity",
+                 "customer": "entered_customer"}
+
+
+def review_time_zone() -> str:
+    version = review_version()
+    calendar = BusinessCalendar.objects.filter(version=version).first() if version else None
+    return calendar.time_zone if calendar else "UTC"
+
+
+def rollup_day(*, day: date, time_zone: str | None = None) -> int:
+    """Recompute and store one local day's figures; returns how many rows were written."""
+    time_zone = time_zone or review_time_zone()
+    start, end = day_start(day, time_zone), day_start(day + timedelta(days=1), time_zone)
+    rows: list[DailyFigure] = []
+
+    def add(metric, groups, rep_field=None, source_field=None, key_field=None):
+        for group in groups:
+            if group["n"]:
+                rows.append(DailyFigure(
+                    day=day, metric=metric, value=group["n"],
+                    rep_id=group.get(rep_field) if rep_field else None,
+                    source=(group.get(source_field) or "") if source_field else "",
+                    key=(group.get(key_field) or "") if key_field else "",
+                ))
+
+    in_day = {"gte": start, "lt": end}
+    add("leads_created", Lead.objects.filter(created_at__gte=start, created_at__lt=end)
+        .values("source").annotate(n=Count("id")), source_field="source")
+    entries = (StageChange.objects.filter(at__gte=start, at__lt=end, to_stage__in=STAGE_METRICS)
+               .values("to_stage", "lead__source", "lead__owner")
+               .annotate(n=Count("lead", distinct=True)))
+    for stage, metric in STAGE_METRICS.items():
+        add(metric, [g for g in entries if g["to_stage"] == stage], rep_field="lead__owner",
+            source_field="lead__source")
+
+    handoffs = Handoff.objects.filter(**{f"handed_off_at__{k}": v for k, v in in_day.items()})
+    add("handoffs", handoffs.values("rep", "lead__source").annotate(n=Count("id")),
+        rep_field="rep", source_field="lead__source")
+    add("handoff_attempts", handoffs.values("rep").annotate(n=Count("attempts")), rep_field="rep")
+    # A lead sales handed back before its deadline, untouched, is not a missed response.
+    closed = Handoff.objects.filter(due_at__gte=start, due_at__lt=end).exclude(
+        first_touch_at__isnull=True, returned_at__lte=F("due_at"))
+    add("windows_closed", closed.values("rep").annotate(n=Count("id")), rep_field="rep")
+    add("windows_met", closed.filter(first_touch_at__lte=F("due_at")).values("rep")
+        .annotate(n=Count("id")), rep_field="rep")
+    add("breached", Handoff.objects.filter(breached_at__gte=start, breached_at__lt=end)
+        .values("rep").annotate(n=Count("id")), rep_field="rep")
+    add("attempts", ContactAttempt.objects.filter(at__gte=start, at__lt=end)
+        .values("handoff__rep").annotate(n=Count("id")), rep_field="handoff__rep")
+    add("accepted", Handoff.objects.filter(accepted_at__gte=start, accepted_at__lt=end)
+        .values("rep").annotate(n=Count("id")), rep_field="rep")
+    add("rejected", Handoff.objects.filter(rejected_at__gte=start, rejected_at__lt=end)
+        .values("rep", "return_reason").annotate(n=Count("id")), rep_field="rep",
+        key_field="return_reason")
+    add("returned", Handoff.objects.filter(returned_at__gte=start, returned_at__lt=end,
+                                           rejected_at__isnull=True)
+        .values("rep", "return_reason").annotate(n=Count("id")), rep_field="rep",
+        key_field="return_reason")
+    add("conversations", ContactAttempt.objects.filter(at__gte=start, at__lt=end,
+                                                       is_conversation=True)
+        .values("handoff__rep").annotate(n=Count("id")), rep_field="handoff__rep")
+    with transaction.atomic():
+        DailyFigure.objects.filter(day=day).delete()
+        DailyFigure.objects.bulk_create(rows)
+    return len(rows)
+
+
+def rollup_recent(*, days: int = 31, today: date | None = None) -> int:
+    """The periodic job: re-roll the last `days` days, where late attempts and decisions land."""
+    time_zone = review_time_zone()
+    today = today or timezone.localtime(timezone.now(), timezone=_zone(time_zone)).date()
+    return sum(rollup_day(day=today - timedelta(days=n), time_zone=time_zone) for n in range(days))
+
+
+def rollup_backfill(*, since: date | None = None, until: date | None = None) -> int:
+    """Every day from the first lead (or `since`) to today: for a new install or a fix."""
+    time_zone = review_time_zone()
+    until = until or timezone.localtime(timezone.now(), timezone=_zone(time_zone)).date()
+    if since is None:
+        first = Lead.objects.order_by("created_at").values_list("created_at", flat=True).first()
+        if first is None:
+            return 0
+        since = timezone.localtime(first, timezone=_zone(time_zone)).date()
+    written, day = 0, since
+    while day <= until:
+        written += rollup_day(day=day, time_zone=time_zone)
+        day += timedelta(days=1)
+    return written
+
+
+def _zone(name: str):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
