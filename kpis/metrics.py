@@ -7,7 +7,7 @@ Rates are fractions 0..1 and None when their denominator is zero; the page shows
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, Sum
@@ -103,6 +103,7 @@ class MonthReport:
     rejections_by_reason: dict[str, int]
     returns_by_reason: dict[str, int]
     velocity_days: dict[str, float | None]
+    judged_at: datetime | None = None
     kpis: list[Status] = field(default_factory=list)
     goals: list[Status] = field(default_factory=list)
 
@@ -140,6 +141,7 @@ def month_report(month: Month, *, now=None, with_previous: bool = True) -> Month
                    .values_list("response_business_minutes", flat=True))
     touched = [minutes for minutes in touched if minutes is not None]
     month_handoffs = Handoff.objects.filter(handed_off_at__gte=start, handed_off_at__lt=end)
+    judged_at = min(end - timedelta(microseconds=1), now)
     report = MonthReport(
         month=month,
         time_zone=time_zone,
@@ -155,10 +157,11 @@ def month_report(month: Month, *, now=None, with_previous: bool = True) -> Month
         attempt_spacing_hours=_attempt_spacing_hours(month_handoffs),
         cadence_met_share=_cadence_met_share(month_handoffs, now),
         mql_acceptance_rate=ratio(figures["accepted"], figures["accepted"] + figures["rejected"]),
-        mqls_planned=_mqls_planned(),
+        mqls_planned=_mqls_planned(judged_at),
         rejections_by_reason=_by_key(month, "rejected"),
         returns_by_reason=_by_key(month, "returned"),
         velocity_days=_velocity(start, end),
+        judged_at=judged_at,
     )
     previous = month_report(month.previous, now=now, with_previous=False) if with_previous else None
     report.kpis = kpi_statuses(report, previous=previous)
@@ -244,8 +247,8 @@ def _cadence_met_share(handoffs, now) -> float | None:
     return met / len(rows)
 
 
-def _mqls_planned() -> float | None:
-    version = review_version()
+def _mqls_planned(at) -> float | None:
+    version = review_version(at)
     plan = FunnelPlan.objects.filter(version=version).first() if version else None
     if plan is None:
         return None
@@ -325,7 +328,8 @@ def _estimated_revenue(won: int) -> float | None:
 
 
 def kpi_statuses(report: MonthReport, previous: MonthReport | None) -> list[Status]:
-    version = review_version()
+    # A month is judged by the promise in force at its end (or now, for the current month).
+    version = review_version(report.judged_at)
     statuses = []
     for kpi in Kpi.objects.filter(version=version).order_by("position", "id") if version else []:
         actual = metric_value(report, kpi.metric)

@@ -12,6 +12,8 @@ class Role(models.TextChoices):
     SALES_MANAGER = "Sales manager"
     SALES_REP = "Sales rep"
     VIEWER = "Viewer"
+    # API-only accounts (the website form, a CRM sync): they push and read leads by token.
+    INTEGRATION = "Integration"
 
 
 MANAGERS = (Role.MARKETING_MANAGER, Role.SALES_MANAGER)

@@ -20,7 +20,13 @@ urlpatterns = [
     ),
     path("sla/", include("agreements.urls")),
     path("leads/what-if/<int:version_pk>/", mql_what_if, name="mql_what_if"),
+    path("leads/import/", include("leads.imports_urls")),
     path("leads/", include("leads.urls")),
+    # Before any "review/" include: the review's own routes must not shadow this page.
+    path("review/visitors/", include("kpis.visitors_views")),
+    path("review/", include("kpis.urls")),
+    path("api/v1/", include("leads.api.urls")),
+    path("api/v1/", include("kpis.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),

@@ -1,26 +1,56 @@
 """The demo workspace loaded by `manage.py load_demo`."""
 
+from collections import Counter
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import transaction
+from django.db.models import F
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
 from agreements import models as m
 from agreements.demo import DEMO_AGREEMENT_NAME
 from agreements.document import build_document, diff_documents, version_document
 from agreements.parts import PARTS
 from agreements.selectors import open_draft, version_in_force
+from leads.demo import DEMO_EMAIL_SUFFIX, DEMO_LEADS
+from leads.models import (
+    ContactAttempt,
+    Handoff,
+    Lead,
+    LeadEvent,
+    Notification,
+    NurtureEnrollment,
+    Stage,
+    StageChange,
+)
 from slaportal.roles import Role
 
 pytestmark = pytest.mark.django_db
+
+REPS = ("rita", "rafael", "renata")
 
 
 def load_demo() -> str:
     out = StringIO()
     call_command("load_demo", stdout=out)
     return out.getvalue()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def loaded_twice(django_db_setup, django_db_blocker):
+    """The outputs of two loads, made once for the module: replaying 90 days takes seconds.
+
+    The loads stay in a transaction rolled back after the module, so other modules start
+    from an empty database; each test runs in a savepoint inside it.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield load_demo(), load_demo()
+        transaction.set_rollback(True)
 
 
 @pytest.fixture
@@ -211,3 +241,110 @@ def test_output_lists_the_logins_and_the_url():
         assert username in output
     assert "http://127.0.0.1:8000/" in output
     assert "already loaded" in load_demo()
+
+
+# The demo leads ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_leads():
+    return Lead.objects.filter(email__endswith=DEMO_EMAIL_SUFFIX)
+
+
+@pytest.fixture
+def open_handoffs():
+    return Handoff.objects.filter(accepted_at__isnull=True, returned_at__isnull=True)
+
+
+def test_the_leads_are_loaded_once(loaded_twice, demo_leads):
+    first, second = loaded_twice
+    assert f"Loaded {DEMO_LEADS} leads" in first
+    assert "demo leads were already loaded" in second
+    assert Lead.objects.count() == demo_leads.count() == DEMO_LEADS
+    assert LeadEvent.objects.filter(external_id__startswith="demo-").count() > 5 * DEMO_LEADS
+
+
+def test_activity_spans_the_last_90_days_and_ends_now(demo_leads):
+    now = timezone.now()
+    events = LeadEvent.objects.exclude(type="nurture_step")
+    first, last = events.order_by("occurred_at")[0], events.order_by("-occurred_at")[0]
+    assert now - timedelta(days=91) < first.occurred_at < now - timedelta(days=80)
+    assert now - timedelta(days=1) < last.occurred_at <= now
+    assert {"website", "webinar", "paid search", "referral", "event"} == set(
+        demo_leads.values_list("source", flat=True)
+    )
+    assert {"demo_request", "contact_sales", "unsubscribe", "pricing_page_view"} <= set(
+        events.values_list("type", flat=True)
+    )
+
+
+def test_leads_stand_at_every_stage(demo_leads):
+    stages = Counter(demo_leads.values_list("stage", flat=True))
+    assert set(stages) == set(Stage.values)
+    assert stages[Stage.LEAD] > DEMO_LEADS / 2
+
+
+def test_every_handoff_is_measured_by_v1_with_a_deadline_after_it(v1):
+    handoffs = Handoff.objects.all()
+    assert handoffs.count() >= 30
+    assert not handoffs.exclude(version=v1).exists()
+    assert not handoffs.filter(due_at__lte=F("handed_off_at")).exists()
+    assert not handoffs.filter(at_risk_at__gt=F("due_at")).exists()
+    first = handoffs.order_by("handed_off_at")[0]
+    assert v1.effective_at <= v1.published_at < first.handed_off_at
+    assert version_in_force(agreement=v1.agreement, at=first.handed_off_at) == v1
+    assert handoffs.filter(status=Handoff.Status.MET).exists()
+    assert handoffs.filter(breached_at__isnull=False).count() >= 5
+
+
+def test_each_rep_has_open_handoffs_some_breached_some_at_risk(open_handoffs):
+    assert 8 <= open_handoffs.count() <= 25
+    by_rep = Counter(open_handoffs.values_list("rep__username", flat=True))
+    assert set(by_rep) == set(REPS)
+    for status in (Handoff.Status.BREACHED, Handoff.Status.AT_RISK):
+        reps = set(open_handoffs.filter(status=status).values_list("rep__username", flat=True))
+        assert len(reps) >= 2, status
+    now = timezone.now()
+    assert not open_handoffs.filter(status=Handoff.Status.BREACHED, due_at__gt=now).exists()
+    assert not open_handoffs.filter(status=Handoff.Status.AT_RISK, at_risk_at__gt=now).exists()
+    assert open_handoffs.filter(status=Handoff.Status.OPEN, due_at__gt=now).exists()
+    assert open_handoffs.filter(attempts__isnull=False).exists()
+
+
+def test_returned_handoffs_carry_reasons_and_feed_nurture():
+    returned = Handoff.objects.filter(returned_at__isnull=False)
+    assert not returned.filter(return_reason="").exists()
+    assert {"not_ready", "bad_fit", "no_response"} <= set(
+        returned.values_list("return_reason", flat=True)
+    )
+    rejected = returned.filter(rejected_at__isnull=False)
+    assert rejected.exists()
+    assert not rejected.filter(rejected_at__gt=F("accept_due_at")).exists()
+    assert StageChange.objects.filter(job="apply_cadence").exists()
+    enrollments = NurtureEnrollment.objects.all()
+    assert enrollments.filter(completed_at__isnull=True).exists()
+    assert enrollments.filter(completed_at__isnull=False).exists()
+    assert LeadEvent.objects.filter(type="nurture_step").exists()
+
+
+def test_reps_log_attempts_with_the_slas_dispositions(v1):
+    codes = set(m.DispositionCode.objects.filter(version=v1).values_list("code", flat=True))
+    used = set(ContactAttempt.objects.values_list("disposition", flat=True))
+    assert used <= codes
+    assert ContactAttempt.objects.filter(is_conversation=True).exists()
+    assert ContactAttempt.objects.filter(is_conversation=False).exists()
+
+
+def test_opportunities_and_customers_come_from_the_crm_sync(demo_leads):
+    for lead in demo_leads.filter(stage__in=[Stage.OPPORTUNITY, Stage.CUSTOMER]):
+        assert lead.sql_at < lead.opportunity_at
+        assert lead.stage_changes.filter(job="crm_sync", to_stage=Stage.OPPORTUNITY).exists()
+        if lead.stage == Stage.CUSTOMER:
+            assert lead.opportunity_at < lead.customer_at
+            assert lead.stage_changes.filter(job="crm_sync", to_stage=Stage.CUSTOMER).exists()
+
+
+def test_reps_and_the_sales_manager_have_notifications():
+    users = Counter(Notification.objects.values_list("user__username", flat=True))
+    assert all(users[rep] > 0 for rep in REPS)
+    assert Notification.objects.filter(user__username="sergio", key__startswith="breach:").exists()

@@ -4,6 +4,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,6 +15,7 @@ from django.utils import timezone
 from agreements.business_hours import add_business_time, business_time_between
 from agreements.models import (
     Agreement,
+    Channel,
     DispositionCode,
     HandoffPolicy,
     NurtureTrack,
@@ -23,11 +25,16 @@ from agreements.models import (
 from agreements.selectors import version_calendar
 from slaportal.roles import Role
 
-from ..models import ContactAttempt, Handoff, Lead, Stage, StageChange
+from ..models import ContactAttempt, Handoff, Lead, NurtureEnrollment, Stage, StageChange
 from .notifications import notify
 
 User = get_user_model()
 ACTIVE = Q(accepted_at__isnull=True, returned_at__isnull=True)
+
+
+def _local(moment: datetime, version) -> datetime:
+    """A deadline as the SLA's calendar reads it: reps and managers think in that time zone."""
+    return moment.astimezone(ZoneInfo(version_calendar(version=version).time_zone))
 
 
 def _hours(value: Decimal) -> timedelta:
@@ -63,8 +70,9 @@ def rep_choose(*, version, lead: Lead):
             if _territory_matches(rule, lead) and reps.filter(pk=rule.rep_id).exists():
                 return rule.rep
     return (
-        reps.annotate(last_handoff=Max("handoffs__handed_off_at"))
-        .order_by(F("last_handoff").asc(nulls_first=True), "pk")
+        # The latest handoff id breaks ties between handoffs made at the same instant.
+        reps.annotate(last_handoff=Max("handoffs__handed_off_at"), last_id=Max("handoffs__id"))
+        .order_by(F("last_handoff").asc(nulls_first=True), F("last_id").asc(nulls_first=True), "pk")
         .first()
     )
 
@@ -89,6 +97,7 @@ def handoff_create(
         rep = rep_choose(version=version, lead=lead)
         if rep is None:
             notify(
+                now=now,
                 user=version.agreement.sales_manager,
                 key=f"no-rep:{lead.pk}:{now:%Y%m%d}",
                 lead=lead,
@@ -120,23 +129,33 @@ def handoff_create(
                 reason=f"Handed to sales: {handoff.get_trigger_display().lower()}"
                 + (f" ({detail})" if detail else ""),
             )
+        # A lead that converts while in nurture leaves its track: sales has it now.
+        NurtureEnrollment.objects.filter(lead=lead, completed_at__isnull=True).update(
+            completed_at=now
+        )
         lead.owner = rep
         lead.status = Lead.Status.HANDED_OFF
         lead.updated_at = now
         lead.save()
         if policy.notify_in_app or policy.notify_email:
             notify(
+                now=now,
                 user=rep,
                 key=f"handoff:{handoff.pk}",
                 lead=lead,
                 email=policy.notify_email,
                 message=f"New lead for you: {lead} — first touch due "
-                f"{timezone.localtime(handoff.due_at):%a %d %b %H:%M}.",
+                f"{_local(handoff.due_at, version):%a %d %b %H:%M}.",
             )
     return handoff
 
 
 def handoff_manual(*, lead: Lead, version, by, now=None) -> Handoff:
+    if lead.stage not in (Stage.LEAD, Stage.MQL):
+        raise ValidationError(
+            "Only a lead or an MQL can be handed to sales; this one is already "
+            f"{lead.get_stage_display()}."
+        )
     policy = HandoffPolicy.objects.get(version=version)
     if not policy.allow_manual:
         raise ValidationError("This SLA does not allow handing a lead off by hand.")
@@ -188,8 +207,9 @@ def _touch(handoff: Handoff, now: datetime) -> None:
     """The first touch stops the response timer: met if in time; a breach stays a breach."""
     if handoff.first_touch_at is None:
         handoff.first_touch_at = now
-        elapsed = business_time_between(handoff.handed_off_at, now,
-                                        version_calendar(version=handoff.version))
+        elapsed = business_time_between(
+            handoff.handed_off_at, now, version_calendar(version=handoff.version)
+        )
         handoff.response_business_minutes = int(elapsed.total_seconds() // 60)
         if handoff.status in (Handoff.Status.OPEN, Handoff.Status.AT_RISK):
             handoff.status = (
@@ -207,6 +227,13 @@ def attempt_log(
         handoff = Handoff.objects.select_for_update().get(pk=handoff.pk)
         _require_owner_or_manager(handoff, by)
         _require_active(handoff)
+        if channel not in Channel.values:
+            raise ValidationError(
+                {
+                    "channel": f"'{channel}' is not a channel: choose one of "
+                    f"{', '.join(Channel.values)}."
+                }
+            )
         code = DispositionCode.objects.filter(version=handoff.version, code=disposition).first()
         if code is None:
             raise ValidationError(
@@ -249,9 +276,11 @@ def handoff_accept(*, handoff: Handoff, by, now=None) -> None:
 def handoff_reject(*, handoff: Handoff, reason: str, note: str = "", by, now=None) -> None:
     """Sales refuses the MQL within the accept window; it goes back to marketing."""
     now = now or timezone.now()
+    _require_owner_or_manager(handoff, by)
     if now > handoff.accept_due_at:
         raise ValidationError(
-            f"The accept window closed at {timezone.localtime(handoff.accept_due_at):%d %b %H:%M}; "
+            "The accept window closed at "
+            f"{_local(handoff.accept_due_at, handoff.version):%d %b %H:%M}; "
             "return the lead with a reason instead."
         )
     handoff_return(handoff=handoff, reason=reason, note=note, by=by, now=now, rejected=True)
@@ -291,7 +320,10 @@ def handoff_return(
         handoff.status = Handoff.Status.RETURNED
         handoff.save()
         lead = handoff.lead
-        label = return_reason.label if return_reason else reason
+        if return_reason:
+            label = return_reason.label
+        else:
+            label = f"enrolled in {track.name}" if track else reason.replace("_", " ")
         _stage_change(
             lead,
             Stage.LEAD,
@@ -320,6 +352,8 @@ def handoff_return(
 
 def handoff_reassign(*, handoff: Handoff, rep, by, now=None) -> None:
     now = now or timezone.now()
+    if not (by.is_superuser or by.groups.filter(name=Role.SALES_MANAGER).exists()):
+        raise PermissionDenied("Only a sales manager reassigns leads.")
     if not active_reps().filter(pk=rep.pk).exists():
         raise ValidationError({"rep": "Choose an active sales rep."})
     with transaction.atomic():
@@ -331,8 +365,9 @@ def handoff_reassign(*, handoff: Handoff, rep, by, now=None) -> None:
         handoff.save(update_fields=["rep"])
         Lead.objects.filter(pk=handoff.lead_id).update(owner=rep, updated_at=now)
         notify(
+            now=now,
             user=rep,
-            key=f"reassigned:{handoff.pk}:{rep.pk}",
+            key=f"reassigned:{handoff.pk}:{rep.pk}:{now:%Y%m%d%H%M%S%f}",
             lead=handoff.lead,
             message=f"{by.get_full_name() or by.username} gave you {handoff.lead}.",
         )
@@ -374,19 +409,21 @@ def breaches_flag(*, now=None) -> FlagResult:
     at_risk = list(Handoff.objects.filter(flag_claim=claim).select_related("lead", "rep"))
     for handoff in at_risk:
         notify(
+            now=now,
             user=handoff.rep,
             key=f"at-risk:{handoff.pk}",
             lead=handoff.lead,
             message=f"At risk: first touch for {handoff.lead} is due "
-            f"{timezone.localtime(handoff.due_at):%a %H:%M}.",
+            f"{_local(handoff.due_at, handoff.version):%a %H:%M}.",
         )
         result.at_risk.append(handoff.pk)
     for handoff in breached:
         message = (
             f"SLA breached: {handoff.lead} (rep {handoff.rep.get_full_name() or handoff.rep}) "
-            f"was not touched by {timezone.localtime(handoff.due_at):%a %d %b %H:%M}."
+            f"was not touched by {_local(handoff.due_at, handoff.version):%a %d %b %H:%M}."
         )
         notify(
+            now=now,
             user=handoff.rep,
             key=f"breach:{handoff.pk}",
             lead=handoff.lead,
@@ -394,6 +431,7 @@ def breaches_flag(*, now=None) -> FlagResult:
             email=True,
         )
         notify(
+            now=now,
             user=handoff.version.agreement.sales_manager,
             key=f"breach:{handoff.pk}",
             lead=handoff.lead,

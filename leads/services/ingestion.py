@@ -72,7 +72,13 @@ def lead_upsert(
     values = {key: value for key, value in fields.items() if key in LEAD_FIELDS}
     try:
         with transaction.atomic():
-            lead = Lead.objects.select_for_update().filter(email__iexact=email).first()
+            # Lower() matches the unique index, so this is an index lookup, not a scan.
+            lead = (
+                Lead.objects.select_for_update()
+                .annotate(email_lower=Lower("email"))
+                .filter(email_lower=email.lower())
+                .first()
+            )
             created = lead is None
             if created:
                 lead = _new_lead(email, now, attributes=attributes or {}, **values)
@@ -100,6 +106,15 @@ def events_ingest(
 ) -> IngestResult:
     """Store a batch of events, all or nothing; an event whose external id is known is a no-op."""
     now = now or timezone.now()
+    try:
+        return _events_store(events, now, reason)
+    except IntegrityError:
+        # A concurrent batch created the same new lead or event first; the batch is all or
+        # nothing, so storing it again against what that batch stored is safe.
+        return _events_store(events, now, reason)
+
+
+def _events_store(events: list[EventInput], now, reason: str) -> IngestResult:
     with transaction.atomic():
         emails = {event.email.strip().lower() for event in events}
         leads = {

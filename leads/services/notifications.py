@@ -6,12 +6,14 @@ from django.utils import timezone
 from ..models import Lead, Notification
 
 
-def notify(*, user, key: str, message: str, lead: Lead | None = None, email: bool = False) -> bool:
+def notify(
+    *, user, key: str, message: str, lead: Lead | None = None, email: bool = False, now=None
+) -> bool:
     """Tell a user once about one event; returns False when they had already been told."""
     try:
         with transaction.atomic():
             Notification.objects.create(
-                user=user, key=key, message=message, lead=lead, created_at=timezone.now()
+                user=user, key=key, message=message, lead=lead, created_at=now or timezone.now()
             )
     except IntegrityError:
         return False

@@ -134,6 +134,7 @@ def _fire_handoff_triggers(ids: list[int], version, now: datetime) -> int:
         missing = missing_handoff_fields(lead=lead, policy=policy)
         if missing:
             notify(
+                now=now,
                 user=version.agreement.marketing_manager,
                 key=f"missing-info:{lead.pk}:{version.pk}",
                 lead=lead,

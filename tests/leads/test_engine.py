@@ -386,3 +386,60 @@ def test_reassign_moves_the_lead_and_tells_the_new_rep(sla, reps, sales_manager)
     handoff.refresh_from_db()
     assert handoff.rep == other and handoff.lead.owner == other
     assert Notification.objects.filter(user=other, key__startswith="reassigned:").exists()
+
+
+@pytest.mark.django_db
+def test_only_a_sales_manager_reassigns(sla, reps):
+    handoff = handed_off()
+    other = next(rep for rep in reps if rep != handoff.rep)
+    with pytest.raises(PermissionDenied):
+        hs.handoff_reassign(handoff=handoff, rep=other, by=handoff.rep)
+    handoff.refresh_from_db()
+    assert handoff.rep != other
+
+
+@pytest.mark.django_db
+def test_an_unknown_channel_is_refused(sla):
+    handoff = handed_off()
+    with pytest.raises(ValidationError, match="not a channel"):
+        hs.attempt_log(handoff=handoff, channel="pigeon", disposition="connected", by=handoff.rep)
+    assert not ContactAttempt.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_accepted_lead_cannot_be_handed_off_by_hand_again(sla, sales_manager):
+    handoff = handed_off()
+    hs.handoff_accept(handoff=handoff, by=handoff.rep)
+    with pytest.raises(ValidationError, match="already SQL"):
+        hs.handoff_manual(lead=Lead.objects.get(), version=sla, by=sales_manager)
+
+
+@pytest.mark.django_db
+def test_notifications_give_deadlines_in_the_slas_time_zone(sla):
+    friday = at(date(2026, 12, 18), 16)
+    hot_lead(now=friday)
+    demo_request("ana@globex.com", friday)
+    pipeline_run(now=friday)
+    assert Notification.objects.get(key__startswith="handoff:").message.endswith(
+        "first touch due Mon 21 Dec 11:00.")
+
+
+@pytest.mark.django_db
+def test_round_robin_takes_turns_within_one_scoring_run(sla, reps):
+    for index in range(6):
+        hot_lead(f"batch{index}@x.com")
+        demo_request(f"batch{index}@x.com", T0)
+    pipeline_run(now=T0)
+    counts = sorted(Handoff.objects.values_list("rep__username", flat=True))
+    assert counts == ["rep_a", "rep_a", "rep_b", "rep_b", "rep_c", "rep_c"]
+
+
+@pytest.mark.django_db
+def test_a_lead_handed_off_from_nurture_leaves_its_track(sla):
+    lead = hot_lead()
+    enrollment = nurture_enrol(lead=lead, track=sla.track, automatic=True, now=T0)
+    demo_request("ana@globex.com", T0 + timedelta(hours=1))
+    pipeline_run(now=T0 + timedelta(hours=1))
+    enrollment.refresh_from_db()
+    assert enrollment.completed_at == T0 + timedelta(hours=1)
+    assert nurture_advance(now=T0 + timedelta(days=3)) == 0

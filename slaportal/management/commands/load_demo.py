@@ -9,14 +9,16 @@ from agreements.demo import (
     demo_users_load,
 )
 from agreements.models import Agreement
+from leads.demo import DEMO_DAYS, demo_leads_exist, demo_leads_load
 
 DEMO_URL = "http://127.0.0.1:8000/"
 
 
 class Command(BaseCommand):
     help = (
-        "Load the demo workspace (Acme's SLA and its people). Safe to run again: existing "
-        "demo users and the demo agreement are left as they are."
+        "Load the demo workspace (Acme's SLA, its people, and leads with 90 days of "
+        "activity). Safe to run again: existing demo users, the demo agreement and the demo "
+        "leads are left as they are."
     )
 
     def handle(self, *args, **options):
@@ -30,6 +32,21 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Loaded “{agreement}”: version 1 in force and an amendment in draft."
+                )
+            )
+        summary = demo_leads_load(agreement=agreement)
+        if summary is None and demo_leads_exist():
+            self.stdout.write("The demo leads were already loaded; left as they are.")
+        elif summary is None:
+            self.stdout.write("No demo leads loaded: another agreement runs the lead pipeline.")
+        else:
+            stages = ", ".join(f"{count} {stage}" for stage, count in summary.stages.items())
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Loaded {summary.leads} leads with {DEMO_DAYS} days of activity "
+                    f"({summary.events} events): {stages}; {summary.handoffs} handoffs, "
+                    f"{summary.open_handoffs} open today, {summary.breached} breached, "
+                    f"{summary.returned} returned."
                 )
             )
         self.stdout.write("")

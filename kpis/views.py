@@ -1,0 +1,437 @@
+"""The monthly review: the month's figures, the leads behind each, the meeting's record, exports.
+
+Every role reads; only the two managers write the notes and action items or propose a change.
+The page reads the month's report and the twelve-month trends once per request, so its number
+of queries does not grow with the leads, the reps or the action items.
+"""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from agreements.models import CadenceStep, FunnelPlan, HandoffPolicy, ReturnReason
+from agreements.selectors import version_in_force, workspace_agreement
+from agreements.services import amendment_start
+from leads.selectors import leads_visible_to
+from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
+
+from . import exports, forms, services
+from .drilldown import FIGURES, figure_handoffs, figure_leads
+from .exports import BreachRow, Review
+from .metrics import month_report, trends
+from .models import ActionItem, ReviewMeeting
+from .periods import Month
+from .rollups import review_time_zone
+
+FIGURE_PAGE_SIZE = 50
+HANDOFF_FIGURES = {"handoffs", "windows_closed", "windows_met", "breached", "accepted",
+                   "rejected", "returned"}
+STATUS_BADGES = {"green": "text-bg-success", "amber": "text-bg-warning",
+                 "red": "text-bg-danger", "grey": "text-bg-secondary"}
+# The figure whose leads explain each catalogue metric of a KPI.
+KPI_FIGURES = {
+    "leads": "leads_created", "visitor_to_lead_rate": "leads_created",
+    "mqls": "entered_mql", "lead_to_mql_rate": "entered_mql",
+    "sqls": "entered_sql", "mql_to_sql_rate": "entered_sql",
+    "opportunities": "entered_opportunity", "sql_to_opportunity_rate": "entered_opportunity",
+    "won_deals": "entered_customer", "opportunity_to_win_rate": "entered_customer",
+    "new_revenue": "entered_customer", "mql_acceptance_rate": "accepted",
+    "sla_compliance": "windows_closed", "speed_to_lead": "handoffs",
+    "attempts_per_lead": "handoffs",
+}
+
+
+def _month(text: str) -> Month:
+    try:
+        return Month.parse(text)
+    except ValueError as error:
+        raise Http404(str(error)) from None
+
+
+def _today(time_zone: str, now: datetime | None = None):
+    return timezone.localtime(now or timezone.now(), ZoneInfo(time_zone)).date()
+
+
+# Loading the month ------------------------------------------------------------------------
+
+
+def _breaches(month: Month) -> list[BreachRow]:
+    handoffs = list(figure_handoffs(month, "breached").select_related("lead", "rep")
+                    .order_by("breached_at", "id"))
+    targets = dict(HandoffPolicy.objects.filter(
+        version_id__in={h.version_id for h in handoffs}).values_list(
+        "version_id", "response_target_hours"))
+    rows = []
+    for handoff in handoffs:
+        target = targets.get(handoff.version_id)
+        late = None
+        if handoff.response_business_minutes is not None and target is not None:
+            late = max(handoff.response_business_minutes - float(target) * 60, 0)
+        rows.append(BreachRow(
+            lead_id=handoff.lead_id, lead=handoff.lead.email,
+            rep=handoff.rep.get_full_name() or handoff.rep.username, rep_id=handoff.rep_id,
+            handed_off_at=handoff.handed_off_at, due_at=handoff.due_at,
+            first_touch_at=handoff.first_touch_at, late_business_minutes=late,
+        ))
+    return rows
+
+
+def _action_items(agreement, month: Month, time_zone: str) -> list[ActionItem]:
+    """Items agreed in this month or earlier that were still open when it began: open ones carry
+    over, and ones closed since then show as done."""
+    if agreement is None:
+        return []
+    start = month.bounds(time_zone)[0]
+    items = ActionItem.objects.filter(agreement=agreement, month__lte=month.first_day).filter(
+        Q(done_at__isnull=True) | Q(done_at__gte=start)).select_related("owner")
+    return sorted(items, key=lambda item: (item.done_at is not None, item.due_date, item.pk))
+
+
+def _as_of(month: Month, now: datetime) -> datetime:
+    """A past month is read as it stood when it ended, so its review reads the same whenever
+    it is opened or printed; the running month as it stands now."""
+    end = month.bounds(review_time_zone())[1] - timedelta(microseconds=1)
+    return min(now, end)
+
+
+def _load_review(month: Month, *, now) -> tuple[Review, object]:
+    as_of = _as_of(month, now)
+    report = month_report(month, now=as_of)
+    series = trends(month.trailing(12))
+    agreement = workspace_agreement()
+    # The promises the month is held to: the version in force as it ended (before the first
+    # version took effect, the one in force now).
+    version = agreement and (version_in_force(agreement=agreement, at=as_of)
+                             or version_in_force(agreement=agreement))
+    policy = HandoffPolicy.objects.filter(version=version).first() if version else None
+    plan = FunnelPlan.objects.filter(version=version).first() if version else None
+    meeting = None
+    if agreement is not None:
+        meeting = ReviewMeeting.objects.filter(
+            agreement=agreement, month=month.first_day).select_related("updated_by").first()
+    notes_updated = ""
+    if meeting and meeting.updated_at:
+        who = "someone"
+        if meeting.updated_by:
+            who = meeting.updated_by.get_full_name() or meeting.updated_by.username
+        notes_updated = f"Saved by {who}, {exports.local(meeting.updated_at, report.time_zone)}"
+    review = Review(
+        month=month,
+        report=report,
+        trends=series,
+        agreement_name=agreement.name if agreement else "No agreement yet",
+        version_label=version.label if version else "no version in force",
+        response_target_hours=float(policy.response_target_hours) if policy else None,
+        accept_window_hours=float(policy.accept_window_hours) if policy else None,
+        cadence_steps=CadenceStep.objects.filter(version=version).count() if version else 0,
+        planned_rates={"lead_to_mql_rate": float(plan.lead_to_mql_rate)} if plan else {},
+        # Codes of older versions too: a handoff keeps the reason of the version it ran under.
+        reason_labels=dict(ReturnReason.objects.filter(version__agreement=agreement).order_by(
+            "version_id", "id").values_list("code", "label")) if agreement else {},
+        breaches=_breaches(month),
+        notes=meeting.notes if meeting else "",
+        notes_updated=notes_updated,
+        action_items=_action_items(agreement, month, report.time_zone),
+        as_of=as_of,
+        generated_at=now,
+    )
+    return review, agreement
+
+
+def _figure_url(month: Month, figure: str, query: str = "") -> str:
+    return reverse("kpis:figure", args=[str(month), figure]) + query
+
+
+def _scorecard(review: Review) -> dict:
+    def row(status, link=None):
+        badge = STATUS_BADGES.get(status.status, STATUS_BADGES["grey"])
+        label = exports.STATUS_LABELS.get(status.status, status.status)
+        arrow, change = exports.change(status)
+        return {
+            "status": status, "badge": badge, "label": label, "arrow": arrow, "change": change,
+            "target": exports.with_unit(status.target, status.unit),
+            "actual": exports.with_unit(status.actual, status.unit),
+            "previous": exports.with_unit(status.previous, status.unit),
+            "link": link,
+        }
+
+    month = review.month
+    return {
+        "goals": [row(goal) for goal in review.report.goals],
+        "kpis": [row(kpi, _figure_url(month, KPI_FIGURES[kpi.metric])
+                     if kpi.metric in KPI_FIGURES else None) for kpi in review.report.kpis],
+    }
+
+
+def _chart_data(review: Review) -> dict:
+    report, month, series = review.report, review.month, review.trends
+    # Visitors would dwarf every other bar; the funnel table lists them.
+    steps = [step for step in report.funnel if step.stage != "visitor"]
+    metric_of = {"lead": "leads_created", "mql": "entered_mql", "sql": "entered_sql",
+                 "opportunity": "entered_opportunity", "customer": "entered_customer"}
+    reasons = list(dict.fromkeys([*report.rejections_by_reason, *report.returns_by_reason]))
+    return {
+        "funnel": {
+            "labels": [step.label for step in steps],
+            "counts": [step.count for step in steps],
+            "links": [_figure_url(month, metric_of[step.stage]) for step in steps],
+        },
+        "trends": {
+            "labels": series["labels"],
+            "leads": series["leads_created"],
+            "mqls": series["entered_mql"],
+            "sqls": series["entered_sql"],
+            "compliance": series["compliance"],
+        },
+        "reps": {
+            "labels": [rep.name for rep in report.by_rep],
+            "compliance": [None if rep.compliance is None else round(rep.compliance * 100, 1)
+                           for rep in report.by_rep],
+            "breaches": [rep.breached for rep in report.by_rep],
+            "links": [_figure_url(month, "windows_closed", f"?rep={rep.rep_id}")
+                      for rep in report.by_rep],
+        },
+        "reasons": {
+            "labels": [review.reason(code) for code in reasons],
+            "rejected": [report.rejections_by_reason.get(code, 0) for code in reasons],
+            "returned": [report.returns_by_reason.get(code, 0) for code in reasons],
+        },
+    }
+
+
+def _render_review(request, month: Month, *, notes_form=None, item_form=None,
+                   propose_form=None):
+    now = timezone.now()
+    review, agreement = _load_review(month, now=now)
+    can_write = agreement is not None and has_role(request.user, *MANAGERS)
+    today = _today(review.time_zone, now)
+    if can_write:
+        notes_form = notes_form or forms.ReviewNotesForm(initial={"notes": review.notes})
+        item_form = item_form or forms.ActionItemForm(today=today)
+        propose_form = propose_form or forms.ProposeChangeForm()
+    summary = exports.summary_rows(review)
+    for row in summary:
+        row.href = _figure_url(month, row.figure, row.query) if row.figure else ""
+    current = Month.of(today)
+    return render(request, "kpis/review.html", {
+        "review": review,
+        "report": review.report,
+        "month": month,
+        "month_str": str(month),
+        "is_current_month": month == current,
+        "current_month": current,
+        "scorecard": _scorecard(review),
+        "compliance_sides": [
+            ("marketing", "Marketing promised / delivered",
+             [row for row in summary if row.side == "marketing"], "bi-megaphone"),
+            ("sales", "Sales promised / did",
+             [row for row in summary if row.side == "sales"], "bi-telephone"),
+        ],
+        "funnel_rows": _funnel_rows(review),
+        "rep_rows": [{"rep": rep, "compliance": exports.percent(rep.compliance)}
+                     for rep in review.report.by_rep],
+        "reason_rows": _reason_rows(review),
+        "chart_data": _chart_data(review),
+        "csv_tables": [(name, table.title) for name, table in exports.tables(review).items()],
+        "can_write": can_write,
+        "today": today,
+        "notes_form": notes_form,
+        "item_form": item_form,
+        "propose_form": propose_form,
+        "has_agreement": agreement is not None,
+    })
+
+
+def _reason_rows(review: Review) -> list[dict]:
+    report = review.report
+    return [
+        {"decision": decision, "label": review.reason(code), "count": count,
+         "link": _figure_url(review.month, figure, f"?key={code}" if code != "unspecified" else "")}
+        for decision, figure, counts in (("Rejected", "rejected", report.rejections_by_reason),
+                                         ("Returned", "returned", report.returns_by_reason))
+        for code, count in counts.items()
+    ]
+
+
+def _funnel_rows(review: Review) -> list[dict]:
+    metric_of = {"lead": "leads_created", "mql": "entered_mql", "sql": "entered_sql",
+                 "opportunity": "entered_opportunity", "customer": "entered_customer"}
+    return [{"step": step, "conversion": exports.percent(step.conversion_from_previous),
+             "link": _figure_url(review.month, metric_of[step.stage])
+             if step.stage in metric_of else None} for step in review.report.funnel]
+
+
+# Pages ------------------------------------------------------------------------------------
+
+
+@role_required(*READERS)
+def review_current(request):
+    """The running month in the SLA's time zone, or the month the picker asked for."""
+    picked = request.GET.get("month")
+    if picked is not None:
+        try:
+            return redirect("kpis:review", month=str(Month.parse(picked)))
+        except ValueError as error:
+            messages.error(request, str(error))
+    return redirect("kpis:review", month=str(Month.of(_today(review_time_zone()))))
+
+
+@role_required(*READERS)
+def review(request, month):
+    try:
+        parsed = Month.parse(month)
+    except ValueError as error:
+        # A typed URL deserves the reason and a working page, not a bare 404.
+        messages.error(request, str(error))
+        return redirect("kpis:current")
+    return _render_review(request, parsed)
+
+
+@role_required(*READERS)
+def figure(request, month, figure):
+    month = _month(month)
+    if figure not in FIGURES:
+        raise Http404(f"No figure called '{figure}'.")
+    rep_id = request.GET.get("rep") or None
+    if rep_id is not None and not rep_id.isdigit():
+        raise Http404("The rep must be a user id.")
+    source, key = request.GET.get("source"), request.GET.get("key") or None
+    leads = figure_leads(month, figure, rep_id=rep_id, source=source, key=key)
+    total = leads.count()
+    handoffs = None
+    if figure in HANDOFF_FIGURES:
+        # The review counts handoffs; a lead handed to sales twice in a month is listed once.
+        counted = figure_handoffs(month, figure, rep_id=rep_id, key=key)
+        handoffs = (counted if source is None else counted.filter(lead__source=source)).count()
+    # Reps see only their own leads everywhere else in the app; the review keeps that promise.
+    visible = leads
+    if not has_role(request.user, *MANAGERS, Role.VIEWER):
+        visible = leads.filter(pk__in=leads_visible_to(request.user).values("pk"))
+    page = Paginator(visible.select_related("owner"), FIGURE_PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    rep = get_object_or_404(get_user_model(), pk=rep_id) if rep_id else None
+    filters = []
+    if rep is not None:
+        filters.append(f"rep {rep.get_full_name() or rep.username}")
+    if source is not None:
+        filters.append(f"source “{source}”" if source else "no source")
+    if key:
+        label = ReturnReason.objects.filter(code=key).values_list("label", flat=True).last()
+        filters.append(f"reason {label or key}")
+    return render(request, "kpis/figure_leads.html", {
+        "month": month,
+        "month_str": str(month),
+        "figure": figure,
+        "figure_label": FIGURES[figure],
+        "filters": filters,
+        "total": total,
+        "handoffs": handoffs,
+        "page": page,
+        "partial_view": page.paginator.count != total,
+    })
+
+
+@require_POST
+@role_required(*MANAGERS)
+def notes_save(request, month):
+    month = _month(month)
+    agreement = _agreement_or_none(request)
+    if agreement is None:
+        return redirect("kpis:review", month=str(month))
+    form = forms.ReviewNotesForm(request.POST)
+    if not form.is_valid():
+        return _render_review(request, month, notes_form=form)
+    services.review_notes_save(agreement=agreement, month=month,
+                               notes=form.cleaned_data["notes"], by=request.user)
+    messages.success(request, f"Notes of the {month.label} review saved.")
+    return redirect(reverse("kpis:review", args=[str(month)]) + "#meeting")
+
+
+@require_POST
+@role_required(*MANAGERS)
+def action_item_create(request, month):
+    month = _month(month)
+    agreement = _agreement_or_none(request)
+    if agreement is None:
+        return redirect("kpis:review", month=str(month))
+    form = forms.ActionItemForm(request.POST, today=_today(review_time_zone()))
+    if not form.is_valid():
+        return _render_review(request, month, item_form=form)
+    services.action_item_create(agreement=agreement, month=month, by=request.user,
+                                **form.cleaned_data)
+    messages.success(request, "Action item added.")
+    return redirect(reverse("kpis:review", args=[str(month)]) + "#actions")
+
+
+@require_POST
+@role_required(*MANAGERS)
+def action_item_done(request, month, pk):
+    month = _month(month)
+    item = get_object_or_404(ActionItem.objects.select_related("owner"), pk=pk)
+    done = request.POST.get("done", "1") != "0"
+    item = services.action_item_done(item=item, by=request.user, done=done)
+    if request.htmx:
+        time_zone = review_time_zone()
+        return render(request, "kpis/partials/action_item_row.html", {
+            "item": item, "month": month, "month_str": str(month), "can_write": True,
+            "today": _today(time_zone), "time_zone": time_zone,
+        })
+    messages.success(request, f"“{item.text}” marked {'done' if done else 'open'}.")
+    return redirect(reverse("kpis:review", args=[str(month)]) + "#actions")
+
+
+@require_POST
+@role_required(*MANAGERS)
+def propose_change(request, month):
+    month = _month(month)
+    agreement = _agreement_or_none(request)
+    if agreement is None:
+        return redirect("kpis:review", month=str(month))
+    form = forms.ProposeChangeForm(request.POST)
+    if not form.is_valid():
+        return _render_review(request, month, propose_form=form)
+    draft = amendment_start(agreement=agreement, by=request.user,
+                            note=f"From the {month.label} review: {form.cleaned_data['note']}")
+    messages.success(request, "Draft amendment open with your note: edit the parts to change.")
+    return redirect(draft.get_absolute_url())
+
+
+def _agreement_or_none(request):
+    agreement = workspace_agreement()
+    if agreement is None:
+        messages.error(request, "There is no SLA yet: create the agreement first.")
+    return agreement
+
+
+# Out of the app ---------------------------------------------------------------------------
+
+
+@role_required(*READERS)
+def review_pdf(request, month):
+    review, _ = _load_review(_month(month), now=timezone.now())
+    response = HttpResponse(exports.review_pdf(review), content_type="application/pdf")
+    name = exports.filename(review, "pack", "pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@role_required(*READERS)
+def review_csv(request, month, table):
+    review, _ = _load_review(_month(month), now=timezone.now())
+    every = exports.tables(review)
+    if table not in every:
+        raise Http404(f"No table called '{table}'.")
+    response = HttpResponse(exports.table_csv(every[table]),
+                            content_type="text/csv; charset=utf-8")
+    name = exports.filename(review, table, "csv")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -1,0 +1,117 @@
+"""The managers' page for visitor counts: upload a CSV, preview it, confirm; recent counts.
+
+Between preview and confirm the file travels in the page itself, signed: any web process can
+take the confirmation, and it is checked again before anything is stored. Storing twice is
+harmless, since a day and source replace their figure.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core import signing
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.http import require_POST
+
+from slaportal.roles import MANAGERS, role_required
+
+from .visitors import (
+    COLUMNS,
+    MAX_CSV_BYTES,
+    MAX_CSV_ROWS,
+    CsvRefused,
+    visitor_counts_recent,
+    visitors_csv_import,
+    visitors_csv_preview,
+    visitors_csv_text,
+)
+
+STAGED_FOR_SECONDS = 60 * 60
+EXPIRED = "This upload is no longer waiting to be confirmed: upload it again."
+SIGNING_SALT = "kpis.visitors.csv"
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text=f"UTF-8 with the header {','.join(COLUMNS)}; up to {MAX_CSV_ROWS:,} rows.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".csv"):
+            raise forms.ValidationError("Upload a .csv file (in Excel: Save as › CSV UTF-8).")
+        if upload.size > MAX_CSV_BYTES:
+            raise forms.ValidationError(
+                f"The file is over {MAX_CSV_BYTES // 1024} KB; split it into parts."
+            )
+        try:
+            self.cleaned_data["content"] = visitors_csv_text(upload.read())
+        except CsvRefused as refused:
+            raise forms.ValidationError(str(refused)) from refused
+        return upload
+
+
+def _page(request, form, **extra):
+    context = {"form": form, "columns": COLUMNS, "recent": visitor_counts_recent(), **extra}
+    return render(request, "kpis/visitors/upload.html", context)
+
+
+@role_required(*MANAGERS)
+def visitors_upload(request):
+    if request.method != "POST":
+        return _page(request, UploadForm())
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, form)
+    filename, content = form.cleaned_data["file"].name, form.cleaned_data["content"]
+    try:
+        preview = visitors_csv_preview(content=content)
+    except CsvRefused as refused:
+        form.add_error("file", str(refused))
+        return _page(request, form)
+    staged = None
+    if preview.ok:
+        staged = signing.dumps(
+            {"user": request.user.pk, "filename": filename, "content": content},
+            salt=SIGNING_SALT,
+            compress=True,
+        )
+    return _page(request, UploadForm(), preview=preview, staged=staged, filename=filename)
+
+
+@role_required(*MANAGERS)
+@require_POST
+def visitors_confirm(request):
+    try:
+        staged = signing.loads(
+            request.POST.get("staged", ""), salt=SIGNING_SALT, max_age=STAGED_FOR_SECONDS
+        )
+    except signing.BadSignature:
+        staged = None
+    if not staged or staged.get("user") != request.user.pk:
+        messages.error(request, EXPIRED)
+        return redirect("kpis_visitors:upload")
+    try:
+        result = visitors_csv_import(content=staged["content"])
+    except CsvRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("kpis_visitors:upload")
+    if not result.ok:
+        return _page(request, UploadForm(), preview=result, filename=staged["filename"])
+    messages.success(
+        request,
+        f"Stored {len(result.good):,} visitor count{'s' * (len(result.good) != 1)} "
+        f"from {staged['filename']} ({result.total_visitors:,} visitors); the monthly review "
+        "shows them now.",
+    )
+    return redirect("kpis_visitors:upload")
+
+
+# Included at review/visitors/ by slaportal/urls.py, ahead of the review's own routes.
+app_name = "kpis_visitors"
+
+urlpatterns = [
+    path("", visitors_upload, name="upload"),
+    path("confirm/", visitors_confirm, name="confirm"),
+]

@@ -1,0 +1,333 @@
+"""What the API and the CSV import accept and answer.
+
+The input serializers are shared by both doors, so a CSV row and a JSON item are refused for
+the same reasons in the same words.
+"""
+
+import re
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import Handoff, Lead, Stage
+from ..services.ingestion import EventInput
+
+MAX_EVENTS_PER_BATCH = 1000
+# Clocks drift and time zones get mixed up; beyond this an event is a mistake, not skew.
+MAX_FUTURE = timedelta(days=1)
+POSTGRES_INT_MAX = 2_147_483_647
+NAIVE_MESSAGE = "Include a time zone, e.g. 2026-11-26T14:00:00Z"
+NOT_AN_OBJECT = 'Must be a JSON object, e.g. {{"plan": "pro"}}, not a {input_type}.'
+STAGE_CHOICE_MESSAGE = f"Unknown stage '{{input}}'. Choose one of: {', '.join(Stage.values)}."
+TEXT_FIELDS = ("first_name", "last_name", "phone", "title", "company", "industry", "source")
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with an explicit offset: a naive time would silently be read as server time."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            value = value.strip()
+            try:
+                parsed = parse_datetime(value)
+            except ValueError:
+                parsed = None  # well formed but impossible, e.g. month 13: DRF words that
+            if parsed is not None and parsed.tzinfo is None:
+                raise serializers.ValidationError(NAIVE_MESSAGE, code="naive")
+        return super().to_internal_value(value)
+
+
+class QueryDateTimeField(AwareDateTimeField):
+    """In a query string an unescaped '+' of '+02:00' arrives as a space; put it back."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            value = re.sub(
+                r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$", r"\1+\2", value.strip()
+            )
+        return super().to_internal_value(value)
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses keys it does not know: a misspelt field would otherwise vanish without a word."""
+
+    unknown_hint = ""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                message = f"Unknown field.{self.unknown_hint}"
+                raise serializers.ValidationError({name: [message] for name in unknown})
+        return super().to_internal_value(data)
+
+
+def _text(max_length: int, **kwargs) -> serializers.CharField:
+    # null is taken as blank: web forms commonly send null for a field left empty.
+    return serializers.CharField(
+        max_length=max_length, required=False, allow_blank=True, allow_null=True, **kwargs
+    )
+
+
+class LeadInputSerializer(StrictSerializer):
+    """A lead to create, or to update when its e-mail is known (ignoring case).
+
+    Fields left out keep their stored value; unknown fields are refused.
+    """
+
+    unknown_hint = " Put custom data in attributes."
+
+    email = serializers.EmailField(max_length=254)
+    first_name = _text(100)
+    last_name = _text(100)
+    phone = _text(40)
+    title = _text(200)
+    company = _text(200)
+    company_size = serializers.IntegerField(
+        min_value=0, max_value=POSTGRES_INT_MAX, required=False, allow_null=True
+    )
+    industry = _text(100)
+    country = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="Two-letter ISO 3166 code, e.g. BR; stored upper case.",
+    )
+    source = _text(100)
+    attributes = serializers.DictField(
+        required=False,
+        help_text="Custom attributes, merged into the stored ones.",
+        error_messages={"not_a_dict": NOT_AN_OBJECT},
+    )
+
+    def validate_country(self, value):
+        if not value:
+            return ""
+        if not re.fullmatch(r"[A-Za-z]{2}", value):
+            raise serializers.ValidationError("Use the two-letter ISO 3166 code, e.g. BR.")
+        return value.upper()
+
+    def validate(self, attrs):
+        return {
+            key: "" if value is None and key in TEXT_FIELDS else value
+            for key, value in attrs.items()
+        }
+
+
+def lead_upsert_arguments(data: dict) -> dict:
+    """Validated lead input as the keyword arguments of ingestion.lead_upsert."""
+    fields = dict(data)
+    return {
+        "email": fields.pop("email"),
+        "attributes": fields.pop("attributes", None),
+        "fields": fields,
+    }
+
+
+class EventInputSerializer(StrictSerializer):
+    """One activity of a lead, e.g. a page view or a demo request."""
+
+    # The view puts `catalogue` (the allowed types) and `now` in the context.
+
+    unknown_hint = " Put custom data in properties."
+
+    email = serializers.EmailField(max_length=254, help_text="An unknown e-mail creates the lead.")
+    type = serializers.CharField(
+        max_length=40, help_text="A type of the catalogue: built-ins plus the SLA's own."
+    )
+    occurred_at = AwareDateTimeField(help_text="ISO 8601 with a time zone.")
+    properties = serializers.DictField(
+        required=False, default=dict, error_messages={"not_a_dict": NOT_AN_OBJECT}
+    )
+    external_id = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default=None,
+        help_text="Your id of the event: sending it again is a no-op.",
+    )
+
+    def validate_type(self, value: str) -> str:
+        catalogue = self.context["catalogue"]
+        if value not in catalogue:
+            known = ", ".join(sorted(catalogue))
+            raise serializers.ValidationError(f"Unknown event type '{value}'. Known: {known}.")
+        return value
+
+    def validate_occurred_at(self, value):
+        now = self.context.get("now") or timezone.now()
+        if value > now + MAX_FUTURE:
+            raise serializers.ValidationError(
+                "More than a day in the future: check the date and its time zone."
+            )
+        return value
+
+    def validate_external_id(self, value):
+        return value or None
+
+
+def event_input(data: dict) -> EventInput:
+    return EventInput(**data)
+
+
+def validate_each(serializer_class, items: list, *, context: dict | None = None):
+    """Validate every item; returns (validated data or None per item, errors by index).
+
+    Unlike DRF's ListSerializer it keeps the data of the good items, which the CSV preview
+    shows beside the errors, and one serializer checks them all (building one per item would
+    copy its fields every time).
+    """
+    checker = serializer_class(context=context or {})
+    cleaned, errors = [], {}
+    for index, item in enumerate(items):
+        try:
+            cleaned.append(checker.run_validation(item))
+        except serializers.ValidationError as error:
+            errors[index] = error.detail
+            cleaned.append(None)
+    return cleaned, errors
+
+
+class UsernameField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="username", read_only=True, **kwargs)
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    """A lead, its lifecycle stage and its scores under the SLA in force."""
+
+    # The context may carry `stage_labels`, read once per request.
+
+    owner = UsernameField(help_text="Username of the rep who owns the lead, or null.")
+    stage_label = serializers.SerializerMethodField(
+        help_text="The stage's name in the SLA in force."
+    )
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "company",
+            "stage",
+            "stage_label",
+            "fit_score",
+            "interest_score",
+            "score",
+            "owner",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_stage_label(self, lead) -> str:
+        labels = self.context.get("stage_labels") or {}
+        return labels.get(lead.stage) or Stage(lead.stage).label
+
+
+class RulePointsSerializer(serializers.Serializer):
+    """Points one rule of the SLA gave the lead."""
+
+    rule = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["fit", "interest"])
+    points = serializers.IntegerField()
+    occurrences = serializers.IntegerField()
+
+
+class HandoffSerializer(serializers.ModelSerializer):
+    """The lead's hand-off to a rep, with its SLA deadlines."""
+
+    rep = UsernameField(help_text="Username of the rep.")
+
+    class Meta:
+        model = Handoff
+        fields = [
+            "id",
+            "rep",
+            "trigger",
+            "handed_off_at",
+            "due_at",
+            "accept_due_at",
+            "first_touch_at",
+            "status",
+        ]
+        read_only_fields = fields
+
+
+class LeadDetailSerializer(LeadSerializer):
+    """A lead with every field, which rule gave which points, and its open handoff."""
+
+    # The context carries `breakdown` (a ScoreResult, or None when no SLA is in force) and
+    # `handoff` (the open one, or None).
+
+    score_breakdown = serializers.SerializerMethodField(
+        help_text="Which rule of the SLA in force gave which points."
+    )
+    handoff = serializers.SerializerMethodField(help_text="The open handoff, or null.")
+
+    class Meta(LeadSerializer.Meta):
+        fields = [
+            *LeadSerializer.Meta.fields,
+            "status",
+            "phone",
+            "title",
+            "company_size",
+            "industry",
+            "country",
+            "source",
+            "attributes",
+            "created_at",
+            "score_breakdown",
+            "handoff",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(RulePointsSerializer(many=True))
+    def get_score_breakdown(self, lead):
+        result = self.context.get("breakdown")
+        return RulePointsSerializer(result.breakdown if result else [], many=True).data
+
+    @extend_schema_field(HandoffSerializer(allow_null=True))
+    def get_handoff(self, lead):
+        handoff = self.context.get("handoff")
+        return HandoffSerializer(handoff).data if handoff else None
+
+
+class LeadFilterSerializer(serializers.Serializer):
+    """Filters of the lead list."""
+
+    stage = serializers.ChoiceField(
+        choices=Stage.choices,
+        required=False,
+        help_text="Lifecycle stage slug.",
+        error_messages={"invalid_choice": STAGE_CHOICE_MESSAGE},
+    )
+    owner = serializers.CharField(required=False, help_text="Username of the owning rep.")
+    updated_since = QueryDateTimeField(
+        required=False, help_text="Only leads changed at or after this ISO 8601 time."
+    )
+
+
+class IngestResultSerializer(serializers.Serializer):
+    """What a stored batch did."""
+
+    created = serializers.IntegerField(help_text="Events stored.")
+    duplicates = serializers.IntegerField(help_text="Events skipped: their external_id is known.")
+    leads_created = serializers.IntegerField(help_text="Leads created for unknown e-mails.")
+
+
+class EventBatchErrorSerializer(serializers.Serializer):
+    """Why a batch was refused; nothing of it was stored."""
+
+    errors = serializers.DictField(
+        child=serializers.JSONField(),
+        help_text="Keyed by the 0-based index of each bad item, then by field, e.g. "
+        '{"3": {"type": ["Unknown event type \'foo\'. Known: ..."]}}. A problem with the '
+        'batch as a whole is under "batch", e.g. {"batch": ["Send at most 1,000 events."]}. '
+        "Nothing of the batch is stored.",
+    )

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "leads_api"
+
+urlpatterns = [
+    path("leads/", views.LeadListView.as_view(), name="lead-list"),
+    path("leads/<int:pk>/", views.LeadDetailView.as_view(), name="lead-detail"),
+    path("events/", views.EventBatchView.as_view(), name="event-batch"),
+]

@@ -1,0 +1,117 @@
+"""Input of the rep queue, the team view and the lead list.
+
+The choices a rep may pick (dispositions, return reasons, nurture tracks) come from the SLA
+version the handoff was made under, so a form bound to one handoff refuses another
+version's codes before any service is called.
+"""
+
+from django import forms
+
+from agreements.models import Channel, DispositionCode, NurtureTrack, ReturnReason
+
+from .models import Handoff, Lead, Stage
+from .selectors import sales_reps
+from .services.handoffs import active_reps
+
+NOTE_WIDGET = forms.Textarea(attrs={"rows": 2, "placeholder": "What happened, what's next"})
+
+
+def _note_field(required: bool = False) -> forms.CharField:
+    return forms.CharField(
+        required=required, max_length=2000, widget=NOTE_WIDGET, label="Note", strip=True
+    )
+
+
+class HandoffForm(forms.Form):
+    def __init__(self, *args, handoff: Handoff, **kwargs):
+        self.handoff = handoff
+        super().__init__(*args, **kwargs)
+
+
+class AttemptForm(HandoffForm):
+    channel = forms.ChoiceField(choices=Channel.choices, widget=forms.RadioSelect)
+    disposition = forms.ChoiceField(label="Outcome")
+    note = _note_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        codes = DispositionCode.objects.filter(version_id=self.handoff.version_id).order_by(
+            "position", "id"
+        )
+        self.fields["disposition"].choices = [("", "Choose the outcome…")] + [
+            (code.code, code.label) for code in codes
+        ]
+
+
+class ReturnForm(HandoffForm):
+    reason = forms.ChoiceField()
+    note = _note_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        reasons = (
+            ReturnReason.objects.filter(version_id=self.handoff.version_id)
+            .select_related("nurture_track")
+            .order_by("position", "id")
+        )
+        self.fields["reason"].choices = [("", "Choose a reason…")] + [
+            (
+                reason.code,
+                f"{reason.label} → nurture “{reason.nurture_track.name}”"
+                if reason.nurture_track
+                else reason.label,
+            )
+            for reason in reasons
+        ]
+
+
+class RejectForm(ReturnForm):
+    """The same reasons as a return; the service enforces the accept window."""
+
+
+class NurtureForm(HandoffForm):
+    track = forms.ModelChoiceField(
+        queryset=NurtureTrack.objects.none(),
+        empty_label="Choose a track…",
+        label="Nurture track",
+        error_messages={
+            "invalid_choice": "The SLA does not let reps enrol leads in that track; "
+            "choose one of the tracks listed."
+        },
+    )
+    note = _note_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["track"].queryset = NurtureTrack.objects.filter(
+            version_id=self.handoff.version_id, reps_may_enrol=True
+        ).order_by("position", "id")
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.username
+
+
+class ReassignForm(forms.Form):
+    rep = PersonChoiceField(
+        queryset=active_reps(),
+        empty_label=None,
+        label="Give to",
+        error_messages={"invalid_choice": "Choose an active sales rep."},
+    )
+
+
+class LeadSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    stage = forms.ChoiceField(required=False, choices=[("", "Any stage"), *Stage.choices])
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Lead.Status.choices])
+
+    def __init__(self, *args, stage_labels: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if stage_labels:
+            self.fields["stage"].choices = [("", "Any stage"), *stage_labels.items()]
+
+
+class QueueRepForm(forms.Form):
+    rep = PersonChoiceField(queryset=sales_reps(), required=False, empty_label=None, label="Rep")

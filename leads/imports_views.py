@@ -1,0 +1,150 @@
+"""CSV import pages for managers: upload and preview, confirm, follow a background import.
+
+Between preview and confirm the file waits in the cache under a one-time token: nothing is
+written to the database until the manager confirms.
+"""
+
+import secrets
+
+from django import forms
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from slaportal.roles import MANAGERS, role_required
+
+from .models import ImportJob
+from .services.imports import (
+    FORMATS,
+    MAX_BYTES,
+    MAX_ROWS,
+    SYNC_MAX_ROWS,
+    ImportRefused,
+    csv_text,
+    import_create,
+    import_jobs_recent,
+    import_preview,
+    import_template,
+)
+
+STAGED_FOR_SECONDS = 60 * 60
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=ImportJob.Kind.choices, widget=forms.RadioSelect, initial=ImportJob.Kind.LEADS
+    )
+    file = forms.FileField(
+        label="CSV file",
+        help_text=f"UTF-8, a header row, up to {MAX_BYTES // 2**20} MB and {MAX_ROWS:,} rows.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        error_messages={"empty": "The file is empty."},
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".csv"):
+            raise forms.ValidationError("Upload a .csv file (in Excel: Save as › CSV UTF-8).")
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is over {MAX_BYTES // 2**20} MB; split it into parts."
+            )
+        try:
+            self.cleaned_data["content"] = csv_text(upload.read())
+        except ImportRefused as refused:
+            raise forms.ValidationError(str(refused)) from refused
+        return upload
+
+
+def _staged_key(token: str) -> str:
+    return f"leads-import:{token}"
+
+
+def _page(request, form, **extra):
+    context = {
+        "form": form,
+        "formats": FORMATS,
+        "sync_max_rows": SYNC_MAX_ROWS,
+        "recent": import_jobs_recent(),
+        **extra,
+    }
+    return render(request, "leads/imports/start.html", context)
+
+
+@role_required(*MANAGERS)
+def import_start(request):
+    if request.method != "POST":
+        return _page(request, UploadForm())
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, form)
+    kind, content = form.cleaned_data["kind"], form.cleaned_data["content"]
+    try:
+        preview = import_preview(kind=kind, content=content)
+    except ImportRefused as refused:
+        form.add_error("file", str(refused))
+        return _page(request, form)
+    token = None
+    if preview.ok:
+        token = secrets.token_urlsafe(16)
+        staged = {
+            "user": request.user.pk,
+            "kind": kind,
+            "filename": form.cleaned_data["file"].name,
+            "content": content,
+        }
+        cache.set(_staged_key(token), staged, STAGED_FOR_SECONDS)
+    return _page(
+        request,
+        UploadForm(initial={"kind": kind}),
+        preview=preview,
+        token=token,
+        filename=form.cleaned_data["file"].name,
+    )
+
+
+@role_required(*MANAGERS)
+@require_POST
+def import_confirm(request):
+    key = _staged_key(request.POST.get("token", ""))
+    staged = cache.get(key)
+    # Deleting is the claim: a double click or a second tab cannot import the file twice.
+    if not staged or staged["user"] != request.user.pk or not cache.delete(key):
+        messages.error(
+            request, "This upload is no longer waiting to be confirmed: upload it again."
+        )
+        return redirect("leads_import:start")
+    try:
+        job, outcome = import_create(
+            kind=staged["kind"],
+            filename=staged["filename"],
+            content=staged["content"],
+            by=request.user,
+        )
+    except ImportRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("leads_import:start")
+    if outcome is not None and outcome.status == ImportJob.Status.DONE:
+        messages.success(request, outcome.summary(job.kind))
+    return redirect("leads_import:detail", pk=job.pk)
+
+
+@role_required(*MANAGERS)
+def import_detail(request, pk):
+    job = get_object_or_404(ImportJob.objects.defer("content").select_related("created_by"), pk=pk)
+    finished = job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED)
+    context = {"job": job, "finished": finished}
+    if request.htmx:
+        return render(request, "leads/imports/_progress.html", context)
+    return render(request, "leads/imports/detail.html", context)
+
+
+@role_required(*MANAGERS)
+def import_template_download(request, kind):
+    if kind not in FORMATS:
+        raise Http404("No such kind of import.")
+    response = HttpResponse(import_template(kind=kind), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{kind}-template.csv"'
+    return response

@@ -1,0 +1,181 @@
+/* Charts of the monthly review. The data comes from the page's json_script block, so no
+   inline script is needed and a strict Content-Security-Policy holds. */
+(function () {
+  "use strict";
+
+  var COLORS = {
+    blue: "#0d6efd", purple: "#6f42c1", teal: "#20c997", orange: "#fd7e14",
+    red: "#dc3545", green: "#198754", grey: "#6c757d"
+  };
+
+  // An empty month still gets a chart object (so the page is the same for every month), but
+  // with a sentence instead of a blank grid.
+  var emptyMessage = {
+    id: "emptyMessage",
+    afterDraw: function (chart) {
+      var hasData = chart.data.datasets.some(function (set) {
+        return set.data.some(function (value) { return value !== null && value !== 0; });
+      });
+      if (hasData) { return; }
+      var ctx = chart.ctx, area = chart.chartArea;
+      ctx.save();
+      ctx.fillStyle = COLORS.grey;
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      ctx.font = "14px system-ui, sans-serif";
+      ctx.fillText("No data for this month", (area.left + area.right) / 2,
+                   (area.top + area.bottom) / 2);
+      ctx.restore();
+    }
+  };
+
+  function readData() {
+    var node = document.getElementById("review-chart-data");
+    if (!node) { return null; }
+    try { return JSON.parse(node.textContent); } catch (error) { return null; }
+  }
+
+  function list(value) { return Array.isArray(value) ? value : []; }
+
+  function openLink(links) {
+    return function (event, elements) {
+      if (elements.length && links[elements[0].index]) {
+        window.location.href = links[elements[0].index];
+      }
+    };
+  }
+
+  function pointer(links) {
+    return function (event, elements) {
+      var target = event.native && event.native.target;
+      if (target) { target.style.cursor = elements.length && links.length ? "pointer" : ""; }
+    };
+  }
+
+  function draw(id, config) {
+    var canvas = document.getElementById(id);
+    if (!canvas) { return null; }
+    config.options = Object.assign({
+      responsive: true, maintainAspectRatio: false, animation: false
+    }, config.options || {});
+    config.plugins = (config.plugins || []).concat([emptyMessage]);
+    return new Chart(canvas, config);
+  }
+
+  function funnel(data) {
+    var links = list(data.links);
+    return draw("funnel-chart", {
+      type: "bar",
+      data: {
+        labels: list(data.labels),
+        datasets: [{ label: "Leads", data: list(data.counts),
+                     backgroundColor: [COLORS.blue, COLORS.purple, COLORS.teal, COLORS.orange,
+                                       COLORS.green] }]
+      },
+      options: {
+        plugins: { legend: { display: false } },
+        scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+        onClick: openLink(links), onHover: pointer(links)
+      }
+    });
+  }
+
+  function trends(data) {
+    function line(label, values, color, axis) {
+      return { label: label, data: list(values), borderColor: color, backgroundColor: color,
+               yAxisID: axis, tension: 0.2, spanGaps: true };
+    }
+    return draw("trends-chart", {
+      type: "line",
+      data: {
+        labels: list(data.labels),
+        datasets: [
+          line("Leads", data.leads, COLORS.blue, "y"),
+          line("MQLs", data.mqls, COLORS.purple, "y"),
+          line("SQLs", data.sqls, COLORS.teal, "y"),
+          Object.assign(line("SLA compliance %", data.compliance, COLORS.orange, "percent"),
+                        { borderDash: [6, 4] })
+        ]
+      },
+      options: {
+        interaction: { mode: "index", intersect: false },
+        scales: {
+          y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "Leads" } },
+          percent: { position: "right", min: 0, max: 100, grid: { drawOnChartArea: false },
+                     title: { display: true, text: "Compliance %" } }
+        }
+      }
+    });
+  }
+
+  function reps(data) {
+    var links = list(data.links);
+    return draw("reps-chart", {
+      type: "bar",
+      data: {
+        labels: list(data.labels),
+        datasets: [
+          { label: "SLA compliance %", data: list(data.compliance), backgroundColor: COLORS.blue,
+            yAxisID: "percent" },
+          { label: "Breaches", data: list(data.breaches), backgroundColor: COLORS.red,
+            yAxisID: "count" }
+        ]
+      },
+      options: {
+        scales: {
+          percent: { position: "left", min: 0, max: 100,
+                     title: { display: true, text: "Compliance %" } },
+          count: { position: "right", beginAtZero: true, ticks: { precision: 0 },
+                   grid: { drawOnChartArea: false }, title: { display: true, text: "Breaches" } }
+        },
+        onClick: openLink(links), onHover: pointer(links)
+      }
+    });
+  }
+
+  function reasons(data) {
+    return draw("reasons-chart", {
+      type: "bar",
+      data: {
+        labels: list(data.labels),
+        datasets: [
+          { label: "Rejected", data: list(data.rejected), backgroundColor: COLORS.red },
+          { label: "Returned", data: list(data.returned), backgroundColor: COLORS.orange }
+        ]
+      },
+      options: {
+        indexAxis: "y",
+        scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } },
+                  y: { stacked: true } }
+      }
+    });
+  }
+
+  function start() {
+    var data = readData();
+    if (!data || typeof Chart === "undefined") { return; }
+    var charts = [
+      funnel(data.funnel || {}), trends(data.trends || {}), reps(data.reps || {}),
+      reasons(data.reasons || {})
+    ].filter(Boolean);
+    // Paper is narrower than the screen: redraw at the printed size, then back.
+    window.addEventListener("beforeprint", function () {
+      charts.forEach(function (chart) { chart.resize(); });
+    });
+    window.addEventListener("afterprint", function () {
+      charts.forEach(function (chart) { chart.resize(); });
+    });
+    document.querySelectorAll("[data-review-print]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        window.print();
+      });
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
