@@ -65,3 +65,10 @@ def test_the_suite_runs_on_postgresql():
 
 def test_health_check_answers(client, db):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_the_api_docs_page_loads_its_scripts_from_our_static_files(client, marketing_manager):
+    client.force_login(marketing_manager)
+    page = client.get("/api/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/" in page
+    assert "cdn" not in page.lower()
