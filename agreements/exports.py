@@ -122,7 +122,7 @@ def document_markdown(document: dict) -> str:
 # PDF -------------------------------------------------------------------------------------
 
 
-class _SlaPdf(FPDF):
+class SlaPdf(FPDF):
     def __init__(self, footer_text: str):
         super().__init__(format="A4")
         self.footer_text = footer_text
@@ -162,7 +162,7 @@ class _SlaPdf(FPDF):
         self.ln(gap)
 
 
-def _pdf_settings(pdf: _SlaPdf, block: dict, title_size: float = 11):
+def _pdf_settings(pdf: SlaPdf, block: dict, title_size: float = 11):
     fields = [(label, value) for label, value in block["fields"] if value not in ("", None)]
     if not fields:
         return
@@ -176,7 +176,7 @@ def _pdf_settings(pdf: _SlaPdf, block: dict, title_size: float = 11):
     pdf.ln(2)
 
 
-def _column_widths(pdf: _SlaPdf, columns: list[str], items: list[dict]) -> list[float]:
+def _column_widths(pdf: SlaPdf, columns: list[str], items: list[dict]) -> list[float]:
     # A browser's auto table layout, roughly: each column gets at least its longest word (capped,
     # so one long URL cannot take the page) and the room left goes to the columns with the most
     # text, so dates and points never wrap mid-number while a rationale gets room to wrap.
@@ -198,7 +198,7 @@ def _column_widths(pdf: _SlaPdf, columns: list[str], items: list[dict]) -> list[
     ]
 
 
-def _row_fits(pdf: _SlaPdf, widths_mm: list[float], values: list, line_height: float) -> bool:
+def _row_fits(pdf: SlaPdf, widths_mm: list[float], values: list, line_height: float) -> bool:
     # fpdf2 cannot split a table row over two pages and raises instead; measure first.
     tallest = max(
         len(pdf.multi_cell(w - 2, line_height, pdf.t(v), dry_run=True, output="LINES"))
@@ -207,7 +207,7 @@ def _row_fits(pdf: _SlaPdf, widths_mm: list[float], values: list, line_height: f
     return tallest * line_height + 4 < (pdf.eph - 20) * 0.8
 
 
-def _pdf_rowset(pdf: _SlaPdf, rowset: dict):
+def pdf_rowset(pdf: SlaPdf, rowset: dict):
     if pdf.will_page_break(20):
         pdf.add_page()
     pdf.line_of(rowset["title"], 11, "B")
@@ -245,7 +245,7 @@ def _pdf_rowset(pdf: _SlaPdf, rowset: dict):
 
 def document_pdf(document: dict) -> bytes:
     agreement, version = document["agreement"], document["version"]
-    pdf = _SlaPdf(f"{agreement['name']}, {version['label']}")
+    pdf = SlaPdf(f"{agreement['name']}, {version['label']}")
     pdf.set_title(pdf.t(f"{agreement['name']}: service-level agreement {version['label']}"))
     pdf.add_page()
     pdf.line_of(f"{agreement['name']}: service-level agreement", 20, "B", gap=3)
@@ -267,6 +267,6 @@ def document_pdf(document: dict) -> bytes:
         for block in part["settings"]:
             _pdf_settings(pdf, block)
         for rowset in part["rows"]:
-            _pdf_rowset(pdf, rowset)
+            pdf_rowset(pdf, rowset)
         pdf.ln(3)
     return bytes(pdf.output())

@@ -5,11 +5,12 @@ figure is right when it counts exactly the leads this returns.
 """
 
 from django.db.models import F, QuerySet
+from django.utils import timezone
 
 from leads.models import Handoff, Lead
 
 from .periods import Month
-from .rollups import STAGE_METRICS, review_time_zone
+from .rollups import STAGE_METRICS, first_entries, review_time_zone
 
 FIGURES = {
     "leads_created": "Leads created",
@@ -27,29 +28,34 @@ FIGURES = {
 }
 
 
-def figure_handoffs(month: Month, figure: str, *, rep_id=None, key=None) -> QuerySet:
+def figure_handoffs(month: Month, figure: str, *, rep_id=None, key=None, now=None) -> QuerySet:
     start, end = month.bounds(review_time_zone())
+    now = now or timezone.now()
     handoffs = Handoff.objects.all()
     if rep_id:
         handoffs = handoffs.filter(rep_id=rep_id)
     if figure == "handoffs":
         return handoffs.filter(handed_off_at__gte=start, handed_off_at__lt=end)
     if figure in ("windows_closed", "windows_met"):
-        closed = handoffs.filter(due_at__gte=start, due_at__lt=end).exclude(
-            first_touch_at__isnull=True, returned_at__lte=F("due_at"))
+        closed = handoffs.filter(due_at__gte=start, due_at__lt=min(end, now)).exclude(
+            first_touch_at__isnull=True, returned_at__lte=F("due_at")
+        )
         return closed.filter(first_touch_at__lte=F("due_at")) if figure == "windows_met" else closed
     if figure == "breached":
         return handoffs.filter(breached_at__gte=start, breached_at__lt=end)
     if figure == "accepted":
         return handoffs.filter(accepted_at__gte=start, accepted_at__lt=end)
     if figure in ("rejected", "returned"):
-        decided = handoffs.filter(returned_at__gte=start, returned_at__lt=end,
-                                  rejected_at__isnull=figure == "returned")
+        decided = handoffs.filter(
+            returned_at__gte=start, returned_at__lt=end, rejected_at__isnull=figure == "returned"
+        )
         return decided.filter(return_reason=key) if key else decided
     raise KeyError(figure)
 
 
-def figure_leads(month: Month, figure: str, *, rep_id=None, source=None, key=None) -> QuerySet:
+def figure_leads(
+    month: Month, figure: str, *, rep_id=None, source=None, key=None, now=None
+) -> QuerySet:
     """The leads a figure counts (distinct), ordered for a readable list."""
     if figure not in FIGURES:
         raise KeyError(figure)
@@ -61,10 +67,10 @@ def figure_leads(month: Month, figure: str, *, rep_id=None, source=None, key=Non
         return leads.filter(created_at__gte=start, created_at__lt=end).order_by("created_at")
     if figure in STAGE_METRICS.values():
         stage = next(s for s, m in STAGE_METRICS.items() if m == figure)
-        leads = leads.filter(stage_changes__to_stage=stage, stage_changes__at__gte=start,
-                             stage_changes__at__lt=end)
+        entered = first_entries().filter(to_stage=stage, at__gte=start, at__lt=end)
+        leads = leads.filter(pk__in=entered.values("lead"))
         if rep_id:
             leads = leads.filter(owner_id=rep_id)
         return leads.distinct().order_by("email")
-    handoffs = figure_handoffs(month, figure, rep_id=rep_id, key=key)
+    handoffs = figure_handoffs(month, figure, rep_id=rep_id, key=key, now=now)
     return leads.filter(handoffs__in=handoffs).distinct().order_by("email")

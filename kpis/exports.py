@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from agreements.exports import _pdf_rowset, _SlaPdf
+from agreements.exports import SlaPdf, pdf_rowset
 
 from .metrics import MonthReport, Status
 from .periods import Month
@@ -155,55 +155,127 @@ def summary_rows(review: Review) -> list[SummaryRow]:
 
     planned_conversion = review.planned_rates.get("lead_to_mql_rate")
     marketing = [
-        SummaryRow("marketing", "MQLs delivered", "—" if report.mqls_planned is None else
-                   f"{number(report.mqls_planned)} a month (funnel plan)",
-                   number(funnel["mql"].count), "entered_mql"),
-        SummaryRow("marketing", "Leads created", "—", number(funnel["lead"].count),
-                   "leads_created"),
-        SummaryRow("marketing", "Lead → MQL conversion",
-                   target("lead_to_mql_rate", f"{number(planned_conversion)}% (funnel plan)"
-                          if planned_conversion else "—"),
-                   percent(funnel["mql"].conversion_from_previous), "entered_mql"),
-        SummaryRow("marketing", "MQL acceptance rate", target("mql_acceptance_rate"),
-                   percent(report.mql_acceptance_rate), "accepted"),
-        SummaryRow("marketing", "MQLs rejected by sales", "—",
-                   number(report.totals.get("rejected", 0)), "rejected"),
+        SummaryRow(
+            "marketing",
+            "MQLs delivered",
+            "—"
+            if report.mqls_planned is None
+            else f"{number(report.mqls_planned)} a month (funnel plan)",
+            number(funnel["mql"].count),
+            "entered_mql",
+        ),
+        SummaryRow(
+            "marketing", "Leads created", "—", number(funnel["lead"].count), "leads_created"
+        ),
+        SummaryRow(
+            "marketing",
+            "Lead → MQL conversion",
+            target(
+                "lead_to_mql_rate",
+                f"{number(planned_conversion)}% (funnel plan)" if planned_conversion else "—",
+            ),
+            percent(funnel["mql"].conversion_from_previous),
+            "entered_mql",
+        ),
+        SummaryRow(
+            "marketing",
+            "MQL acceptance rate",
+            target("mql_acceptance_rate"),
+            percent(report.mql_acceptance_rate),
+            "accepted",
+        ),
+        SummaryRow(
+            "marketing",
+            "MQLs rejected by sales",
+            "—",
+            number(report.totals.get("rejected", 0)),
+            "rejected",
+        ),
     ]
     marketing += [
-        SummaryRow("marketing", f"Rejected: {review.reason(code)}", "—", number(count),
-                   "rejected", f"?key={code}" if code != "unspecified" else "")
+        SummaryRow(
+            "marketing",
+            f"Rejected: {review.reason(code)}",
+            "—",
+            number(count),
+            "rejected",
+            f"?key={code}" if code != "unspecified" else "",
+        )
         for code, count in report.rejections_by_reason.items()
     ]
     target_hours = review.response_target_hours
     first_touch = "—" if target_hours is None else f"within {number(target_hours)} business h"
     speed = report.speed_to_lead_minutes
     sales = [
-        SummaryRow("sales", "First touch", first_touch,
-                   f"{report.totals.get('windows_met', 0)} of "
-                   f"{report.totals.get('windows_closed', 0)} windows met", "windows_met"),
-        SummaryRow("sales", "SLA compliance", target("sla_compliance", "100%"),
-                   percent(report.sla_compliance), "windows_closed"),
-        SummaryRow("sales", "Speed to lead, median", target("speed_to_lead", first_touch),
-                   hours(speed["median"]), "handoffs"),
-        SummaryRow("sales", "Speed to lead, 90th percentile", first_touch, hours(speed["p90"]),
-                   "handoffs"),
-        SummaryRow("sales", "Contact attempts per lead", target(
-            "attempts_per_lead", f"{review.cadence_steps} in the cadence"
-            if review.cadence_steps else "—"),
-            number(report.attempts_per_lead, 2), "handoffs"),
-        SummaryRow("sales", "Time between attempts, median", "as the cadence spaces them",
-                   "—" if report.attempt_spacing_hours is None
-                   else f"{report.attempt_spacing_hours:.1f} h", "handoffs"),
-        SummaryRow("sales", "Handoffs that kept the cadence", "100%",
-                   percent(report.cadence_met_share), "handoffs"),
-        SummaryRow("sales", "Breaches", "0", number(report.totals.get("breached", 0)),
-                   "breached"),
-        SummaryRow("sales", "Leads returned to marketing", "with a reason",
-                   number(report.totals.get("returned", 0)), "returned"),
+        SummaryRow(
+            "sales",
+            "First touch",
+            first_touch,
+            f"{report.totals.get('windows_met', 0)} of "
+            f"{report.totals.get('windows_closed', 0)} windows met",
+            "windows_met",
+        ),
+        SummaryRow(
+            "sales",
+            "SLA compliance",
+            target("sla_compliance", "100%"),
+            percent(report.sla_compliance),
+            "windows_closed",
+        ),
+        SummaryRow(
+            "sales",
+            "Speed to lead, median",
+            target("speed_to_lead", first_touch),
+            hours(speed["median"]),
+            "handoffs",
+        ),
+        SummaryRow(
+            "sales", "Speed to lead, 90th percentile", first_touch, hours(speed["p90"]), "handoffs"
+        ),
+        SummaryRow(
+            "sales",
+            "Contact attempts per lead",
+            target(
+                "attempts_per_lead",
+                f"{review.cadence_steps} in the cadence" if review.cadence_steps else "—",
+            ),
+            number(report.attempts_per_lead, 2),
+            "handoffs",
+        ),
+        SummaryRow(
+            "sales",
+            "Time between attempts, median",
+            "as the cadence spaces them",
+            "—"
+            if report.attempt_spacing_hours is None
+            else f"{report.attempt_spacing_hours:.1f} h",
+            "handoffs",
+        ),
+        SummaryRow(
+            "sales",
+            "Handoffs that kept the cadence",
+            "100%",
+            percent(report.cadence_met_share),
+            "handoffs",
+        ),
+        SummaryRow("sales", "Breaches", "0", number(report.totals.get("breached", 0)), "breached"),
+        SummaryRow(
+            "sales",
+            "Leads returned to marketing",
+            "with a reason",
+            number(report.totals.get("returned", 0)),
+            "returned",
+        ),
     ]
     sales += [
-        SummaryRow("sales", f"Returned: {review.reason(code)}", "—", number(count), "returned",
-                   f"?key={code}" if code != "unspecified" else "")
+        SummaryRow(
+            "sales",
+            f"Returned: {review.reason(code)}",
+            "—",
+            number(count),
+            "returned",
+            f"?key={code}" if code != "unspecified" else "",
+        )
         for code, count in report.returns_by_reason.items()
     ]
     return marketing + sales
@@ -219,57 +291,136 @@ class Table:
 def _scorecard(review: Review) -> Table:
     rows = []
     for goal in review.report.goals:
-        rows.append(["Goal", goal.name, goal.owner, with_unit(goal.target, goal.unit),
-                     with_unit(goal.actual, goal.unit), goal.status, "", goal.detail])
+        rows.append(
+            [
+                "Goal",
+                goal.name,
+                goal.owner,
+                with_unit(goal.target, goal.unit),
+                with_unit(goal.actual, goal.unit),
+                goal.status,
+                "",
+                goal.detail,
+            ]
+        )
     for kpi in review.report.kpis:
-        rows.append(["KPI", kpi.name, kpi.owner, with_unit(kpi.target, kpi.unit),
-                     with_unit(kpi.actual, kpi.unit), kpi.status,
-                     with_unit(kpi.previous, kpi.unit) if kpi.previous is not None else "—",
-                     change(kpi)[1]])
-    return Table("Scorecard", ["Kind", "Name", "Owner", "Target", "Actual", "Status",
-                               "Last month", "Change / detail"], rows)
+        rows.append(
+            [
+                "KPI",
+                kpi.name,
+                kpi.owner,
+                with_unit(kpi.target, kpi.unit),
+                with_unit(kpi.actual, kpi.unit),
+                kpi.status,
+                with_unit(kpi.previous, kpi.unit) if kpi.previous is not None else "—",
+                change(kpi)[1],
+            ]
+        )
+    return Table(
+        "Scorecard",
+        ["Kind", "Name", "Owner", "Target", "Actual", "Status", "Last month", "Change / detail"],
+        rows,
+    )
 
 
 def tables(review: Review) -> dict[str, Table]:
     """Every table on the page, by the name its CSV is downloaded under."""
     report, tz = review.report, review.time_zone
     summary = summary_rows(review)
-    reasons = [["Rejected", review.reason(code), count]
-               for code, count in report.rejections_by_reason.items()]
-    reasons += [["Returned", review.reason(code), count]
-                for code, count in report.returns_by_reason.items()]
+    reasons = [
+        ["Rejected", review.reason(code), count]
+        for code, count in report.rejections_by_reason.items()
+    ]
+    reasons += [
+        ["Returned", review.reason(code), count] for code, count in report.returns_by_reason.items()
+    ]
     return {
         "scorecard": _scorecard(review),
-        "summary": Table("Compliance summary", ["Side", "Measure", "Promised", "Actual"],
-                         [[r.side.title(), r.measure, r.promised, r.actual] for r in summary]),
-        "funnel": Table("Funnel", ["Stage", "Count", "Conversion from previous"], [
-            [step.label, step.count, percent(step.conversion_from_previous)]
-            for step in report.funnel]),
-        "reps": Table("Compliance by rep", [
-            "Rep", "Handoffs", "Windows closed", "Windows met", "Compliance", "Breached",
-            "Attempts"], [
-            [rep.name, rep.handoffs, rep.windows_closed, rep.windows_met,
-             percent(rep.compliance), rep.breached, rep.attempts] for rep in report.by_rep]),
-        "breaches": Table("Breached handoffs", [
-            "Lead", "Rep", f"Handed off ({tz})", "Due", "First touch",
-            "How late (business time)"], [
-            [b.lead, b.rep, local(b.handed_off_at, tz), local(b.due_at, tz),
-             local(b.first_touch_at, tz), b.how_late] for b in review.breaches]),
-        "reasons": Table("Rejections and returns by reason", ["Decision", "Reason", "Leads"],
-                         reasons),
-        "trends": Table("Twelve-month trends", [
-            "Month", "Leads", "MQLs", "SQLs", "Breaches", "Compliance (%)"], [
-            [label, *values] for label, *values in zip(
-                review.trends["labels"], review.trends["leads_created"],
-                review.trends["entered_mql"], review.trends["entered_sql"],
-                review.trends["breached"],
-                ["" if c is None else c for c in review.trends["compliance"]], strict=True)]),
-        "actions": Table("Action items", [
-            "Action", "Owner", "Due", "Agreed in", "Status"], [
-            [item.text, item.owner.get_full_name() or item.owner.username,
-             item.due_date.isoformat(), Month.of(item.month).label,
-             f"done {local(item.done_at, tz)}" if item.done_at else "open"]
-            for item in review.action_items]),
+        "summary": Table(
+            "Compliance summary",
+            ["Side", "Measure", "Promised", "Actual"],
+            [[r.side.title(), r.measure, r.promised, r.actual] for r in summary],
+        ),
+        "funnel": Table(
+            "Funnel",
+            ["Stage", "Count", "Conversion from previous"],
+            [
+                [step.label, step.count, percent(step.conversion_from_previous)]
+                for step in report.funnel
+            ],
+        ),
+        "reps": Table(
+            "Compliance by rep",
+            [
+                "Rep",
+                "Handoffs",
+                "Windows closed",
+                "Windows met",
+                "Compliance",
+                "Breached",
+                "Attempts",
+            ],
+            [
+                [
+                    rep.name,
+                    rep.handoffs,
+                    rep.windows_closed,
+                    rep.windows_met,
+                    percent(rep.compliance),
+                    rep.breached,
+                    rep.attempts,
+                ]
+                for rep in report.by_rep
+            ],
+        ),
+        "breaches": Table(
+            "Breached handoffs",
+            ["Lead", "Rep", f"Handed off ({tz})", "Due", "First touch", "How late (business time)"],
+            [
+                [
+                    b.lead,
+                    b.rep,
+                    local(b.handed_off_at, tz),
+                    local(b.due_at, tz),
+                    local(b.first_touch_at, tz),
+                    b.how_late,
+                ]
+                for b in review.breaches
+            ],
+        ),
+        "reasons": Table(
+            "Rejections and returns by reason", ["Decision", "Reason", "Leads"], reasons
+        ),
+        "trends": Table(
+            "Twelve-month trends",
+            ["Month", "Leads", "MQLs", "SQLs", "Breaches", "Compliance (%)"],
+            [
+                [label, *values]
+                for label, *values in zip(
+                    review.trends["labels"],
+                    review.trends["leads_created"],
+                    review.trends["entered_mql"],
+                    review.trends["entered_sql"],
+                    review.trends["breached"],
+                    ["" if c is None else c for c in review.trends["compliance"]],
+                    strict=True,
+                )
+            ],
+        ),
+        "actions": Table(
+            "Action items",
+            ["Action", "Owner", "Due", "Agreed in", "Status"],
+            [
+                [
+                    item.text,
+                    item.owner.get_full_name() or item.owner.username,
+                    item.due_date.isoformat(),
+                    Month.of(item.month).label,
+                    f"done {local(item.done_at, tz)}" if item.done_at else "open",
+                ]
+                for item in review.action_items
+            ],
+        ),
     }
 
 
@@ -290,11 +441,14 @@ def filename(review: Review, name: str, extension: str) -> str:
 
 
 def _rowset(table: Table) -> dict:
-    return {"title": table.title, "columns": table.columns,
-            "items": [{"values": [str(v) for v in row]} for row in table.rows]}
+    return {
+        "title": table.title,
+        "columns": table.columns,
+        "items": [{"values": [str(v) for v in row]} for row in table.rows],
+    }
 
 
-def _section(pdf: _SlaPdf, title: str, *, new_page: bool = False) -> None:
+def _section(pdf: SlaPdf, title: str, *, new_page: bool = False) -> None:
     if new_page or pdf.will_page_break(40):
         pdf.add_page()
     pdf.line_of(title, 15, "B", gap=2)
@@ -302,40 +456,89 @@ def _section(pdf: _SlaPdf, title: str, *, new_page: bool = False) -> None:
 
 def review_pdf(review: Review) -> bytes:
     """The pack handed round before the meeting: figures, breaches, notes and open actions."""
-    pdf = _SlaPdf(f"{review.agreement_name}, review of {review.month.label}")
+    pdf = SlaPdf(f"{review.agreement_name}, review of {review.month.label}")
     pdf.set_title(pdf.t(f"Monthly review: {review.month.label}"))
     pdf.add_page()
     pdf.line_of(f"Monthly review: {review.month.label}", 20, "B", gap=2)
-    pdf.line_of(f"{review.agreement_name} · judged by {review.version_label} · "
-                f"times in {review.time_zone}", 10)
-    pdf.line_of(f"Figures as of {local(review.as_of, review.time_zone)}; made "
-                f"{local(review.generated_at, review.time_zone)}", 9, "I", gap=5)
+    pdf.line_of(
+        f"{review.agreement_name} · judged by {review.version_label} · times in {review.time_zone}",
+        10,
+    )
+    pdf.line_of(
+        f"Figures as of {local(review.as_of, review.time_zone)}; made "
+        f"{local(review.generated_at, review.time_zone)}",
+        9,
+        "I",
+        gap=5,
+    )
     every = tables(review)
 
     _section(pdf, "Scorecard")
     report = review.report
-    _pdf_rowset(pdf, _rowset(Table("Shared goals, over each goal's period to date", [
-        "Goal", "Owner", "Target", "Actual", "Status", "Detail"], [
-        [g.name, g.owner, with_unit(g.target, g.unit), with_unit(g.actual, g.unit),
-         STATUS_LABELS.get(g.status, g.status), g.detail] for g in report.goals])))
-    _pdf_rowset(pdf, _rowset(Table("KPIs", [
-        "KPI", "Owner", "Target", "Actual", "Status", "Last month", "Change"], [
-        [k.name, k.owner, with_unit(k.target, k.unit), with_unit(k.actual, k.unit),
-         STATUS_LABELS.get(k.status, k.status), with_unit(k.previous, k.unit), change(k)[1]]
-        for k in report.kpis])))
+    pdf_rowset(
+        pdf,
+        _rowset(
+            Table(
+                "Shared goals, over each goal's period to date",
+                ["Goal", "Owner", "Target", "Actual", "Status", "Detail"],
+                [
+                    [
+                        g.name,
+                        g.owner,
+                        with_unit(g.target, g.unit),
+                        with_unit(g.actual, g.unit),
+                        STATUS_LABELS.get(g.status, g.status),
+                        g.detail,
+                    ]
+                    for g in report.goals
+                ],
+            )
+        ),
+    )
+    pdf_rowset(
+        pdf,
+        _rowset(
+            Table(
+                "KPIs",
+                ["KPI", "Owner", "Target", "Actual", "Status", "Last month", "Change"],
+                [
+                    [
+                        k.name,
+                        k.owner,
+                        with_unit(k.target, k.unit),
+                        with_unit(k.actual, k.unit),
+                        STATUS_LABELS.get(k.status, k.status),
+                        with_unit(k.previous, k.unit),
+                        change(k)[1],
+                    ]
+                    for k in report.kpis
+                ],
+            )
+        ),
+    )
 
     _section(pdf, "What each side promised and did")
     summary = summary_rows(review)
-    for side, title in (("marketing", "Marketing promised / delivered"),
-                        ("sales", "Sales promised / did")):
-        _pdf_rowset(pdf, _rowset(Table(title, ["Measure", "Promised", "Actual"], [
-            [r.measure, r.promised, r.actual] for r in summary if r.side == side])))
+    for side, title in (
+        ("marketing", "Marketing promised / delivered"),
+        ("sales", "Sales promised / did"),
+    ):
+        pdf_rowset(
+            pdf,
+            _rowset(
+                Table(
+                    title,
+                    ["Measure", "Promised", "Actual"],
+                    [[r.measure, r.promised, r.actual] for r in summary if r.side == side],
+                )
+            ),
+        )
 
     _section(pdf, "Funnel and compliance", new_page=True)
     for name in ("funnel", "reps", "reasons"):
-        _pdf_rowset(pdf, _rowset(every[name]))
+        pdf_rowset(pdf, _rowset(every[name]))
     _section(pdf, "Breaches")
-    _pdf_rowset(pdf, _rowset(every["breaches"]))
+    pdf_rowset(pdf, _rowset(every["breaches"]))
 
     _section(pdf, "Meeting notes", new_page=True)
     if review.notes:
@@ -344,7 +547,18 @@ def review_pdf(review: Review) -> bytes:
     else:
         pdf.line_of("No notes yet.", 9, "I", gap=4)
     actions = every["actions"]
-    _pdf_rowset(pdf, _rowset(Table("Open action items", actions.columns[:-1], [
-        row[:-1] for item, row in zip(review.action_items, actions.rows, strict=True)
-        if item.done_at is None])))
+    pdf_rowset(
+        pdf,
+        _rowset(
+            Table(
+                "Open action items",
+                actions.columns[:-1],
+                [
+                    row[:-1]
+                    for item, row in zip(review.action_items, actions.rows, strict=True)
+                    if item.done_at is None
+                ],
+            )
+        ),
+    )
     return bytes(pdf.output())

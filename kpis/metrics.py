@@ -15,7 +15,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from agreements.funnel import plan_funnel
-from agreements.models import FunnelPlan, Goal, Kpi, Metric
+from agreements.models import AgreementVersion, FunnelPlan, Goal, Kpi, Metric
 from leads.models import Handoff, Lead
 
 from .models import DailyFigure, VisitorCount
@@ -23,10 +23,14 @@ from .periods import Month
 from .rollups import STAGE_METRICS, review_time_zone
 from .selectors import review_version
 
-FUNNEL = [("visitor", "Visitors", None), ("lead", "Leads", "leads_created"),
-          ("mql", "MQLs", "entered_mql"), ("sql", "SQLs", "entered_sql"),
-          ("opportunity", "Opportunities", "entered_opportunity"),
-          ("customer", "Won", "entered_customer")]
+FUNNEL = [
+    ("visitor", "Visitors", None),
+    ("lead", "Leads", "leads_created"),
+    ("mql", "MQLs", "entered_mql"),
+    ("sql", "SQLs", "entered_sql"),
+    ("opportunity", "Opportunities", "entered_opportunity"),
+    ("customer", "Won", "entered_customer"),
+]
 
 
 def ratio(numerator, denominator) -> float | None:
@@ -104,44 +108,63 @@ class MonthReport:
     returns_by_reason: dict[str, int]
     velocity_days: dict[str, float | None]
     judged_at: datetime | None = None
+    version: AgreementVersion | None = None
+    plan: FunnelPlan | None = None
     kpis: list[Status] = field(default_factory=list)
     goals: list[Status] = field(default_factory=list)
 
 
 def _figures(month: Month) -> dict[str, int]:
-    rows = DailyFigure.objects.filter(day__gte=month.first_day, day__lte=month.last_day).values(
-        "metric").annotate(total=Sum("value"))
+    rows = (
+        DailyFigure.objects.filter(day__gte=month.first_day, day__lte=month.last_day)
+        .values("metric")
+        .annotate(total=Sum("value"))
+    )
     return defaultdict(int, {row["metric"]: row["total"] for row in rows})
 
 
 def _visitors(month: Month) -> int:
-    return VisitorCount.objects.filter(day__gte=month.first_day, day__lte=month.last_day).aggregate(
-        total=Sum("visitors"))["total"] or 0
+    return (
+        VisitorCount.objects.filter(day__gte=month.first_day, day__lte=month.last_day).aggregate(
+            total=Sum("visitors")
+        )["total"]
+        or 0
+    )
 
 
 def funnel_for(figures: dict[str, int], visitors: int) -> list[FunnelStep]:
     steps, previous = [], None
     for stage, label, metric in FUNNEL:
         count = visitors if metric is None else figures[metric]
-        steps.append(FunnelStep(stage, label, count,
-                                None if previous is None else ratio(count, previous)))
+        steps.append(
+            FunnelStep(stage, label, count, None if previous is None else ratio(count, previous))
+        )
         previous = count
     return steps
 
 
-def month_report(month: Month, *, now=None, with_previous: bool = True) -> MonthReport:
+def month_report(
+    month: Month, *, now=None, with_previous: bool = True, time_zone: str | None = None
+) -> MonthReport:
     now = now or timezone.now()
-    time_zone = review_time_zone()
+    time_zone = time_zone or review_time_zone()
     start, end = month.bounds(time_zone)
+    judged_at = min(end - timedelta(microseconds=1), now)
+    # A month is judged by the promise in force at its end (or now, for the current month);
+    # resolved once here because every figure below needs it.
+    version = review_version(judged_at)
+    plan = FunnelPlan.objects.filter(version=version).first() if version else None
     figures = _figures(month)
     visitors = _visitors(month)
 
     reps = _rep_compliance(month)
-    touched = list(Handoff.objects.filter(first_touch_at__gte=start, first_touch_at__lt=end)
-                   .values_list("response_business_minutes", flat=True))
+    touched = list(
+        Handoff.objects.filter(first_touch_at__gte=start, first_touch_at__lt=end).values_list(
+            "response_business_minutes", flat=True
+        )
+    )
     touched = [minutes for minutes in touched if minutes is not None]
     month_handoffs = Handoff.objects.filter(handed_off_at__gte=start, handed_off_at__lt=end)
-    judged_at = min(end - timedelta(microseconds=1), now)
     report = MonthReport(
         month=month,
         time_zone=time_zone,
@@ -157,38 +180,66 @@ def month_report(month: Month, *, now=None, with_previous: bool = True) -> Month
         attempt_spacing_hours=_attempt_spacing_hours(month_handoffs),
         cadence_met_share=_cadence_met_share(month_handoffs, now),
         mql_acceptance_rate=ratio(figures["accepted"], figures["accepted"] + figures["rejected"]),
-        mqls_planned=_mqls_planned(judged_at),
+        mqls_planned=_mqls_planned(plan),
         rejections_by_reason=_by_key(month, "rejected"),
         returns_by_reason=_by_key(month, "returned"),
         velocity_days=_velocity(start, end),
         judged_at=judged_at,
+        version=version,
+        plan=plan,
     )
-    previous = month_report(month.previous, now=now, with_previous=False) if with_previous else None
+    previous = (
+        month_report(month.previous, now=now, with_previous=False, time_zone=time_zone)
+        if with_previous
+        else None
+    )
     report.kpis = kpi_statuses(report, previous=previous)
-    report.goals = goal_statuses(now=now) if with_previous else []
+    report.goals = (
+        goal_statuses(now=now, version=version, time_zone=time_zone, plan=plan)
+        if with_previous
+        else []
+    )
     return report
 
 
 def _rep_compliance(month: Month) -> list[RepCompliance]:
-    rows = DailyFigure.objects.filter(
-        day__gte=month.first_day, day__lte=month.last_day, rep__isnull=False,
-        metric__in=["handoffs", "windows_closed", "windows_met", "breached", "attempts"],
-    ).values("rep", "metric").annotate(total=Sum("value"))
+    rows = (
+        DailyFigure.objects.filter(
+            day__gte=month.first_day,
+            day__lte=month.last_day,
+            rep__isnull=False,
+            metric__in=["handoffs", "windows_closed", "windows_met", "breached", "attempts"],
+        )
+        .values("rep", "metric")
+        .annotate(total=Sum("value"))
+    )
     per_rep: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:
         per_rep[row["rep"]][row["metric"]] += row["total"]
     users = {u.pk: u for u in get_user_model().objects.filter(pk__in=per_rep)}
     return sorted(
-        (RepCompliance(pk, users[pk].get_full_name() or users[pk].username, m["handoffs"],
-                       m["windows_closed"], m["windows_met"], m["breached"], m["attempts"])
-         for pk, m in per_rep.items()),
+        (
+            RepCompliance(
+                pk,
+                users[pk].get_full_name() or users[pk].username,
+                m["handoffs"],
+                m["windows_closed"],
+                m["windows_met"],
+                m["breached"],
+                m["attempts"],
+            )
+            for pk, m in per_rep.items()
+        ),
         key=lambda rep: rep.name,
     )
 
 
 def _by_key(month: Month, metric: str) -> dict[str, int]:
-    rows = DailyFigure.objects.filter(day__gte=month.first_day, day__lte=month.last_day,
-                                      metric=metric).values("key").annotate(total=Sum("value"))
+    rows = (
+        DailyFigure.objects.filter(day__gte=month.first_day, day__lte=month.last_day, metric=metric)
+        .values("key")
+        .annotate(total=Sum("value"))
+    )
     return {row["key"] or "unspecified": row["total"] for row in rows.order_by("-total", "key")}
 
 
@@ -196,8 +247,11 @@ def _attempt_spacing_hours(handoffs) -> float | None:
     from leads.models import ContactAttempt
 
     gaps, last = [], {}
-    for handoff_id, at in ContactAttempt.objects.filter(handoff__in=handoffs).order_by(
-            "handoff", "at").values_list("handoff", "at"):
+    for handoff_id, at in (
+        ContactAttempt.objects.filter(handoff__in=handoffs)
+        .order_by("handoff", "at")
+        .values_list("handoff", "at")
+    ):
         if handoff_id in last:
             gaps.append((at - last[handoff_id]).total_seconds() / 3600)
         last[handoff_id] = at
@@ -213,11 +267,19 @@ def _cadence_met_share(handoffs, now) -> float | None:
     from agreements.models import CadenceStep
     from agreements.selectors import version_calendar
 
-    rows = list(handoffs.annotate(
-        attempts_made=Count("attempts"),
-        conversations=Count("attempts", filter=Q(attempts__is_conversation=True)),
-    ).values("version", "handed_off_at", "accepted_at", "returned_at", "attempts_made",
-             "conversations"))
+    rows = list(
+        handoffs.annotate(
+            attempts_made=Count("attempts"),
+            conversations=Count("attempts", filter=Q(attempts__is_conversation=True)),
+        ).values(
+            "version",
+            "handed_off_at",
+            "accepted_at",
+            "returned_at",
+            "attempts_made",
+            "conversations",
+        )
+    )
     if not rows:
         return None
     steps_by_version, calendars = {}, {}
@@ -225,12 +287,14 @@ def _cadence_met_share(handoffs, now) -> float | None:
     for row in rows:
         version_id = row["version"]
         if version_id not in steps_by_version:
-            steps_by_version[version_id] = list(CadenceStep.objects.filter(
-                version_id=version_id).order_by("position", "id"))
+            steps_by_version[version_id] = list(
+                CadenceStep.objects.filter(version_id=version_id).order_by("position", "id")
+            )
             from agreements.models import AgreementVersion
 
             calendars[version_id] = version_calendar(
-                version=AgreementVersion.objects.get(pk=version_id))
+                version=AgreementVersion.objects.get(pk=version_id)
+            )
         if row["conversations"]:
             met += 1
             continue
@@ -238,8 +302,9 @@ def _cadence_met_share(handoffs, now) -> float | None:
         due = 0
         for step in steps_by_version[version_id]:
             if step.offset_unit == "business_hours":
-                at = add_business_time(row["handed_off_at"], timedelta(hours=step.offset),
-                                       calendars[version_id])
+                at = add_business_time(
+                    row["handed_off_at"], timedelta(hours=step.offset), calendars[version_id]
+                )
             else:
                 at = add_business_days(row["handed_off_at"], step.offset, calendars[version_id])
             due += at <= closed
@@ -247,29 +312,38 @@ def _cadence_met_share(handoffs, now) -> float | None:
     return met / len(rows)
 
 
-def _mqls_planned(at) -> float | None:
-    version = review_version(at)
-    plan = FunnelPlan.objects.filter(version=version).first() if version else None
+def _mqls_planned(plan: FunnelPlan | None) -> float | None:
     if plan is None:
         return None
     result = plan_funnel(
-        revenue_target=plan.revenue_target, average_deal_size=plan.average_deal_size,
-        months=plan.months, lead_to_mql_rate=plan.lead_to_mql_rate,
-        mql_to_sql_rate=plan.mql_to_sql_rate, sql_to_opportunity_rate=plan.sql_to_opportunity_rate,
-        opportunity_to_win_rate=plan.opportunity_to_win_rate)
+        revenue_target=plan.revenue_target,
+        average_deal_size=plan.average_deal_size,
+        months=plan.months,
+        lead_to_mql_rate=plan.lead_to_mql_rate,
+        mql_to_sql_rate=plan.mql_to_sql_rate,
+        sql_to_opportunity_rate=plan.sql_to_opportunity_rate,
+        opportunity_to_win_rate=plan.opportunity_to_win_rate,
+    )
     step = next((s for s in result.steps if s.stage == "MQLs"), None)
     return float(step.per_month) if step else None
 
 
 def _velocity(start, end) -> dict[str, float | None]:
     """Median days spent in each stage, for leads that left it this month."""
-    pairs = {"lead": ("created_at", "mql_at"), "mql": ("mql_at", "sql_at"),
-             "sql": ("sql_at", "opportunity_at"), "opportunity": ("opportunity_at", "customer_at")}
+    pairs = {
+        "lead": ("created_at", "mql_at"),
+        "mql": ("mql_at", "sql_at"),
+        "sql": ("sql_at", "opportunity_at"),
+        "opportunity": ("opportunity_at", "customer_at"),
+    }
     velocity = {}
     for stage, (entered, left) in pairs.items():
-        spans = [(out - into).total_seconds() / 86400 for into, out in Lead.objects.filter(
-            **{f"{left}__gte": start, f"{left}__lt": end, f"{entered}__isnull": False},
-        ).values_list(entered, left)]
+        spans = [
+            (out - into).total_seconds() / 86400
+            for into, out in Lead.objects.filter(
+                **{f"{left}__gte": start, f"{left}__lt": end, f"{entered}__isnull": False},
+            ).values_list(entered, left)
+        ]
         velocity[stage] = statistics.median(spans) if spans else None
     return velocity
 
@@ -286,19 +360,34 @@ def rag(actual: float | None, *, target, amber, red, higher_is_better: bool) -> 
     return "red" if actual >= red else "amber" if actual >= amber else "green"
 
 
-PERCENT_METRICS = {Metric.VISITOR_TO_LEAD_RATE, Metric.LEAD_TO_MQL_RATE, Metric.MQL_TO_SQL_RATE,
-                   Metric.SQL_TO_OPPORTUNITY_RATE, Metric.OPPORTUNITY_TO_WIN_RATE,
-                   Metric.MQL_ACCEPTANCE_RATE, Metric.SLA_COMPLIANCE}
+PERCENT_METRICS = {
+    Metric.VISITOR_TO_LEAD_RATE,
+    Metric.LEAD_TO_MQL_RATE,
+    Metric.MQL_TO_SQL_RATE,
+    Metric.SQL_TO_OPPORTUNITY_RATE,
+    Metric.OPPORTUNITY_TO_WIN_RATE,
+    Metric.MQL_ACCEPTANCE_RATE,
+    Metric.SLA_COMPLIANCE,
+}
 
 
 def metric_value(report: MonthReport, metric: str) -> float | None:
     """A catalogue metric for the month, in the unit its targets are written in (% or hours)."""
     funnel = {step.stage: step for step in report.funnel}
-    conversions = {Metric.VISITOR_TO_LEAD_RATE: "lead", Metric.LEAD_TO_MQL_RATE: "mql",
-                   Metric.MQL_TO_SQL_RATE: "sql", Metric.SQL_TO_OPPORTUNITY_RATE: "opportunity",
-                   Metric.OPPORTUNITY_TO_WIN_RATE: "customer"}
-    counts = {Metric.LEADS: "lead", Metric.MQLS: "mql", Metric.SQLS: "sql",
-              Metric.OPPORTUNITIES: "opportunity", Metric.WON_DEALS: "customer"}
+    conversions = {
+        Metric.VISITOR_TO_LEAD_RATE: "lead",
+        Metric.LEAD_TO_MQL_RATE: "mql",
+        Metric.MQL_TO_SQL_RATE: "sql",
+        Metric.SQL_TO_OPPORTUNITY_RATE: "opportunity",
+        Metric.OPPORTUNITY_TO_WIN_RATE: "customer",
+    }
+    counts = {
+        Metric.LEADS: "lead",
+        Metric.MQLS: "mql",
+        Metric.SQLS: "sql",
+        Metric.OPPORTUNITIES: "opportunity",
+        Metric.WON_DEALS: "customer",
+    }
     if metric in conversions:
         value = funnel[conversions[metric]].conversion_from_previous
     elif metric in counts:
@@ -313,97 +402,134 @@ def metric_value(report: MonthReport, metric: str) -> float | None:
     elif metric == Metric.ATTEMPTS_PER_LEAD:
         return report.attempts_per_lead
     elif metric == Metric.NEW_REVENUE:
-        return _estimated_revenue(funnel["customer"].count)
+        return _estimated_revenue(funnel["customer"].count, report.plan)
     else:
         return None
     return None if value is None else value * 100
 
 
-def _estimated_revenue(won: int) -> float | None:
-    version = review_version()
-    plan = FunnelPlan.objects.filter(version=version).first() if version else None
+def _estimated_revenue(won: int, plan: FunnelPlan | None) -> float | None:
     if plan is None or not plan.average_deal_size:
         return None
     return float(won * plan.average_deal_size)
 
 
 def kpi_statuses(report: MonthReport, previous: MonthReport | None) -> list[Status]:
-    # A month is judged by the promise in force at its end (or now, for the current month).
-    version = review_version(report.judged_at)
+    version = report.version
     statuses = []
     for kpi in Kpi.objects.filter(version=version).order_by("position", "id") if version else []:
         actual = metric_value(report, kpi.metric)
-        statuses.append(Status(
-            name=kpi.get_metric_display(), metric=kpi.metric, owner=kpi.get_owner_display(),
-            target=float(kpi.target), actual=actual,
-            unit="%" if kpi.metric in PERCENT_METRICS else "h" if kpi.metric == Metric.SPEED_TO_LEAD
-            else "",
-            status=rag(actual, target=kpi.target, amber=float(kpi.amber_threshold),
-                       red=float(kpi.red_threshold),
-                       higher_is_better=kpi.direction == Kpi.Direction.HIGHER),
-            previous=metric_value(previous, kpi.metric) if previous else None,
-        ))
+        statuses.append(
+            Status(
+                name=kpi.get_metric_display(),
+                metric=kpi.metric,
+                owner=kpi.get_owner_display(),
+                target=float(kpi.target),
+                actual=actual,
+                unit="%"
+                if kpi.metric in PERCENT_METRICS
+                else "h"
+                if kpi.metric == Metric.SPEED_TO_LEAD
+                else "",
+                status=rag(
+                    actual,
+                    target=kpi.target,
+                    amber=float(kpi.amber_threshold),
+                    red=float(kpi.red_threshold),
+                    higher_is_better=kpi.direction == Kpi.Direction.HIGHER,
+                ),
+                previous=metric_value(previous, kpi.metric) if previous else None,
+            )
+        )
     return statuses
 
 
-def goal_statuses(*, now) -> list[Status]:
+def goal_statuses(*, now, version, time_zone: str, plan: FunnelPlan | None) -> list[Status]:
     """Each shared goal's progress over its own period so far, its pace and forecast."""
-    version = review_version()
     if version is None:
         return []
-    time_zone = review_time_zone()
     today = timezone.localtime(now, timezone=_zone(time_zone)).date()
     statuses = []
     for goal in Goal.objects.filter(version=version).order_by("position", "id"):
-        statuses.append(_goal_status(goal, today))
+        statuses.append(_goal_status(goal, today, plan))
     return statuses
 
 
-def _goal_status(goal: Goal, today: date) -> Status:
+def _goal_status(goal: Goal, today: date, plan: FunnelPlan | None) -> Status:
     period_days = (goal.period_end - goal.period_start).days + 1
     elapsed_days = min(max((today - goal.period_start).days + 1, 0), period_days)
     elapsed = elapsed_days / period_days
-    figures = DailyFigure.objects.filter(day__gte=goal.period_start,
-                                         day__lte=min(today, goal.period_end))
-    totals = defaultdict(int, {r["metric"]: r["total"] for r in figures.values("metric").annotate(
-        total=Sum("value"))})
-    counts = {Metric.LEADS: "leads_created", Metric.MQLS: "entered_mql",
-              Metric.SQLS: "entered_sql", Metric.OPPORTUNITIES: "entered_opportunity",
-              Metric.WON_DEALS: "entered_customer"}
+    figures = DailyFigure.objects.filter(
+        day__gte=goal.period_start, day__lte=min(today, goal.period_end)
+    )
+    totals = defaultdict(
+        int,
+        {r["metric"]: r["total"] for r in figures.values("metric").annotate(total=Sum("value"))},
+    )
+    counts = {
+        Metric.LEADS: "leads_created",
+        Metric.MQLS: "entered_mql",
+        Metric.SQLS: "entered_sql",
+        Metric.OPPORTUNITIES: "entered_opportunity",
+        Metric.WON_DEALS: "entered_customer",
+    }
     target = float(goal.target)
     detail = ""
     if goal.metric in counts or goal.metric == Metric.NEW_REVENUE:
         if goal.metric == Metric.NEW_REVENUE:
-            actual = _estimated_revenue(totals["entered_customer"])
+            actual = _estimated_revenue(totals["entered_customer"], plan)
             detail = "estimated: won deals × the plan's average deal size"
         else:
             actual = float(totals[counts[goal.metric]])
         forecast = None if actual is None or not elapsed else actual / elapsed
-        status = "grey" if forecast is None else (
-            "green" if forecast >= target else "amber" if forecast >= 0.9 * target else "red")
+        status = (
+            "grey"
+            if forecast is None
+            else ("green" if forecast >= target else "amber" if forecast >= 0.9 * target else "red")
+        )
         if forecast is not None:
             detail = (detail + "; " if detail else "") + (
                 f"pace {actual / (target * elapsed) * 100:.0f}% of plan, forecast "
-                f"{forecast:,.0f} by {goal.period_end:%d %b %Y}" if target and elapsed else "")
+                f"{forecast:,.0f} by {goal.period_end:%d %b %Y}"
+                if target and elapsed
+                else ""
+            )
     else:
         actual, status = None, "grey"
         detail = "tracked as a KPI on this page"
-    return Status(name=goal.name, metric=goal.metric, owner=goal.get_owner_display(),
-                  target=target, actual=actual, unit=goal.unit, status=status, detail=detail)
+    return Status(
+        name=goal.name,
+        metric=goal.metric,
+        owner=goal.get_owner_display(),
+        target=target,
+        actual=actual,
+        unit=goal.unit,
+        status=status,
+        detail=detail,
+    )
 
 
 def trends(months: list[Month]) -> dict[str, list]:
     """Twelve-month series for the charts, one grouped query over the rollups."""
     first, last = months[0].first_day, months[-1].last_day
-    rows = DailyFigure.objects.filter(day__gte=first, day__lte=last).annotate(
-        month=TruncMonth("day")).values("month", "metric").annotate(total=Sum("value"))
-    by_month: dict[tuple, int] = {(str(Month.of(r["month"])), r["metric"]): r["total"] for r in rows}
+    rows = (
+        DailyFigure.objects.filter(day__gte=first, day__lte=last)
+        .annotate(month=TruncMonth("day"))
+        .values("month", "metric")
+        .annotate(total=Sum("value"))
+    )
+    by_month: dict[tuple, int] = {
+        (str(Month.of(r["month"])), r["metric"]): r["total"] for r in rows
+    }
     series = {"labels": [m.first_day.strftime("%b %Y") for m in months]}
     for metric in ("leads_created", *STAGE_METRICS.values(), "breached", "handoffs"):
         series[metric] = [by_month.get((str(m), metric), 0) for m in months]
     series["compliance"] = [
-        _percent(by_month.get((str(m), "windows_met"), 0), by_month.get((str(m), "windows_closed"), 0))
-        for m in months]
+        _percent(
+            by_month.get((str(m), "windows_met"), 0), by_month.get((str(m), "windows_closed"), 0)
+        )
+        for m in months
+    ]
     return series
 
 
@@ -416,5 +542,3 @@ def _zone(name):
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(name)
-
-

@@ -17,7 +17,9 @@ class VisitorCount(models.Model):
 
     class Meta:
         ordering = ["-day", "source"]
-        constraints = [models.UniqueConstraint(fields=["day", "source"], name="one_count_per_day_source")]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "source"], name="one_count_per_day_source")
+        ]
 
     def __str__(self):
         return f"{self.day} {self.source}: {self.visitors}"
@@ -32,8 +34,9 @@ class DailyFigure(models.Model):
 
     day = models.DateField()
     metric = models.CharField(max_length=40)
-    rep = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                            on_delete=models.CASCADE, related_name="+")
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     source = models.CharField(max_length=100, blank=True)
     key = models.CharField(max_length=40, blank=True, help_text="e.g. a return reason code")
     value = models.IntegerField()
@@ -49,14 +52,16 @@ class ReviewMeeting(models.Model):
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="+")
     month = models.DateField(help_text="The first day of the month reviewed.")
     notes = models.TextField(blank=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-month"]
-        constraints = [models.UniqueConstraint(fields=["agreement", "month"],
-                                               name="one_review_per_month")]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "month"], name="one_review_per_month")
+        ]
 
     def __str__(self):
         return f"Review of {self.month:%B %Y}"
@@ -71,14 +76,20 @@ class ActionItem(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     due_date = models.DateField()
     done_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["due_date", "id"]
-        indexes = [models.Index(fields=["agreement", "month"], name="action_item_month",
-                                condition=Q(done_at__isnull=True))]
+        indexes = [
+            models.Index(
+                fields=["agreement", "month"],
+                name="action_item_month",
+                condition=Q(done_at__isnull=True),
+            )
+        ]
 
     def __str__(self):
         return self.text

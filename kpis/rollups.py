@@ -7,7 +7,7 @@ re-rolls recent days while attempts and decisions still land on them) is an upse
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone
 
 from agreements.models import BusinessCalendar
@@ -17,8 +17,12 @@ from .models import DailyFigure
 from .periods import day_start
 from .selectors import review_version
 
-STAGE_METRICS = {"mql": "entered_mql", "sql": "entered_sql", "opportunity": "entered_opportunity",
-                 "customer": "entered_customer"}
+STAGE_METRICS = {
+    "mql": "entered_mql",
+    "sql": "entered_sql",
+    "opportunity": "entered_opportunity",
+    "customer": "entered_customer",
+}
 
 
 def review_time_zone() -> str:
@@ -27,58 +31,125 @@ def review_time_zone() -> str:
     return calendar.time_zone if calendar else "UTC"
 
 
-def rollup_day(*, day: date, time_zone: str | None = None) -> int:
-    """Recompute and store one local day's figures; returns how many rows were written."""
+def first_entries():
+    """Stage changes that are the lead's first entry into that stage."""
+    earlier = StageChange.objects.filter(
+        lead=OuterRef("lead"), to_stage=OuterRef("to_stage"), at__lt=OuterRef("at")
+    )
+    return StageChange.objects.filter(to_stage__in=STAGE_METRICS).exclude(Exists(earlier))
+
+
+def rollup_day(*, day: date, time_zone: str | None = None, now=None) -> int:
+    """Recompute and store one local day's figures; returns how many rows were written.
+
+    A response window counts as closed only once its deadline has passed (`now`).
+    """
     time_zone = time_zone or review_time_zone()
+    now = now or timezone.now()
     start, end = day_start(day, time_zone), day_start(day + timedelta(days=1), time_zone)
     rows: list[DailyFigure] = []
 
     def add(metric, groups, rep_field=None, source_field=None, key_field=None):
         for group in groups:
             if group["n"]:
-                rows.append(DailyFigure(
-                    day=day, metric=metric, value=group["n"],
-                    rep_id=group.get(rep_field) if rep_field else None,
-                    source=(group.get(source_field) or "") if source_field else "",
-                    key=(group.get(key_field) or "") if key_field else "",
-                ))
+                rows.append(
+                    DailyFigure(
+                        day=day,
+                        metric=metric,
+                        value=group["n"],
+                        rep_id=group.get(rep_field) if rep_field else None,
+                        source=(group.get(source_field) or "") if source_field else "",
+                        key=(group.get(key_field) or "") if key_field else "",
+                    )
+                )
 
     in_day = {"gte": start, "lt": end}
-    add("leads_created", Lead.objects.filter(created_at__gte=start, created_at__lt=end)
-        .values("source").annotate(n=Count("id")), source_field="source")
-    entries = (StageChange.objects.filter(at__gte=start, at__lt=end, to_stage__in=STAGE_METRICS)
-               .values("to_stage", "lead__source", "lead__owner")
-               .annotate(n=Count("lead", distinct=True)))
+    add(
+        "leads_created",
+        Lead.objects.filter(created_at__gte=start, created_at__lt=end)
+        .values("source")
+        .annotate(n=Count("id")),
+        source_field="source",
+    )
+    # A lead enters a stage once: a lead returned and re-qualified is not a second MQL.
+    entries = (
+        first_entries()
+        .filter(at__gte=start, at__lt=end)
+        .values("to_stage", "lead__source", "lead__owner")
+        .annotate(n=Count("lead", distinct=True))
+    )
     for stage, metric in STAGE_METRICS.items():
-        add(metric, [g for g in entries if g["to_stage"] == stage], rep_field="lead__owner",
-            source_field="lead__source")
+        add(
+            metric,
+            [g for g in entries if g["to_stage"] == stage],
+            rep_field="lead__owner",
+            source_field="lead__source",
+        )
 
     handoffs = Handoff.objects.filter(**{f"handed_off_at__{k}": v for k, v in in_day.items()})
-    add("handoffs", handoffs.values("rep", "lead__source").annotate(n=Count("id")),
-        rep_field="rep", source_field="lead__source")
+    add(
+        "handoffs",
+        handoffs.values("rep", "lead__source").annotate(n=Count("id")),
+        rep_field="rep",
+        source_field="lead__source",
+    )
     add("handoff_attempts", handoffs.values("rep").annotate(n=Count("attempts")), rep_field="rep")
     # A lead sales handed back before its deadline, untouched, is not a missed response.
-    closed = Handoff.objects.filter(due_at__gte=start, due_at__lt=end).exclude(
-        first_touch_at__isnull=True, returned_at__lte=F("due_at"))
+    closed = Handoff.objects.filter(due_at__gte=start, due_at__lt=min(end, now)).exclude(
+        first_touch_at__isnull=True, returned_at__lte=F("due_at")
+    )
     add("windows_closed", closed.values("rep").annotate(n=Count("id")), rep_field="rep")
-    add("windows_met", closed.filter(first_touch_at__lte=F("due_at")).values("rep")
-        .annotate(n=Count("id")), rep_field="rep")
-    add("breached", Handoff.objects.filter(breached_at__gte=start, breached_at__lt=end)
-        .values("rep").annotate(n=Count("id")), rep_field="rep")
-    add("attempts", ContactAttempt.objects.filter(at__gte=start, at__lt=end)
-        .values("handoff__rep").annotate(n=Count("id")), rep_field="handoff__rep")
-    add("accepted", Handoff.objects.filter(accepted_at__gte=start, accepted_at__lt=end)
-        .values("rep").annotate(n=Count("id")), rep_field="rep")
-    add("rejected", Handoff.objects.filter(rejected_at__gte=start, rejected_at__lt=end)
-        .values("rep", "return_reason").annotate(n=Count("id")), rep_field="rep",
-        key_field="return_reason")
-    add("returned", Handoff.objects.filter(returned_at__gte=start, returned_at__lt=end,
-                                           rejected_at__isnull=True)
-        .values("rep", "return_reason").annotate(n=Count("id")), rep_field="rep",
-        key_field="return_reason")
-    add("conversations", ContactAttempt.objects.filter(at__gte=start, at__lt=end,
-                                                       is_conversation=True)
-        .values("handoff__rep").annotate(n=Count("id")), rep_field="handoff__rep")
+    add(
+        "windows_met",
+        closed.filter(first_touch_at__lte=F("due_at")).values("rep").annotate(n=Count("id")),
+        rep_field="rep",
+    )
+    add(
+        "breached",
+        Handoff.objects.filter(breached_at__gte=start, breached_at__lt=end)
+        .values("rep")
+        .annotate(n=Count("id")),
+        rep_field="rep",
+    )
+    add(
+        "attempts",
+        ContactAttempt.objects.filter(at__gte=start, at__lt=end)
+        .values("handoff__rep")
+        .annotate(n=Count("id")),
+        rep_field="handoff__rep",
+    )
+    add(
+        "accepted",
+        Handoff.objects.filter(accepted_at__gte=start, accepted_at__lt=end)
+        .values("rep")
+        .annotate(n=Count("id")),
+        rep_field="rep",
+    )
+    add(
+        "rejected",
+        Handoff.objects.filter(rejected_at__gte=start, rejected_at__lt=end)
+        .values("rep", "return_reason")
+        .annotate(n=Count("id")),
+        rep_field="rep",
+        key_field="return_reason",
+    )
+    add(
+        "returned",
+        Handoff.objects.filter(
+            returned_at__gte=start, returned_at__lt=end, rejected_at__isnull=True
+        )
+        .values("rep", "return_reason")
+        .annotate(n=Count("id")),
+        rep_field="rep",
+        key_field="return_reason",
+    )
+    add(
+        "conversations",
+        ContactAttempt.objects.filter(at__gte=start, at__lt=end, is_conversation=True)
+        .values("handoff__rep")
+        .annotate(n=Count("id")),
+        rep_field="handoff__rep",
+    )
     with transaction.atomic():
         DailyFigure.objects.filter(day=day).delete()
         DailyFigure.objects.bulk_create(rows)
@@ -112,5 +183,3 @@ def _zone(name: str):
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(name)
-
-

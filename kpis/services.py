@@ -11,23 +11,32 @@ from .models import ActionItem, ReviewMeeting
 from .periods import Month
 
 
-def review_notes_save(*, agreement: Agreement, month: Month, notes: str, by,
-                      now=None) -> ReviewMeeting:
+def review_notes_save(
+    *, agreement: Agreement, month: Month, notes: str, by, now=None
+) -> ReviewMeeting:
     """The month's notes, replaced as a whole: one record per agreement and month."""
     meeting, _ = ReviewMeeting.objects.update_or_create(
-        agreement=agreement, month=month.first_day,
+        agreement=agreement,
+        month=month.first_day,
         defaults={"notes": notes.strip(), "updated_by": by, "updated_at": now or timezone.now()},
     )
     return meeting
 
 
-def action_item_create(*, agreement: Agreement, month: Month, text: str, owner, due_date: date,
-                       by) -> ActionItem:
+def action_item_create(
+    *, agreement: Agreement, month: Month, text: str, owner, due_date: date, by
+) -> ActionItem:
     text = text.strip()
     if not text:
         raise ValueError("An action item needs a text.")
-    return ActionItem.objects.create(agreement=agreement, month=month.first_day, text=text,
-                                     owner=owner, due_date=due_date, created_by=by)
+    return ActionItem.objects.create(
+        agreement=agreement,
+        month=month.first_day,
+        text=text,
+        owner=owner,
+        due_date=due_date,
+        created_by=by,
+    )
 
 
 def action_item_done(*, item: ActionItem, by, done: bool = True, now=None) -> ActionItem:

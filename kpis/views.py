@@ -33,19 +33,37 @@ from .periods import Month
 from .rollups import review_time_zone
 
 FIGURE_PAGE_SIZE = 50
-HANDOFF_FIGURES = {"handoffs", "windows_closed", "windows_met", "breached", "accepted",
-                   "rejected", "returned"}
-STATUS_BADGES = {"green": "text-bg-success", "amber": "text-bg-warning",
-                 "red": "text-bg-danger", "grey": "text-bg-secondary"}
+HANDOFF_FIGURES = {
+    "handoffs",
+    "windows_closed",
+    "windows_met",
+    "breached",
+    "accepted",
+    "rejected",
+    "returned",
+}
+STATUS_BADGES = {
+    "green": "text-bg-success",
+    "amber": "text-bg-warning",
+    "red": "text-bg-danger",
+    "grey": "text-bg-secondary",
+}
 # The figure whose leads explain each catalogue metric of a KPI.
 KPI_FIGURES = {
-    "leads": "leads_created", "visitor_to_lead_rate": "leads_created",
-    "mqls": "entered_mql", "lead_to_mql_rate": "entered_mql",
-    "sqls": "entered_sql", "mql_to_sql_rate": "entered_sql",
-    "opportunities": "entered_opportunity", "sql_to_opportunity_rate": "entered_opportunity",
-    "won_deals": "entered_customer", "opportunity_to_win_rate": "entered_customer",
-    "new_revenue": "entered_customer", "mql_acceptance_rate": "accepted",
-    "sla_compliance": "windows_closed", "speed_to_lead": "handoffs",
+    "leads": "leads_created",
+    "visitor_to_lead_rate": "leads_created",
+    "mqls": "entered_mql",
+    "lead_to_mql_rate": "entered_mql",
+    "sqls": "entered_sql",
+    "mql_to_sql_rate": "entered_sql",
+    "opportunities": "entered_opportunity",
+    "sql_to_opportunity_rate": "entered_opportunity",
+    "won_deals": "entered_customer",
+    "opportunity_to_win_rate": "entered_customer",
+    "new_revenue": "entered_customer",
+    "mql_acceptance_rate": "accepted",
+    "sla_compliance": "windows_closed",
+    "speed_to_lead": "handoffs",
     "attempts_per_lead": "handoffs",
 }
 
@@ -65,23 +83,34 @@ def _today(time_zone: str, now: datetime | None = None):
 
 
 def _breaches(month: Month) -> list[BreachRow]:
-    handoffs = list(figure_handoffs(month, "breached").select_related("lead", "rep")
-                    .order_by("breached_at", "id"))
-    targets = dict(HandoffPolicy.objects.filter(
-        version_id__in={h.version_id for h in handoffs}).values_list(
-        "version_id", "response_target_hours"))
+    handoffs = list(
+        figure_handoffs(month, "breached")
+        .select_related("lead", "rep")
+        .order_by("breached_at", "id")
+    )
+    targets = dict(
+        HandoffPolicy.objects.filter(version_id__in={h.version_id for h in handoffs}).values_list(
+            "version_id", "response_target_hours"
+        )
+    )
     rows = []
     for handoff in handoffs:
         target = targets.get(handoff.version_id)
         late = None
         if handoff.response_business_minutes is not None and target is not None:
             late = max(handoff.response_business_minutes - float(target) * 60, 0)
-        rows.append(BreachRow(
-            lead_id=handoff.lead_id, lead=handoff.lead.email,
-            rep=handoff.rep.get_full_name() or handoff.rep.username, rep_id=handoff.rep_id,
-            handed_off_at=handoff.handed_off_at, due_at=handoff.due_at,
-            first_touch_at=handoff.first_touch_at, late_business_minutes=late,
-        ))
+        rows.append(
+            BreachRow(
+                lead_id=handoff.lead_id,
+                lead=handoff.lead.email,
+                rep=handoff.rep.get_full_name() or handoff.rep.username,
+                rep_id=handoff.rep_id,
+                handed_off_at=handoff.handed_off_at,
+                due_at=handoff.due_at,
+                first_touch_at=handoff.first_touch_at,
+                late_business_minutes=late,
+            )
+        )
     return rows
 
 
@@ -91,8 +120,11 @@ def _action_items(agreement, month: Month, time_zone: str) -> list[ActionItem]:
     if agreement is None:
         return []
     start = month.bounds(time_zone)[0]
-    items = ActionItem.objects.filter(agreement=agreement, month__lte=month.first_day).filter(
-        Q(done_at__isnull=True) | Q(done_at__gte=start)).select_related("owner")
+    items = (
+        ActionItem.objects.filter(agreement=agreement, month__lte=month.first_day)
+        .filter(Q(done_at__isnull=True) | Q(done_at__gte=start))
+        .select_related("owner")
+    )
     return sorted(items, key=lambda item: (item.done_at is not None, item.due_date, item.pk))
 
 
@@ -110,14 +142,18 @@ def _load_review(month: Month, *, now) -> tuple[Review, object]:
     agreement = workspace_agreement()
     # The promises the month is held to: the version in force as it ended (before the first
     # version took effect, the one in force now).
-    version = agreement and (version_in_force(agreement=agreement, at=as_of)
-                             or version_in_force(agreement=agreement))
+    version = agreement and (
+        version_in_force(agreement=agreement, at=as_of) or version_in_force(agreement=agreement)
+    )
     policy = HandoffPolicy.objects.filter(version=version).first() if version else None
     plan = FunnelPlan.objects.filter(version=version).first() if version else None
     meeting = None
     if agreement is not None:
-        meeting = ReviewMeeting.objects.filter(
-            agreement=agreement, month=month.first_day).select_related("updated_by").first()
+        meeting = (
+            ReviewMeeting.objects.filter(agreement=agreement, month=month.first_day)
+            .select_related("updated_by")
+            .first()
+        )
     notes_updated = ""
     if meeting and meeting.updated_at:
         who = "someone"
@@ -135,8 +171,13 @@ def _load_review(month: Month, *, now) -> tuple[Review, object]:
         cadence_steps=CadenceStep.objects.filter(version=version).count() if version else 0,
         planned_rates={"lead_to_mql_rate": float(plan.lead_to_mql_rate)} if plan else {},
         # Codes of older versions too: a handoff keeps the reason of the version it ran under.
-        reason_labels=dict(ReturnReason.objects.filter(version__agreement=agreement).order_by(
-            "version_id", "id").values_list("code", "label")) if agreement else {},
+        reason_labels=dict(
+            ReturnReason.objects.filter(version__agreement=agreement)
+            .order_by("version_id", "id")
+            .values_list("code", "label")
+        )
+        if agreement
+        else {},
         breaches=_breaches(month),
         notes=meeting.notes if meeting else "",
         notes_updated=notes_updated,
@@ -157,7 +198,11 @@ def _scorecard(review: Review) -> dict:
         label = exports.STATUS_LABELS.get(status.status, status.status)
         arrow, change = exports.change(status)
         return {
-            "status": status, "badge": badge, "label": label, "arrow": arrow, "change": change,
+            "status": status,
+            "badge": badge,
+            "label": label,
+            "arrow": arrow,
+            "change": change,
             "target": exports.with_unit(status.target, status.unit),
             "actual": exports.with_unit(status.actual, status.unit),
             "previous": exports.with_unit(status.previous, status.unit),
@@ -167,8 +212,13 @@ def _scorecard(review: Review) -> dict:
     month = review.month
     return {
         "goals": [row(goal) for goal in review.report.goals],
-        "kpis": [row(kpi, _figure_url(month, KPI_FIGURES[kpi.metric])
-                     if kpi.metric in KPI_FIGURES else None) for kpi in review.report.kpis],
+        "kpis": [
+            row(
+                kpi,
+                _figure_url(month, KPI_FIGURES[kpi.metric]) if kpi.metric in KPI_FIGURES else None,
+            )
+            for kpi in review.report.kpis
+        ],
     }
 
 
@@ -176,8 +226,13 @@ def _chart_data(review: Review) -> dict:
     report, month, series = review.report, review.month, review.trends
     # Visitors would dwarf every other bar; the funnel table lists them.
     steps = [step for step in report.funnel if step.stage != "visitor"]
-    metric_of = {"lead": "leads_created", "mql": "entered_mql", "sql": "entered_sql",
-                 "opportunity": "entered_opportunity", "customer": "entered_customer"}
+    metric_of = {
+        "lead": "leads_created",
+        "mql": "entered_mql",
+        "sql": "entered_sql",
+        "opportunity": "entered_opportunity",
+        "customer": "entered_customer",
+    }
     reasons = list(dict.fromkeys([*report.rejections_by_reason, *report.returns_by_reason]))
     return {
         "funnel": {
@@ -194,11 +249,14 @@ def _chart_data(review: Review) -> dict:
         },
         "reps": {
             "labels": [rep.name for rep in report.by_rep],
-            "compliance": [None if rep.compliance is None else round(rep.compliance * 100, 1)
-                           for rep in report.by_rep],
+            "compliance": [
+                None if rep.compliance is None else round(rep.compliance * 100, 1)
+                for rep in report.by_rep
+            ],
             "breaches": [rep.breached for rep in report.by_rep],
-            "links": [_figure_url(month, "windows_closed", f"?rep={rep.rep_id}")
-                      for rep in report.by_rep],
+            "links": [
+                _figure_url(month, "windows_closed", f"?rep={rep.rep_id}") for rep in report.by_rep
+            ],
         },
         "reasons": {
             "labels": [review.reason(code) for code in reasons],
@@ -208,8 +266,7 @@ def _chart_data(review: Review) -> dict:
     }
 
 
-def _render_review(request, month: Month, *, notes_form=None, item_form=None,
-                   propose_form=None):
+def _render_review(request, month: Month, *, notes_form=None, item_form=None, propose_form=None):
     now = timezone.now()
     review, agreement = _load_review(month, now=now)
     can_write = agreement is not None and has_role(request.user, *MANAGERS)
@@ -222,52 +279,86 @@ def _render_review(request, month: Month, *, notes_form=None, item_form=None,
     for row in summary:
         row.href = _figure_url(month, row.figure, row.query) if row.figure else ""
     current = Month.of(today)
-    return render(request, "kpis/review.html", {
-        "review": review,
-        "report": review.report,
-        "month": month,
-        "month_str": str(month),
-        "is_current_month": month == current,
-        "current_month": current,
-        "scorecard": _scorecard(review),
-        "compliance_sides": [
-            ("marketing", "Marketing promised / delivered",
-             [row for row in summary if row.side == "marketing"], "bi-megaphone"),
-            ("sales", "Sales promised / did",
-             [row for row in summary if row.side == "sales"], "bi-telephone"),
-        ],
-        "funnel_rows": _funnel_rows(review),
-        "rep_rows": [{"rep": rep, "compliance": exports.percent(rep.compliance)}
-                     for rep in review.report.by_rep],
-        "reason_rows": _reason_rows(review),
-        "chart_data": _chart_data(review),
-        "csv_tables": [(name, table.title) for name, table in exports.tables(review).items()],
-        "can_write": can_write,
-        "today": today,
-        "notes_form": notes_form,
-        "item_form": item_form,
-        "propose_form": propose_form,
-        "has_agreement": agreement is not None,
-    })
+    return render(
+        request,
+        "kpis/review.html",
+        {
+            "review": review,
+            "report": review.report,
+            "month": month,
+            "month_str": str(month),
+            "is_current_month": month == current,
+            "current_month": current,
+            "scorecard": _scorecard(review),
+            "compliance_sides": [
+                (
+                    "marketing",
+                    "Marketing promised / delivered",
+                    [row for row in summary if row.side == "marketing"],
+                    "bi-megaphone",
+                ),
+                (
+                    "sales",
+                    "Sales promised / did",
+                    [row for row in summary if row.side == "sales"],
+                    "bi-telephone",
+                ),
+            ],
+            "funnel_rows": _funnel_rows(review),
+            "rep_rows": [
+                {"rep": rep, "compliance": exports.percent(rep.compliance)}
+                for rep in review.report.by_rep
+            ],
+            "reason_rows": _reason_rows(review),
+            "chart_data": _chart_data(review),
+            "csv_tables": [(name, table.title) for name, table in exports.tables(review).items()],
+            "can_write": can_write,
+            "today": today,
+            "notes_form": notes_form,
+            "item_form": item_form,
+            "propose_form": propose_form,
+            "has_agreement": agreement is not None,
+        },
+    )
 
 
 def _reason_rows(review: Review) -> list[dict]:
     report = review.report
     return [
-        {"decision": decision, "label": review.reason(code), "count": count,
-         "link": _figure_url(review.month, figure, f"?key={code}" if code != "unspecified" else "")}
-        for decision, figure, counts in (("Rejected", "rejected", report.rejections_by_reason),
-                                         ("Returned", "returned", report.returns_by_reason))
+        {
+            "decision": decision,
+            "label": review.reason(code),
+            "count": count,
+            "link": _figure_url(
+                review.month, figure, f"?key={code}" if code != "unspecified" else ""
+            ),
+        }
+        for decision, figure, counts in (
+            ("Rejected", "rejected", report.rejections_by_reason),
+            ("Returned", "returned", report.returns_by_reason),
+        )
         for code, count in counts.items()
     ]
 
 
 def _funnel_rows(review: Review) -> list[dict]:
-    metric_of = {"lead": "leads_created", "mql": "entered_mql", "sql": "entered_sql",
-                 "opportunity": "entered_opportunity", "customer": "entered_customer"}
-    return [{"step": step, "conversion": exports.percent(step.conversion_from_previous),
-             "link": _figure_url(review.month, metric_of[step.stage])
-             if step.stage in metric_of else None} for step in review.report.funnel]
+    metric_of = {
+        "lead": "leads_created",
+        "mql": "entered_mql",
+        "sql": "entered_sql",
+        "opportunity": "entered_opportunity",
+        "customer": "entered_customer",
+    }
+    return [
+        {
+            "step": step,
+            "conversion": exports.percent(step.conversion_from_previous),
+            "link": _figure_url(review.month, metric_of[step.stage])
+            if step.stage in metric_of
+            else None,
+        }
+        for step in review.report.funnel
+    ]
 
 
 # Pages ------------------------------------------------------------------------------------
@@ -317,7 +408,8 @@ def figure(request, month, figure):
     if not has_role(request.user, *MANAGERS, Role.VIEWER):
         visible = leads.filter(pk__in=leads_visible_to(request.user).values("pk"))
     page = Paginator(visible.select_related("owner"), FIGURE_PAGE_SIZE).get_page(
-        request.GET.get("page"))
+        request.GET.get("page")
+    )
     rep = get_object_or_404(get_user_model(), pk=rep_id) if rep_id else None
     filters = []
     if rep is not None:
@@ -327,17 +419,21 @@ def figure(request, month, figure):
     if key:
         label = ReturnReason.objects.filter(code=key).values_list("label", flat=True).last()
         filters.append(f"reason {label or key}")
-    return render(request, "kpis/figure_leads.html", {
-        "month": month,
-        "month_str": str(month),
-        "figure": figure,
-        "figure_label": FIGURES[figure],
-        "filters": filters,
-        "total": total,
-        "handoffs": handoffs,
-        "page": page,
-        "partial_view": page.paginator.count != total,
-    })
+    return render(
+        request,
+        "kpis/figure_leads.html",
+        {
+            "month": month,
+            "month_str": str(month),
+            "figure": figure,
+            "figure_label": FIGURES[figure],
+            "filters": filters,
+            "total": total,
+            "handoffs": handoffs,
+            "page": page,
+            "partial_view": page.paginator.count != total,
+        },
+    )
 
 
 @require_POST
@@ -350,8 +446,9 @@ def notes_save(request, month):
     form = forms.ReviewNotesForm(request.POST)
     if not form.is_valid():
         return _render_review(request, month, notes_form=form)
-    services.review_notes_save(agreement=agreement, month=month,
-                               notes=form.cleaned_data["notes"], by=request.user)
+    services.review_notes_save(
+        agreement=agreement, month=month, notes=form.cleaned_data["notes"], by=request.user
+    )
     messages.success(request, f"Notes of the {month.label} review saved.")
     return redirect(reverse("kpis:review", args=[str(month)]) + "#meeting")
 
@@ -366,8 +463,9 @@ def action_item_create(request, month):
     form = forms.ActionItemForm(request.POST, today=_today(review_time_zone()))
     if not form.is_valid():
         return _render_review(request, month, item_form=form)
-    services.action_item_create(agreement=agreement, month=month, by=request.user,
-                                **form.cleaned_data)
+    services.action_item_create(
+        agreement=agreement, month=month, by=request.user, **form.cleaned_data
+    )
     messages.success(request, "Action item added.")
     return redirect(reverse("kpis:review", args=[str(month)]) + "#actions")
 
@@ -381,10 +479,18 @@ def action_item_done(request, month, pk):
     item = services.action_item_done(item=item, by=request.user, done=done)
     if request.htmx:
         time_zone = review_time_zone()
-        return render(request, "kpis/partials/action_item_row.html", {
-            "item": item, "month": month, "month_str": str(month), "can_write": True,
-            "today": _today(time_zone), "time_zone": time_zone,
-        })
+        return render(
+            request,
+            "kpis/partials/action_item_row.html",
+            {
+                "item": item,
+                "month": month,
+                "month_str": str(month),
+                "can_write": True,
+                "today": _today(time_zone),
+                "time_zone": time_zone,
+            },
+        )
     messages.success(request, f"“{item.text}” marked {'done' if done else 'open'}.")
     return redirect(reverse("kpis:review", args=[str(month)]) + "#actions")
 
@@ -399,8 +505,11 @@ def propose_change(request, month):
     form = forms.ProposeChangeForm(request.POST)
     if not form.is_valid():
         return _render_review(request, month, propose_form=form)
-    draft = amendment_start(agreement=agreement, by=request.user,
-                            note=f"From the {month.label} review: {form.cleaned_data['note']}")
+    draft = amendment_start(
+        agreement=agreement,
+        by=request.user,
+        note=f"From the {month.label} review: {form.cleaned_data['note']}",
+    )
     messages.success(request, "Draft amendment open with your note: edit the parts to change.")
     return redirect(draft.get_absolute_url())
 
@@ -430,8 +539,7 @@ def review_csv(request, month, table):
     every = exports.tables(review)
     if table not in every:
         raise Http404(f"No table called '{table}'.")
-    response = HttpResponse(exports.table_csv(every[table]),
-                            content_type="text/csv; charset=utf-8")
+    response = HttpResponse(exports.table_csv(every[table]), content_type="text/csv; charset=utf-8")
     name = exports.filename(review, table, "csv")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

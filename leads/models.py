@@ -106,7 +106,8 @@ class LeadEvent(models.Model):
     # arithmetic, the same on PostgreSQL and SQLite.
     occurred_day = models.FloatField()
     properties = models.JSONField(default=dict, blank=True)
-    external_id = models.CharField(max_length=200, null=True, blank=True)
+    # NULL, not "", when absent: the unique constraint must ignore events without one.
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     received_at = models.DateTimeField()
 
     class Meta:

@@ -191,8 +191,10 @@ def _score_sql(fit_rules, interest_rules, thresholds, now, lead_ids) -> _ScoreSq
     """
     fit_params: list = []
     fit = _fit_expression(fit_rules, fit_params)
-    interest = (f"COALESCE((SELECT CAST(totals.interest AS INTEGER) FROM totals "
-                f"WHERE totals.lead_id = {table}.id), 0)")
+    interest = (
+        f"COALESCE((SELECT CAST(totals.interest AS INTEGER) FROM totals "
+        f"WHERE totals.lead_id = {table}.id), 0)"
+    )
     return _ScoreSql(cte, params, fit, fit_params, interest, target, target_params)
 
 
@@ -220,8 +222,10 @@ def leads_score(
         cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE {q.target}", q.target_params)
         scored = cursor.fetchone()[0]
         cursor.execute(sql, [*q.cte_params, *q.fit_params, False, now, *q.target_params])
-        cursor.execute(f"UPDATE {table} SET score = fit_score + interest_score WHERE {q.target}",
-                       q.target_params)
+        cursor.execute(
+            f"UPDATE {table} SET score = fit_score + interest_score WHERE {q.target}",
+            q.target_params,
+        )
     return scored
 
 

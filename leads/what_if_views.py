@@ -21,10 +21,14 @@ def mql_what_if(request, version_pk):
     version = get_object_or_404(AgreementVersion.objects.select_related("agreement"), pk=version_pk)
     now = timezone.now()
     in_force = version_in_force(agreement=version.agreement, at=now)
-    return render(request, "leads/partials/what_if.html", {
-        "version": version,
-        "in_force": in_force,
-        "leads": Lead.objects.count(),
-        "under_version": _mqls_under(version, now),
-        "under_in_force": _mqls_under(in_force, now) if in_force else None,
-    })
+    return render(
+        request,
+        "leads/partials/what_if.html",
+        {
+            "version": version,
+            "in_force": in_force,
+            "leads": Lead.objects.count(),
+            "under_version": _mqls_under(version, now),
+            "under_in_force": _mqls_under(in_force, now) if in_force else None,
+        },
+    )

@@ -193,6 +193,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # fpdf2's font subsetting logs every step at INFO.
+    "loggers": {"fontTools": {"level": "WARNING"}},
 }
 
 # Absolute links in e-mails.

@@ -23,7 +23,11 @@ def test_deploy_check_passes_with_debug_off_a_strong_key_and_allowed_hosts():
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -34,9 +38,16 @@ def test_the_embedded_default_needs_no_server():
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
     # The test run swaps the broker for memory (conftest); read what the app is configured with.
     result = subprocess.run(
-        [sys.executable, "-c", "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE',"
-         " 'slaportal.settings'); from django.conf import settings; print(settings.CELERY_BROKER_URL)"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'slaportal.settings');"
+            " from django.conf import settings; print(settings.CELERY_BROKER_URL)",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
     )
     assert result.stdout.strip() == "filesystem://"

@@ -13,8 +13,9 @@ def part(diffs, slug):
     return next(d for d in diffs if d.slug == slug)
 
 
-def test_diff_reports_added_removed_and_changed_rows_and_settings(agreement, draft, marketing_manager,
-                                                                 sales_manager):
+def test_diff_reports_added_removed_and_changed_rows_and_settings(
+    agreement, draft, marketing_manager, sales_manager
+):
     kept = m.Term.objects.create(version=draft, term="MQL", meaning="Score ≥ 80")
     m.Term.objects.create(version=draft, term="Contact", meaning="Anyone we can reach")
     services.version_submit(version=draft, by=marketing_manager, change_note="v1")
@@ -31,15 +32,21 @@ def test_diff_reports_added_removed_and_changed_rows_and_settings(agreement, dra
     diffs = diff_documents(version_document(v1), build_document(v2))
     definitions = part(diffs, "definitions")
     kinds = sorted((change.kind, change.summary) for _, change in definitions.rows)
-    assert kinds == [("added", "SQL · Accepted by sales"),
-                     ("changed", "MQL · Score ≥ 80"),
-                     ("removed", "Contact · Anyone we can reach")]
+    assert kinds == [
+        ("added", "SQL · Accepted by sales"),
+        ("changed", "MQL · Score ≥ 80"),
+        ("removed", "Contact · Anyone we can reach"),
+    ]
     changed = next(c for _, c in definitions.rows if c.kind == "changed")
     assert changed.changed_cells == [("Meaning", "Score ≥ 80", "Score ≥ 70")]
     assert part(diffs, "handoff").settings == [
-        ("Handoff policy", "First-touch target (business hours)", "4", "3")]
+        ("Handoff policy", "First-touch target (business hours)", "4", "3")
+    ]
     assert part(diffs, "goals").is_empty and part(diffs, "definitions").counts == {
-        "added": 1, "removed": 1, "changed": 1}
+        "added": 1,
+        "removed": 1,
+        "changed": 1,
+    }
 
 
 def test_a_published_version_reads_from_its_frozen_snapshot(published):

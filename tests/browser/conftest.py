@@ -105,7 +105,7 @@ def login(page, live_server, username: str, password: str = "pass") -> None:
     page.locator("#id_password").fill(password)
     page.get_by_role("button", name="Log in").click()
     # Back on a page with the user menu: the session cookie is set.
-    expect(page.locator("nav .dropdown-toggle").first).to_be_visible()
+    expect(page.locator("#user-menu")).to_be_visible()
 
 
 @pytest.fixture(name="login")

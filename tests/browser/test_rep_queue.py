@@ -17,19 +17,23 @@ pytestmark = pytest.mark.browser
 def handed_off(draft, published, sales_rep):
     """A published SLA where a demo request hands the lead to sales, and one such lead."""
     am.HandoffPolicy.objects.filter(version=published).update(
-        trigger_events=["demo_request"], required_fields=[], notify_email=False)
-    am.DispositionCode.objects.create(version=published, code="connected", label="Connected",
-                                      is_conversation=True)
-    lead_upsert(email="ana@globex.com", fields={"first_name": "Ana", "last_name": "Lima",
-                                                 "company": "Globex", "title": "CMO"})
-    events_ingest(events=[EventInput("ana@globex.com", "demo_request",
-                                     occurred_at=timezone.now())])
+        trigger_events=["demo_request"], required_fields=[], notify_email=False
+    )
+    am.DispositionCode.objects.create(
+        version=published, code="connected", label="Connected", is_conversation=True
+    )
+    lead_upsert(
+        email="ana@globex.com",
+        fields={"first_name": "Ana", "last_name": "Lima", "company": "Globex", "title": "CMO"},
+    )
+    events_ingest(events=[EventInput("ana@globex.com", "demo_request", occurred_at=timezone.now())])
     pipeline_run()
     return Handoff.objects.get()
 
 
-def test_rep_logs_an_attempt_from_the_queue_and_the_handoff_is_met(page, live_server, login,
-                                                                    handed_off, sales_rep):
+def test_rep_logs_an_attempt_from_the_queue_and_the_handoff_is_met(
+    page, live_server, login, handed_off, sales_rep
+):
     assert handed_off.rep == sales_rep
     login(page, live_server, "rita")
     page.get_by_role("link", name="My queue").click()

@@ -22,7 +22,7 @@ def part_url(live_server, version, slug: str) -> str:
 
 
 def log_out(page) -> None:
-    page.locator("nav .dropdown-toggle").first.click()
+    page.locator("#user-menu").click()
     page.get_by_role("button", name="Log out").click()
     expect(page.locator("#id_username")).to_be_visible()
 

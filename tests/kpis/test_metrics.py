@@ -1,4 +1,4 @@
-"""Every figure of the KPI engine against the hand-computed October fixture (tests/kpis/conftest)."""
+"""Every figure of the KPI engine against the hand-computed October fixture (conftest)."""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -19,7 +19,13 @@ NOW = datetime(2026, 11, 20, 12, tzinfo=ZoneInfo("America/Sao_Paulo"))
 def test_the_funnel_counts_each_stage_and_converts_from_the_previous(october):
     report = month_report(OCT, now=NOW)
     assert [(s.stage, s.count) for s in report.funnel] == [
-        ("visitor", 1000), ("lead", 5), ("mql", 3), ("sql", 1), ("opportunity", 0), ("customer", 0)]
+        ("visitor", 1000),
+        ("lead", 5),
+        ("mql", 3),
+        ("sql", 1),
+        ("opportunity", 0),
+        ("customer", 0),
+    ]
     conversions = [s.conversion_from_previous for s in report.funnel]
     assert conversions == [None, 0.005, 0.6, pytest.approx(1 / 3), 0.0, None]
 
@@ -27,7 +33,12 @@ def test_the_funnel_counts_each_stage_and_converts_from_the_previous(october):
 def test_a_lead_is_counted_in_the_month_of_the_slas_time_zone(october):
     assert month_report(SEP, now=NOW).funnel[1].count == 1  # 23:30 on 30 Sep in São Paulo
     assert [lead.email for lead in figure_leads(OCT, "leads_created")] == [
-        "l1@x.com", "l2@x.com", "l3@x.com", "l4@x.com", "l6@x.com"]
+        "l1@x.com",
+        "l2@x.com",
+        "l3@x.com",
+        "l4@x.com",
+        "l6@x.com",
+    ]
 
 
 def test_sales_compliance_speed_and_attempts(october, rep):
@@ -39,7 +50,12 @@ def test_sales_compliance_speed_and_attempts(october, rep):
     assert report.totals["breached"] == 1
     (only,) = report.by_rep
     assert (only.name, only.handoffs, only.windows_closed, only.windows_met, only.breached) == (
-        "Rita Souza", 3, 2, 1, 1)
+        "Rita Souza",
+        3,
+        2,
+        1,
+        1,
+    )
     assert only.compliance == 0.5
 
 
@@ -81,10 +97,20 @@ def test_an_empty_month_has_zero_counts_and_no_rates(october):
 
 @pytest.mark.parametrize("figure", sorted(FIGURES))
 def test_rollups_agree_with_the_leads_behind_each_figure(october, figure):
-    rolled = sum(DailyFigure.objects.filter(day__gte=OCT.first_day, day__lte=OCT.last_day,
-                                            metric=figure).values_list("value", flat=True))
-    if figure in ("handoffs", "windows_closed", "windows_met", "breached", "accepted", "rejected",
-                  "returned"):
+    rolled = sum(
+        DailyFigure.objects.filter(
+            day__gte=OCT.first_day, day__lte=OCT.last_day, metric=figure
+        ).values_list("value", flat=True)
+    )
+    if figure in (
+        "handoffs",
+        "windows_closed",
+        "windows_met",
+        "breached",
+        "accepted",
+        "rejected",
+        "returned",
+    ):
         assert rolled == figure_handoffs(OCT, figure).count()
     assert rolled == figure_leads(OCT, figure).count()
 
@@ -95,10 +121,19 @@ def test_rolling_a_day_again_replaces_it(october):
     assert DailyFigure.objects.filter(day=date(2026, 10, 5)).count() == before
 
 
-@pytest.mark.parametrize("actual,higher,expected", [
-    (95, True, "green"), (80, True, "amber"), (61, True, "amber"), (60, True, "red"),
-    (None, True, "grey"), (1, False, "green"), (3, False, "amber"), (4, False, "red"),
-])
+@pytest.mark.parametrize(
+    "actual,higher,expected",
+    [
+        (95, True, "green"),
+        (80, True, "amber"),
+        (61, True, "amber"),
+        (60, True, "red"),
+        (None, True, "grey"),
+        (1, False, "green"),
+        (3, False, "amber"),
+        (4, False, "red"),
+    ],
+)
 def test_rag_thresholds(actual, higher, expected):
     limits = dict(target=90, amber=80, red=60) if higher else dict(target=2, amber=3, red=4)
     assert rag(actual, higher_is_better=higher, **limits) == expected
@@ -115,3 +150,25 @@ def test_percentile_is_nearest_rank():
 def test_malformed_or_impossible_months_are_refused_with_a_message(text):
     with pytest.raises(ValueError, match="month|range"):
         Month.parse(text)
+
+
+def test_a_lead_that_requalifies_is_not_a_second_mql(october):
+    from tests.kpis.conftest import arrive, at
+
+    arrive("l3@x.com", at(20, 10), source="webinar")  # rejected on the 7th, converts again
+    from kpis.rollups import rollup_backfill
+
+    rollup_backfill(since=date(2026, 10, 1), until=date(2026, 10, 31))
+    assert month_report(OCT, now=NOW).funnel[2].count == 3
+    assert figure_leads(OCT, "entered_mql").count() == 3
+
+
+def test_a_response_window_still_open_is_not_counted_as_closed(october):
+    from tests.kpis.conftest import at
+
+    rollup_day(day=date(2026, 10, 6), time_zone="America/Sao_Paulo", now=at(6, 13))
+    closed = DailyFigure.objects.filter(day=date(2026, 10, 6), metric="windows_closed")
+    assert not closed.exists()  # l2 was due at 14:00
+    assert [h.lead.email for h in figure_handoffs(OCT, "windows_closed", now=at(6, 13))] == [
+        "l1@x.com"
+    ]

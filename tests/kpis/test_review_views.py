@@ -110,8 +110,11 @@ def page(client, url="/review/2026-10/") -> Tables:
 
 
 def chart_data(response) -> dict:
-    match = re.search(r'<script id="review-chart-data" type="application/json">(.*?)</script>',
-                      response.content.decode(), re.S)
+    match = re.search(
+        r'<script id="review-chart-data" type="application/json">(.*?)</script>',
+        response.content.decode(),
+        re.S,
+    )
     return json.loads(match[1])
 
 
@@ -126,13 +129,14 @@ def test_the_review_opens_on_the_running_month_of_the_slas_time_zone(october, as
         assert client.get("/review/")["Location"] == "/review/2026-11/"
 
 
-def test_without_an_sla_the_page_shows_the_pipeline_and_keeps_no_record(viewer,
-                                                                        marketing_manager,
-                                                                        as_user):
+def test_without_an_sla_the_page_shows_the_pipeline_and_keeps_no_record(
+    viewer, marketing_manager, as_user
+):
     html = page(as_user("viewer"), "/review/2026-10/")
     assert html.body("kpis-table") == [["The SLA in force has no KPIs."]]
-    response = as_user("marketing_manager").post("/review/2026-10/notes/", {"notes": "x"},
-                                                 follow=True)
+    response = as_user("marketing_manager").post(
+        "/review/2026-10/notes/", {"notes": "x"}, follow=True
+    )
     assert "There is no SLA yet" in response.content.decode()
     assert not ReviewMeeting.objects.exists()
 
@@ -141,12 +145,19 @@ def test_the_month_picker_goes_to_the_month_chosen(october, as_user):
     assert as_user("viewer").get("/review/?month=2026-10")["Location"] == "/review/2026-10/"
 
 
-@pytest.mark.parametrize("text,reason", [
-    ("2026-13", "the month must be 01 to 12"), ("2026-00", "the month must be 01 to 12"),
-    ("26-11", "use YYYY-MM"), ("1999-12", "out of range"), ("october", "use YYYY-MM"),
-])
+@pytest.mark.parametrize(
+    "text,reason",
+    [
+        ("2026-13", "the month must be 01 to 12"),
+        ("2026-00", "the month must be 01 to 12"),
+        ("26-11", "use YYYY-MM"),
+        ("1999-12", "out of range"),
+        ("october", "use YYYY-MM"),
+    ],
+)
 def test_a_malformed_or_impossible_month_goes_to_the_running_month_with_the_reason(
-        october, as_user, text, reason):
+    october, as_user, text, reason
+):
     client = as_user("viewer")
     for url in (f"/review/{text}/", f"/review/?month={text}"):
         response = client.get(url, follow=True)
@@ -157,8 +168,10 @@ def test_a_malformed_or_impossible_month_goes_to_the_running_month_with_the_reas
 @pytest.mark.parametrize("path", ["pack.pdf", "funnel.csv", "leads/breached/"])
 def test_the_exports_and_figures_of_an_impossible_month_are_not_found(october, as_user, path):
     assert as_user("viewer").get(f"/review/2026-13/{path}").status_code == 404
-    assert as_user("marketing_manager").post("/review/2026-13/notes/",
-                                             {"notes": "x"}).status_code == 404
+    assert (
+        as_user("marketing_manager").post("/review/2026-13/notes/", {"notes": "x"}).status_code
+        == 404
+    )
 
 
 # The figures -------------------------------------------------------------------------------
@@ -168,18 +181,31 @@ def test_october_shows_the_hand_computed_figures(october, as_user, rep):
     response = as_user("viewer").get("/review/2026-10/")
     tables = Tables(response.content.decode())
     assert tables.body("funnel-table") == [
-        ["Visitors", "1000", "—"], ["Leads", "5", "0.5%"], ["MQLs", "3", "60%"],
-        ["SQLs", "1", "33.3%"], ["Opportunities", "0", "0%"], ["Won", "0", "—"]]
+        ["Visitors", "1000", "—"],
+        ["Leads", "5", "0.5%"],
+        ["MQLs", "3", "60%"],
+        ["SQLs", "1", "33.3%"],
+        ["Opportunities", "0", "0%"],
+        ["Won", "0", "—"],
+    ]
     assert tables.body("kpis-table") == [
         ["SLA compliance", "Sales", "90%", "50%", "Off track", "—"],
-        ["Speed to lead (business hours)", "Sales", "2.0 h", "3.0 h", "At risk", "—"]]
+        ["Speed to lead (business hours)", "Sales", "2.0 h", "3.0 h", "At risk", "—"],
+    ]
     (goal,) = tables.body("goals-table")
     # As it stood on 31 October: 3 of 60 MQLs after 31 of the quarter's 92 days.
-    assert goal == ["60 MQLs in Q4", "Shared", "60 MQLs", "3 MQLs", "Off track",
-                    "pace 15% of plan, forecast 9 by 31 Dec 2026"]
+    assert goal == [
+        "60 MQLs in Q4",
+        "Shared",
+        "60 MQLs",
+        "3 MQLs",
+        "Off track",
+        "pace 15% of plan, forecast 9 by 31 Dec 2026",
+    ]
     assert tables.body("reps-table") == [["Rita Souza", "3", "2", "1", "50%", "1", "2"]]
-    assert tables.body("breaches-table") == [["l2@x.com", "Rita Souza", "6 Oct 10:00",
-                                              "6 Oct 14:00", "6 Oct 15:00", "1 h late"]]
+    assert tables.body("breaches-table") == [
+        ["l2@x.com", "Rita Souza", "6 Oct 10:00", "6 Oct 14:00", "6 Oct 15:00", "1 h late"]
+    ]
     assert tables.body("reasons-table") == [["Rejected", "Bad fit", "1"]]
     marketing = {row[0]: row[1:] for row in tables.body("marketing-summary")}
     assert marketing["MQLs delivered"] == ["100 a month (funnel plan)", "3"]
@@ -194,8 +220,11 @@ def test_october_shows_the_hand_computed_figures(october, as_user, rep):
     assert sales["Breaches"] == ["0", "1"]
 
     hrefs = {href for href, _ in tables.links}
-    assert {"/review/2026-10/leads/leads_created/", f"/review/2026-10/leads/breached/?rep={rep.pk}",
-            "/review/2026-10/leads/rejected/?key=bad_fit"} <= hrefs
+    assert {
+        "/review/2026-10/leads/leads_created/",
+        f"/review/2026-10/leads/breached/?rep={rep.pk}",
+        "/review/2026-10/leads/rejected/?key=bad_fit",
+    } <= hrefs
     l2 = figure_leads(OCT, "breached").get()
     assert f"/leads/{l2.pk}/" in hrefs
 
@@ -203,8 +232,12 @@ def test_october_shows_the_hand_computed_figures(october, as_user, rep):
     assert charts["funnel"]["counts"] == [5, 3, 1, 0, 0]
     assert charts["trends"]["leads"][-2:] == [1, 5]  # September's 23:30 lead, then October
     assert charts["trends"]["compliance"][-1] == 50.0
-    assert charts["reps"] == {"labels": ["Rita Souza"], "compliance": [50.0], "breaches": [1],
-                              "links": [f"/review/2026-10/leads/windows_closed/?rep={rep.pk}"]}
+    assert charts["reps"] == {
+        "labels": ["Rita Souza"],
+        "compliance": [50.0],
+        "breaches": [1],
+        "links": [f"/review/2026-10/leads/windows_closed/?rep={rep.pk}"],
+    }
     assert charts["reasons"] == {"labels": ["Bad fit"], "rejected": [1], "returned": [0]}
 
 
@@ -219,18 +252,31 @@ def test_a_month_without_data_renders_with_empty_charts(october, as_user):
 
 def test_every_figure_on_the_page_lists_exactly_the_leads_it_counts(october, as_user):
     client = as_user("viewer")
-    figure_links = {(href, text) for href, text in page(client).links
-                    if href.startswith("/review/2026-10/leads/")}
+    figure_links = {
+        (href, text)
+        for href, text in page(client).links
+        if href.startswith("/review/2026-10/leads/")
+    }
     assert len({href for href, _ in figure_links}) >= 10
     for href, text in sorted(figure_links):
         url = urlsplit(href)
         figure = url.path.split("/")[-2]
         query = {name: values[0] for name, values in parse_qs(url.query).items()}
-        expected = [lead.email for lead in figure_leads(
-            OCT, figure, rep_id=query.get("rep"), source=query.get("source"),
-            key=query.get("key"))]
-        listed = [row[0] for row in page(client, href).body("figure-leads")
-                  if row[0] != "No lead behind this figure."]
+        expected = [
+            lead.email
+            for lead in figure_leads(
+                OCT,
+                figure,
+                rep_id=query.get("rep"),
+                source=query.get("source"),
+                key=query.get("key"),
+            )
+        ]
+        listed = [
+            row[0]
+            for row in page(client, href).body("figure-leads")
+            if row[0] != "No lead behind this figure."
+        ]
         assert listed == expected, href
         if text.isdigit():  # a count on the review is the length of its list
             assert int(text) == len(expected), href
@@ -249,7 +295,8 @@ def test_a_figure_page_says_which_figure_and_how_many(october, as_user, rep):
 
 
 def test_a_lead_handed_off_twice_is_listed_once_and_the_handoffs_are_counted(
-        october, as_user, sales_manager):
+    october, as_user, sales_manager
+):
     l3 = Lead.objects.get(email="l3@x.com")  # rejected on 7 October
     handoff_manual(lead=l3, version=october, by=sales_manager, now=at(9, 10))
     rollup_backfill(since=date(2026, 10, 9), until=date(2026, 10, 9))
@@ -269,16 +316,21 @@ def test_a_rep_sees_only_their_own_leads_behind_a_figure(october, as_user, rep):
     assert "you see the 2 of them that are yours" in response.content.decode()
 
 
-@pytest.mark.parametrize("url", ["/review/2026-10/leads/nope/",
-                                 "/review/2026-10/leads/breached/?rep=rita"])
+@pytest.mark.parametrize(
+    "url", ["/review/2026-10/leads/nope/", "/review/2026-10/leads/breached/?rep=rita"]
+)
 def test_an_unknown_figure_or_filter_is_not_found(october, as_user, url):
     assert as_user("viewer").get(url).status_code == 404
 
 
 # Who reads and who writes -------------------------------------------------------------------
 
-READ_URLS = ["/review/2026-10/", "/review/2026-10/leads/leads_created/",
-             "/review/2026-10/funnel.csv", "/review/2026-10/pack.pdf"]
+READ_URLS = [
+    "/review/2026-10/",
+    "/review/2026-10/leads/leads_created/",
+    "/review/2026-10/funnel.csv",
+    "/review/2026-10/pack.pdf",
+]
 
 
 @pytest.mark.parametrize("who", READERS)
@@ -296,22 +348,38 @@ def test_a_user_without_a_role_is_refused_and_a_visitor_logs_in(october, as_user
 
 @pytest.fixture
 def open_item(october, agreement, marketing_manager, rep):
-    return services.action_item_create(agreement=agreement, month=SEP, text="Fix the web form",
-                                       owner=rep, due_date=date(2026, 12, 15),
-                                       by=marketing_manager)
+    return services.action_item_create(
+        agreement=agreement,
+        month=SEP,
+        text="Fix the web form",
+        owner=rep,
+        due_date=date(2026, 12, 15),
+        by=marketing_manager,
+    )
 
 
 def write_requests(rep, item):
     return {
-        "notes": ("/review/2026-10/notes/", {"notes": "Rita will call within the hour."},
-                  lambda: ReviewMeeting.objects.filter(notes__startswith="Rita").exists()),
-        "action": ("/review/2026-10/actions/", {"text": "Coach Rita", "owner": rep.pk,
-                                                "due_date": "2026-12-01"},
-                   lambda: ActionItem.objects.filter(text="Coach Rita").exists()),
-        "done": (f"/review/2026-10/actions/{item.pk}/done/", {"done": "1"},
-                 lambda: ActionItem.objects.get(pk=item.pk).done_at is not None),
-        "propose": ("/review/2026-10/propose/", {"note": "Six hours for first touch"},
-                    lambda: AgreementVersion.objects.filter(status="draft").exists()),
+        "notes": (
+            "/review/2026-10/notes/",
+            {"notes": "Rita will call within the hour."},
+            lambda: ReviewMeeting.objects.filter(notes__startswith="Rita").exists(),
+        ),
+        "action": (
+            "/review/2026-10/actions/",
+            {"text": "Coach Rita", "owner": rep.pk, "due_date": "2026-12-01"},
+            lambda: ActionItem.objects.filter(text="Coach Rita").exists(),
+        ),
+        "done": (
+            f"/review/2026-10/actions/{item.pk}/done/",
+            {"done": "1"},
+            lambda: ActionItem.objects.get(pk=item.pk).done_at is not None,
+        ),
+        "propose": (
+            "/review/2026-10/propose/",
+            {"note": "Six hours for first touch"},
+            lambda: AgreementVersion.objects.filter(status="draft").exists(),
+        ),
     }
 
 
@@ -325,8 +393,9 @@ def test_managers_write_notes_actions_and_proposals(open_item, as_user, rep, who
 
 
 @pytest.mark.parametrize("action", ["notes", "action", "done", "propose"])
-@pytest.mark.parametrize("who,status", [("sales_rep", 403), ("viewer", 403),
-                                        ("no_role_user", 403), ("anonymous", 302)])
+@pytest.mark.parametrize(
+    "who,status", [("sales_rep", 403), ("viewer", 403), ("no_role_user", 403), ("anonymous", 302)]
+)
 def test_readers_cannot_write(open_item, as_user, rep, who, status, action):
     url, data, stored = write_requests(rep, open_item)[action]
     response = as_user(who).post(url, data)
@@ -350,7 +419,10 @@ def test_notes_are_saved_per_month_and_shown_to_readers(october, as_user, market
     assert response["Location"] == "/review/2026-10/#meeting"
     (meeting,) = ReviewMeeting.objects.all()
     assert (meeting.month, meeting.notes, meeting.updated_by) == (
-        date(2026, 10, 1), "Compliance fell: coach.", marketing_manager)
+        date(2026, 10, 1),
+        "Compliance fell: coach.",
+        marketing_manager,
+    )
     viewer = as_user("viewer")
     assert "Compliance fell: coach." in viewer.get("/review/2026-10/").content.decode()
     assert "Compliance fell" not in viewer.get("/review/2026-11/").content.decode()
@@ -363,16 +435,22 @@ def actions(client, month: str) -> dict[str, list[str]]:
 
 def action_row_classes(client, month: str) -> dict[int, str]:
     html = client.get(f"/review/{month}/").content.decode()
-    return {int(pk): classes for pk, classes in re.findall(r'<tr id="action-(\d+)" class="([^"]*)"',
-                                                           html)}
+    return {
+        int(pk): classes
+        for pk, classes in re.findall(r'<tr id="action-(\d+)" class="([^"]*)"', html)
+    }
 
 
 def test_open_action_items_carry_over_until_done(october, as_user, rep):
     manager, viewer = as_user("sales_manager"), as_user("viewer")
-    manager.post("/review/2026-09/actions/", {"text": "Fix the web form", "owner": rep.pk,
-                                              "due_date": "2026-12-15"})
-    manager.post("/review/2026-11/actions/", {"text": "Add a webinar source", "owner": rep.pk,
-                                              "due_date": "2026-12-20"})
+    manager.post(
+        "/review/2026-09/actions/",
+        {"text": "Fix the web form", "owner": rep.pk, "due_date": "2026-12-15"},
+    )
+    manager.post(
+        "/review/2026-11/actions/",
+        {"text": "Add a webinar source", "owner": rep.pk, "due_date": "2026-12-20"},
+    )
     item = ActionItem.objects.get(text="Fix the web form")
     assert item.month == date(2026, 9, 1)
 
@@ -380,9 +458,14 @@ def test_open_action_items_carry_over_until_done(october, as_user, rep):
     october_row = actions(viewer, "2026-10")
     assert list(october_row) == ["Fix the web form from September 2026"]
     assert october_row["Fix the web form from September 2026"][:3] == [
-        "Rita Souza", "15 Dec 2026", "open"]
-    assert set(actions(viewer, "2026-11")) == {"Fix the web form from September 2026",
-                                               "Add a webinar source"}
+        "Rita Souza",
+        "15 Dec 2026",
+        "open",
+    ]
+    assert set(actions(viewer, "2026-11")) == {
+        "Fix the web form from September 2026",
+        "Add a webinar source",
+    }
 
     manager.post(f"/review/2026-11/actions/{item.pk}/done/", {"done": "1"})
     assert "action-done" in action_row_classes(viewer, "2026-11")[item.pk]
@@ -395,23 +478,28 @@ def test_open_action_items_carry_over_until_done(october, as_user, rep):
 
 def test_ticking_an_item_with_htmx_returns_its_row(open_item, as_user):
     response = as_user("marketing_manager").post(
-        f"/review/2026-10/actions/{open_item.pk}/done/", {"done": "1"}, HTTP_HX_REQUEST="true")
+        f"/review/2026-10/actions/{open_item.pk}/done/", {"done": "1"}, HTTP_HX_REQUEST="true"
+    )
     html = response.content.decode()
     assert html.startswith(f'<tr id="action-{open_item.pk}" class="action-item action-done"')
     assert "Reopen" in html and "<s>Fix the web form</s>" in html
 
 
-@pytest.mark.parametrize("data,error", [
-    ({"text": ""}, "Say what has to be done."),
-    ({"text": "   "}, "Say what has to be done."),
-    ({"due_date": "30/11/2026"}, "Enter the due date as YYYY-MM-DD"),
-    ({"due_date": "2026-11-19"}, "The due date has passed: choose 2026-11-20 or later."),
-    ({"owner": ""}, "This field is required."),
-    ({"owner": "no_role_user"}, "Select a valid choice."),
-    ({"text": "x" * 301}, "at most 300 characters"),
-])
-def test_a_bad_action_item_shows_the_error_and_stores_nothing(october, as_user, rep,
-                                                              no_role_user, data, error):
+@pytest.mark.parametrize(
+    "data,error",
+    [
+        ({"text": ""}, "Say what has to be done."),
+        ({"text": "   "}, "Say what has to be done."),
+        ({"due_date": "30/11/2026"}, "Enter the due date as YYYY-MM-DD"),
+        ({"due_date": "2026-11-19"}, "The due date has passed: choose 2026-11-20 or later."),
+        ({"owner": ""}, "This field is required."),
+        ({"owner": "no_role_user"}, "Select a valid choice."),
+        ({"text": "x" * 301}, "at most 300 characters"),
+    ],
+)
+def test_a_bad_action_item_shows_the_error_and_stores_nothing(
+    october, as_user, rep, no_role_user, data, error
+):
     form = {"text": "Coach Rita", "owner": rep.pk, "due_date": "2026-12-01"} | data
     if form["owner"] == "no_role_user":
         form["owner"] = no_role_user.pk
@@ -423,12 +511,14 @@ def test_a_bad_action_item_shows_the_error_and_stores_nothing(october, as_user, 
 
 def test_proposing_a_change_opens_a_draft_with_the_note(october, agreement, as_user):
     response = as_user("sales_manager").post(
-        "/review/2026-10/propose/", {"note": "Raise the first-touch target to 6 hours"})
+        "/review/2026-10/propose/", {"note": "Raise the first-touch target to 6 hours"}
+    )
     draft = open_draft(agreement=agreement)
     assert response["Location"] == draft.get_absolute_url()
     assert draft.status == AgreementVersion.Status.DRAFT and draft.based_on == october
     assert draft.change_note == (
-        "From the October 2026 review: Raise the first-touch target to 6 hours")
+        "From the October 2026 review: Raise the first-touch target to 6 hours"
+    )
 
 
 def test_proposing_without_a_note_is_refused(october, agreement, as_user):
@@ -451,25 +541,53 @@ def download(client, name: str) -> list[list[str]]:
 
 def test_every_table_downloads_as_csv_with_a_header(october, as_user, rep):
     client = as_user("viewer")
-    services.action_item_create(agreement=october.agreement, month=OCT, text="Coach Rita",
-                                owner=rep, due_date=date(2026, 12, 1), by=rep)
+    services.action_item_create(
+        agreement=october.agreement,
+        month=OCT,
+        text="Coach Rita",
+        owner=rep,
+        due_date=date(2026, 12, 1),
+        by=rep,
+    )
     assert download(client, "funnel") == [
-        ["Stage", "Count", "Conversion from previous"], ["Visitors", "1000", ""],
-        ["Leads", "5", "0.5%"], ["MQLs", "3", "60%"], ["SQLs", "1", "33.3%"],
-        ["Opportunities", "0", "0%"], ["Won", "0", ""]]
+        ["Stage", "Count", "Conversion from previous"],
+        ["Visitors", "1000", ""],
+        ["Leads", "5", "0.5%"],
+        ["MQLs", "3", "60%"],
+        ["SQLs", "1", "33.3%"],
+        ["Opportunities", "0", "0%"],
+        ["Won", "0", ""],
+    ]
     assert download(client, "reps") == [
-        ["Rep", "Handoffs", "Windows closed", "Windows met", "Compliance", "Breached",
-         "Attempts"], ["Rita Souza", "3", "2", "1", "50%", "1", "2"]]
+        ["Rep", "Handoffs", "Windows closed", "Windows met", "Compliance", "Breached", "Attempts"],
+        ["Rita Souza", "3", "2", "1", "50%", "1", "2"],
+    ]
     assert download(client, "breaches") == [
-        ["Lead", "Rep", "Handed off (America/Sao_Paulo)", "Due", "First touch",
-         "How late (business time)"],
-        ["l2@x.com", "Rita Souza", "06 Oct 2026 10:00", "06 Oct 2026 14:00", "06 Oct 2026 15:00",
-         "1 h late"]]
-    assert download(client, "reasons") == [["Decision", "Reason", "Leads"],
-                                           ["Rejected", "Bad fit", "1"]]
+        [
+            "Lead",
+            "Rep",
+            "Handed off (America/Sao_Paulo)",
+            "Due",
+            "First touch",
+            "How late (business time)",
+        ],
+        [
+            "l2@x.com",
+            "Rita Souza",
+            "06 Oct 2026 10:00",
+            "06 Oct 2026 14:00",
+            "06 Oct 2026 15:00",
+            "1 h late",
+        ],
+    ]
+    assert download(client, "reasons") == [
+        ["Decision", "Reason", "Leads"],
+        ["Rejected", "Bad fit", "1"],
+    ]
     assert download(client, "actions") == [
         ["Action", "Owner", "Due", "Agreed in", "Status"],
-        ["Coach Rita", "Rita Souza", "2026-12-01", "October 2026", "open"]]
+        ["Coach Rita", "Rita Souza", "2026-12-01", "October 2026", "open"],
+    ]
     scorecard = download(client, "scorecard")
     assert scorecard[0][:6] == ["Kind", "Name", "Owner", "Target", "Actual", "Status"]
     assert scorecard[2][:6] == ["KPI", "SLA compliance", "Sales", "90%", "50%", "red"]
@@ -485,8 +603,9 @@ def test_an_unknown_table_is_not_found(october, as_user):
 
 
 def test_the_review_pack_is_a_pdf(october, as_user, rep):
-    services.review_notes_save(agreement=october.agreement, month=OCT, by=rep,
-                               notes="Compliance → 90% by December")
+    services.review_notes_save(
+        agreement=october.agreement, month=OCT, by=rep, notes="Compliance → 90% by December"
+    )
     response = as_user("viewer").get("/review/2026-10/pack.pdf")
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == 'attachment; filename="review-2026-10-pack.pdf"'
@@ -496,8 +615,9 @@ def test_the_review_pack_is_a_pdf(october, as_user, rep):
 # Fast as data grows --------------------------------------------------------------------------
 
 
-def test_the_page_reads_a_fixed_number_of_queries(october, as_user, agreement, rep,
-                                                  django_assert_max_num_queries):
+def test_the_page_reads_a_fixed_number_of_queries(
+    october, as_user, agreement, rep, django_assert_max_num_queries
+):
     client = as_user("marketing_manager")
     with django_assert_max_num_queries(MAX_PAGE_QUERIES):
         client.get("/review/2026-10/")
@@ -510,9 +630,14 @@ def test_the_page_reads_a_fixed_number_of_queries(october, as_user, agreement, r
         arrive(f"more{n}@x.com", at(12 + n, 10))
     rollup_backfill(since=date(2026, 10, 1), until=date(2026, 10, 31))
     for n, owner in enumerate(UserFactory(role=Role.VIEWER) for _ in range(3)):
-        services.action_item_create(agreement=agreement, month=Month(2026, 8 + n),
-                                    text=f"Item {n}", owner=owner, due_date=date(2026, 12, 1),
-                                    by=rep)
+        services.action_item_create(
+            agreement=agreement,
+            month=Month(2026, 8 + n),
+            text=f"Item {n}",
+            owner=owner,
+            due_date=date(2026, 12, 1),
+            by=rep,
+        )
     with CaptureQueriesContext(connection) as after:
         response = client.get("/review/2026-10/")
     assert len(response.context["report"].by_rep) == 2

@@ -21,15 +21,21 @@ FRIDAY_5PM = datetime(2026, 12, 4, 17, tzinfo=SP)
 
 @pytest.mark.django_db
 def test_an_api_lead_with_a_demo_request_reaches_a_rep_and_breaches_once(
-        draft, marketing_manager, sales_manager, sales_rep, client_for):
-    am.FitRule.objects.create(version=draft, attribute="title", operator="contains",
-                              value="director", points=30)
+    draft, marketing_manager, sales_manager, sales_rep, client_for
+):
+    am.FitRule.objects.create(
+        version=draft, attribute="title", operator="contains", value="director", points=30
+    )
     am.InterestRule.objects.create(version=draft, event_type="demo_request", points=40)
-    am.QualificationSettings.objects.filter(version=draft).update(mql_min_fit=20,
-                                                                   mql_min_interest=30)
+    am.QualificationSettings.objects.filter(version=draft).update(
+        mql_min_fit=20, mql_min_interest=30
+    )
     am.HandoffPolicy.objects.filter(version=draft).update(
-        trigger_events=["demo_request"], required_fields=["email", "company"],
-        response_target_hours=4, notify_email=False)
+        trigger_events=["demo_request"],
+        required_fields=["email", "company"],
+        response_target_hours=4,
+        notify_email=False,
+    )
     am.BusinessCalendar.objects.filter(version=draft).update(time_zone="America/Sao_Paulo")
     with time_machine.travel(datetime(2026, 12, 1, 9, tzinfo=SP), tick=False):
         agreement_services.version_submit(version=draft, by=marketing_manager, change_note="v1")
@@ -39,13 +45,29 @@ def test_an_api_lead_with_a_demo_request_reaches_a_rep_and_breaches_once(
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=marketing_manager).key}")
     with time_machine.travel(FRIDAY_5PM, tick=False):
-        created = api.post("/api/v1/leads/", {
-            "email": "ana@globex.com", "first_name": "Ana", "title": "Marketing Director",
-            "company": "Globex"}, format="json")
+        created = api.post(
+            "/api/v1/leads/",
+            {
+                "email": "ana@globex.com",
+                "first_name": "Ana",
+                "title": "Marketing Director",
+                "company": "Globex",
+            },
+            format="json",
+        )
         assert created.status_code == 201, created.json()
-        events = api.post("/api/v1/events/", [{
-            "email": "ana@globex.com", "type": "demo_request",
-            "occurred_at": "2026-12-04T20:00:00Z", "external_id": "form-42"}], format="json")
+        events = api.post(
+            "/api/v1/events/",
+            [
+                {
+                    "email": "ana@globex.com",
+                    "type": "demo_request",
+                    "occurred_at": "2026-12-04T20:00:00Z",
+                    "external_id": "form-42",
+                }
+            ],
+            format="json",
+        )
         assert events.status_code == 201, events.json()
         pipeline_run()  # what the score_new_activity task does after the commit
 

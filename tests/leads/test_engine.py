@@ -12,7 +12,7 @@ from django.db import connection
 from agreements import models as am
 from agreements import services as agreement_services
 from leads.delivery import OutboxDelivery
-from leads.models import ContactAttempt, Handoff, Lead, LeadEvent, NurtureEnrollment, Notification
+from leads.models import ContactAttempt, Handoff, Lead, LeadEvent, Notification, NurtureEnrollment
 from leads.services import handoffs as hs
 from leads.services.ingestion import EventInput, events_ingest, lead_upsert
 from leads.services.nurture import nurture_advance, nurture_enrol
@@ -40,31 +40,49 @@ def reps(db):
 def sla(agreement, draft, marketing_manager, sales_manager, reps):
     """A published SLA with the article's shape, effective from T0."""
     v = draft
-    am.FitRule.objects.create(version=v, attribute="title", operator="contains", value="director",
-                              points=20)
-    am.FitRule.objects.create(version=v, attribute="company_size", operator="gt", value="100",
-                              points=10)
-    am.InterestRule.objects.create(version=v, event_type="pricing_page_view", points=10,
-                                   max_occurrences=3)
+    am.FitRule.objects.create(
+        version=v, attribute="title", operator="contains", value="director", points=20
+    )
+    am.FitRule.objects.create(
+        version=v, attribute="company_size", operator="gt", value="100", points=10
+    )
+    am.InterestRule.objects.create(
+        version=v, event_type="pricing_page_view", points=10, max_occurrences=3
+    )
     am.InterestRule.objects.create(version=v, event_type="demo_request", points=40)
     am.QualificationSettings.objects.filter(version=v).update(mql_min_fit=20, mql_min_interest=30)
     am.HandoffPolicy.objects.filter(version=v).update(
-        trigger_on_score=True, trigger_events=["demo_request"], required_fields=["email"],
-        response_target_hours=4, at_risk_share=75, accept_window_hours=8,
-        return_after_attempts=3, return_after_days=10, notify_email=False)
+        trigger_on_score=True,
+        trigger_events=["demo_request"],
+        required_fields=["email"],
+        response_target_hours=4,
+        at_risk_share=75,
+        accept_window_hours=8,
+        return_after_attempts=3,
+        return_after_days=10,
+        notify_email=False,
+    )
     am.BusinessCalendar.objects.filter(version=v).update(time_zone="America/Sao_Paulo")
     am.Holiday.objects.create(version=v, date=date(2026, 12, 25), name="Christmas")
     track = am.NurtureTrack.objects.create(version=v, name="Re-engagement", reps_may_enrol=True)
     locked = am.NurtureTrack.objects.create(version=v, name="Marketing only", reps_may_enrol=False)
     for position, (wait, offer) in enumerate([(2, "Case study"), (5, "Webinar invite")]):
-        am.NurtureStep.objects.create(version=v, track=track, position=position,
-                                      journey_stage="consideration", offer=offer, wait_days=wait)
-    am.ReturnReason.objects.create(version=v, code="no_response", label="No response",
-                                   nurture_track=track)
+        am.NurtureStep.objects.create(
+            version=v,
+            track=track,
+            position=position,
+            journey_stage="consideration",
+            offer=offer,
+            wait_days=wait,
+        )
+    am.ReturnReason.objects.create(
+        version=v, code="no_response", label="No response", nurture_track=track
+    )
     am.ReturnReason.objects.create(version=v, code="bad_fit", label="Bad fit")
     am.DispositionCode.objects.create(version=v, code="no_answer", label="No answer")
-    am.DispositionCode.objects.create(version=v, code="connected", label="Connected",
-                                      is_conversation=True)
+    am.DispositionCode.objects.create(
+        version=v, code="connected", label="Connected", is_conversation=True
+    )
     with time_machine.travel(T0, tick=False):
         agreement_services.version_submit(version=v, by=marketing_manager, change_note="v1")
         agreement_services.version_approve(version=v, by=marketing_manager, side="marketing")
@@ -81,8 +99,12 @@ def hot_lead(email="ana@globex.com", now=T0, **extra):
 
 
 def demo_request(email, now, external_id=None):
-    return events_ingest(events=[EventInput(email=email, type="demo_request", occurred_at=now,
-                                            external_id=external_id)], now=now)
+    return events_ingest(
+        events=[
+            EventInput(email=email, type="demo_request", occurred_at=now, external_id=external_id)
+        ],
+        now=now,
+    )
 
 
 @pytest.mark.django_db
@@ -148,7 +170,9 @@ def test_resending_an_event_with_its_external_id_is_a_no_op(sla):
 @pytest.mark.django_db
 def test_emails_are_unique_ignoring_case(sla):
     first, created = lead_upsert(email="Ana@Globex.com", fields={"title": "CEO"}, now=T0)
-    second, created_again = lead_upsert(email="ana@globex.COM", fields={"company": "Globex"}, now=T0)
+    second, created_again = lead_upsert(
+        email="ana@globex.COM", fields={"company": "Globex"}, now=T0
+    )
     assert created and not created_again and first.pk == second.pk
     second.refresh_from_db()
     assert (second.title, second.company) == ("CEO", "Globex")
@@ -187,7 +211,8 @@ def test_a_lead_missing_required_fields_is_not_handed_off_and_marketing_is_told(
     pipeline_run(now=T0)
     assert not Handoff.objects.exists()
     assert Notification.objects.get(user=sla.agreement.marketing_manager).message.endswith(
-        "lacks company.")
+        "lacks company."
+    )
 
 
 def handed_off(now=T0):
@@ -200,8 +225,9 @@ def handed_off(now=T0):
 @pytest.mark.django_db
 def test_first_touch_before_due_is_met_and_accept_makes_an_sql(sla):
     handoff = handed_off(at(MON, 10))
-    hs.attempt_log(handoff=handoff, channel="phone", disposition="connected", by=handoff.rep,
-                   now=at(MON, 11))
+    hs.attempt_log(
+        handoff=handoff, channel="phone", disposition="connected", by=handoff.rep, now=at(MON, 11)
+    )
     handoff.refresh_from_db()
     assert handoff.status == "met" and handoff.first_touch_at == at(MON, 11)
     assert handoff.response_business_minutes == 60
@@ -240,11 +266,15 @@ def test_breach_is_flagged_once_and_both_rep_and_manager_are_told_once(sla):
     assert first.breached == [handoff.pk] and second.breached == []
     handoff.refresh_from_db()
     assert handoff.status == "breached" and handoff.breached_at == at(MON, 14)
-    keys = list(Notification.objects.filter(key=f"breach:{handoff.pk}").values_list(
-        "user__username", flat=True))
+    keys = list(
+        Notification.objects.filter(key=f"breach:{handoff.pk}").values_list(
+            "user__username", flat=True
+        )
+    )
     assert sorted(keys) == sorted([handoff.rep.username, "sergio"])
-    hs.attempt_log(handoff=handoff, channel="phone", disposition="no_answer", by=handoff.rep,
-                   now=at(MON, 16))
+    hs.attempt_log(
+        handoff=handoff, channel="phone", disposition="no_answer", by=handoff.rep, now=at(MON, 16)
+    )
     handoff.refresh_from_db()
     assert handoff.status == "breached" and handoff.first_touch_at == at(MON, 16)
 
@@ -284,10 +314,13 @@ def test_two_concurrent_breach_runs_flag_and_notify_once(sla):
 @pytest.mark.django_db
 def test_reject_within_the_accept_window_returns_the_lead_with_its_reason(sla):
     handoff = handed_off(at(MON, 10))
-    hs.handoff_reject(handoff=handoff, reason="bad_fit", note="Student", by=handoff.rep,
-                      now=at(MON, 11))
+    hs.handoff_reject(
+        handoff=handoff, reason="bad_fit", note="Student", by=handoff.rep, now=at(MON, 11)
+    )
     handoff.refresh_from_db()
-    assert handoff.status == "returned" and handoff.rejected_at and handoff.return_reason == "bad_fit"
+    assert (
+        handoff.status == "returned" and handoff.rejected_at and handoff.return_reason == "bad_fit"
+    )
     lead = handoff.lead
     lead.refresh_from_db()
     assert (lead.stage, lead.status, lead.owner) == ("lead", "returned", None)
@@ -298,7 +331,9 @@ def test_reject_within_the_accept_window_returns_the_lead_with_its_reason(sla):
 def test_reject_after_the_accept_window_is_refused(sla):
     handoff = handed_off(at(MON, 10))
     with pytest.raises(ValidationError, match="accept window closed"):
-        hs.handoff_reject(handoff=handoff, reason="bad_fit", by=handoff.rep, now=at(MON + timedelta(days=2), 10))
+        hs.handoff_reject(
+            handoff=handoff, reason="bad_fit", by=handoff.rep, now=at(MON + timedelta(days=2), 10)
+        )
     handoff.refresh_from_db()
     assert handoff.returned_at is None
 
@@ -307,8 +342,9 @@ def test_reject_after_the_accept_window_is_refused(sla):
 def test_a_returned_lead_is_not_handed_back_by_its_old_score_but_by_a_new_demo_request(sla):
     handoff = handed_off(at(MON, 10))
     hs.handoff_return(handoff=handoff, reason="bad_fit", by=handoff.rep, now=at(MON, 11))
-    events_ingest(events=[EventInput("ana@globex.com", "pricing_page_view", at(MON, 12))],
-                  now=at(MON, 12))
+    events_ingest(
+        events=[EventInput("ana@globex.com", "pricing_page_view", at(MON, 12))], now=at(MON, 12)
+    )
     assert pipeline_run(now=at(MON, 12)).handed_off == 0
     demo_request("ana@globex.com", at(MON, 13))
     assert pipeline_run(now=at(MON, 13)).handed_off == 1
@@ -318,8 +354,13 @@ def test_a_returned_lead_is_not_handed_back_by_its_old_score_but_by_a_new_demo_r
 def test_cadence_returns_after_attempts_without_a_conversation_into_the_reasons_track(sla):
     handoff = handed_off(at(MON, 10))
     for hour in (11, 12, 13):
-        hs.attempt_log(handoff=handoff, channel="phone", disposition="no_answer", by=handoff.rep,
-                       now=at(MON, hour))
+        hs.attempt_log(
+            handoff=handoff,
+            channel="phone",
+            disposition="no_answer",
+            by=handoff.rep,
+            now=at(MON, hour),
+        )
     assert hs.cadence_apply(now=at(MON, 14)) == [handoff.pk]
     assert hs.cadence_apply(now=at(MON, 15)) == []
     handoff.refresh_from_db()
@@ -332,11 +373,17 @@ def test_cadence_returns_after_attempts_without_a_conversation_into_the_reasons_
 @pytest.mark.django_db
 def test_a_conversation_stops_the_cadence_return(sla):
     handoff = handed_off(at(MON, 10))
-    hs.attempt_log(handoff=handoff, channel="phone", disposition="connected", by=handoff.rep,
-                   now=at(MON, 11))
+    hs.attempt_log(
+        handoff=handoff, channel="phone", disposition="connected", by=handoff.rep, now=at(MON, 11)
+    )
     for hour in (12, 13, 14):
-        hs.attempt_log(handoff=handoff, channel="email", disposition="no_answer", by=handoff.rep,
-                       now=at(MON, hour))
+        hs.attempt_log(
+            handoff=handoff,
+            channel="email",
+            disposition="no_answer",
+            by=handoff.rep,
+            now=at(MON, hour),
+        )
     assert hs.cadence_apply(now=at(MON, 15)) == []
 
 
@@ -364,8 +411,11 @@ def test_nurture_advances_step_by_step_records_events_and_recycles_the_lead(sla,
     enrollment.refresh_from_db()
     lead.refresh_from_db()
     assert enrollment.completed_at == T0 + timedelta(days=7) and lead.status == "open"
-    offers = list(LeadEvent.objects.filter(type="nurture_step").order_by("occurred_at")
-                  .values_list("properties__offer", flat=True))
+    offers = list(
+        LeadEvent.objects.filter(type="nurture_step")
+        .order_by("occurred_at")
+        .values_list("properties__offer", flat=True)
+    )
     assert offers == ["Case study", "Webinar invite"]
 
 
@@ -421,7 +471,8 @@ def test_notifications_give_deadlines_in_the_slas_time_zone(sla):
     demo_request("ana@globex.com", friday)
     pipeline_run(now=friday)
     assert Notification.objects.get(key__startswith="handoff:").message.endswith(
-        "first touch due Mon 21 Dec 11:00.")
+        "first touch due Mon 21 Dec 11:00."
+    )
 
 
 @pytest.mark.django_db

@@ -14,13 +14,15 @@ pytestmark = pytest.mark.django_db
 def amendment(agreement, published, marketing_manager):
     am.QualificationSettings.objects.filter(version=published).update(mql_min_fit=10)
     draft = agreement_services.amendment_start(agreement=agreement, by=marketing_manager)
-    am.FitRule.objects.create(version=draft, attribute="title", operator="contains",
-                              value="director", points=10)
+    am.FitRule.objects.create(
+        version=draft, attribute="title", operator="contains", value="director", points=10
+    )
     return draft
 
 
-def test_what_if_counts_mqls_under_the_draft_and_the_version_in_force(amendment, marketing_manager,
-                                                                      client_for):
+def test_what_if_counts_mqls_under_the_draft_and_the_version_in_force(
+    amendment, marketing_manager, client_for
+):
     lead_upsert(email="a@x.com", fields={"title": "Sales Director"})
     lead_upsert(email="b@x.com", fields={"title": "Intern"})
     response = client_for(marketing_manager).get(reverse("mql_what_if", args=[amendment.pk]))
