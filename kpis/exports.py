@@ -31,11 +31,12 @@ class BreachRow:
     due_at: datetime
     first_touch_at: datetime | None
     late_business_minutes: float | None
+    returned_at: datetime | None = None
 
     @property
     def how_late(self) -> str:
         if self.first_touch_at is None:
-            return "not touched yet"
+            return "returned untouched" if self.returned_at else "not touched yet"
         if self.late_business_minutes is None:
             return "late"
         return f"{duration(self.late_business_minutes)} late"

@@ -109,6 +109,7 @@ def _breaches(month: Month) -> list[BreachRow]:
                 due_at=handoff.due_at,
                 first_touch_at=handoff.first_touch_at,
                 late_business_minutes=late,
+                returned_at=handoff.returned_at,
             )
         )
     return rows

@@ -9,6 +9,8 @@ from agreements.demo import (
     demo_users_load,
 )
 from agreements.models import Agreement
+from kpis.demo import demo_visitors_load
+from kpis.rollups import rollup_backfill
 from leads.demo import DEMO_DAYS, demo_leads_exist, demo_leads_load
 
 DEMO_URL = "http://127.0.0.1:8000/"
@@ -49,6 +51,10 @@ class Command(BaseCommand):
                     f"{summary.returned} returned."
                 )
             )
+        demo_visitors_load()
+        # The review reads daily rollups; fill them now rather than wait for the first job.
+        written = rollup_backfill()
+        self.stdout.write(f"Rolled up the KPI figures ({written} daily figures).")
         self.stdout.write("")
         rows = [("username", "password", "role")]
         for person in DEMO_USERS:
