@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.db import models
 
 from . import models as m
-from .funnel import plan_funnel
+from .funnel import plan_from
 from .parts import PARTS
 
 
@@ -59,15 +59,7 @@ def _plan_block(version) -> dict | None:
     plan = m.FunnelPlan.objects.filter(version=version).first()
     if plan is None:
         return None
-    result = plan_funnel(
-        revenue_target=plan.revenue_target,
-        average_deal_size=plan.average_deal_size,
-        months=plan.months,
-        lead_to_mql_rate=plan.lead_to_mql_rate,
-        mql_to_sql_rate=plan.mql_to_sql_rate,
-        sql_to_opportunity_rate=plan.sql_to_opportunity_rate,
-        opportunity_to_win_rate=plan.opportunity_to_win_rate,
-    )
+    result = plan_from(plan)
     if not result.is_complete:
         return None
     return {

@@ -86,3 +86,19 @@ def plan_funnel(
         )
         previous = needed
     return FunnelPlanResult(steps=tuple(steps), missing=())
+
+
+PLAN_INPUTS = (
+    "revenue_target",
+    "average_deal_size",
+    "months",
+    "lead_to_mql_rate",
+    "mql_to_sql_rate",
+    "sql_to_opportunity_rate",
+    "opportunity_to_win_rate",
+)
+
+
+def plan_from(inputs) -> FunnelPlanResult:
+    """The plan of anything that carries the planner's inputs as attributes (a FunnelPlan row)."""
+    return plan_funnel(**{name: getattr(inputs, name) for name in PLAN_INPUTS})

@@ -14,7 +14,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from agreements.funnel import plan_funnel
+from agreements.funnel import plan_from
 from agreements.models import AgreementVersion, FunnelPlan, Goal, Kpi, Metric
 from leads.models import Handoff, Lead
 
@@ -315,15 +315,7 @@ def _cadence_met_share(handoffs, now) -> float | None:
 def _mqls_planned(plan: FunnelPlan | None) -> float | None:
     if plan is None:
         return None
-    result = plan_funnel(
-        revenue_target=plan.revenue_target,
-        average_deal_size=plan.average_deal_size,
-        months=plan.months,
-        lead_to_mql_rate=plan.lead_to_mql_rate,
-        mql_to_sql_rate=plan.mql_to_sql_rate,
-        sql_to_opportunity_rate=plan.sql_to_opportunity_rate,
-        opportunity_to_win_rate=plan.opportunity_to_win_rate,
-    )
+    result = plan_from(plan)
     step = next((s for s in result.steps if s.stage == "MQLs"), None)
     return float(step.per_month) if step else None
 

@@ -30,6 +30,11 @@ def rep(db):
 
 @pytest.fixture
 def sla(agreement, draft, marketing_manager, sales_manager, rep):
+    return publish_october_sla(draft, marketing_manager, sales_manager)
+
+
+def publish_october_sla(draft, marketing_manager, sales_manager):
+    """Version 1, in force since 1 September 2026: a demo request hands a lead to sales."""
     v = draft
     am.InterestRule.objects.create(version=v, event_type="demo_request", points=50)
     am.QualificationSettings.objects.filter(version=v).update(mql_min_fit=100, mql_min_interest=100)
@@ -101,6 +106,11 @@ def arrive(email: str, when: datetime, source="website", demo=True):
 
 @pytest.fixture
 def october(sla, rep):
+    build_october(rep)
+    return sla
+
+
+def build_october(rep):
     """Five October leads (one arriving at 22:00 on the 31st, which is November in UTC) and one
     September lead at 23:30 on the 30th (October in UTC); three handoffs: met and accepted,
     breached, rejected."""
@@ -129,7 +139,6 @@ def october(sla, rep):
     arrive("l4@x.com", at(8, 10), demo=False)
     arrive("l6@x.com", at(31, 22), demo=False)
     rollup_backfill(since=date(2026, 9, 1), until=date(2026, 12, 31))
-    return sla
 
 
 def _handoff(email):

@@ -7,7 +7,14 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agreements.scoring import Activity, FitRuleSpec, InterestRuleSpec, Thresholds, score_lead
+from agreements.scoring import (
+    Activity,
+    FitRuleSpec,
+    InterestRuleSpec,
+    ScoreResult,
+    Thresholds,
+    score_lead,
+)
 from leads.models import Lead, LeadEvent
 from leads.scoring import epoch_days, leads_score, mql_count
 
@@ -94,44 +101,50 @@ thresholds = st.builds(
 )
 
 
+def store_and_score_in_python(people, fit, interest, limits) -> dict[int, ScoreResult]:
+    """Store the generated leads and events; return what the pure core scores each lead."""
+    expected = {}
+    for index, person in enumerate(people):
+        lead = Lead.objects.create(
+            email=f"p{index}@example.com",
+            created_at=NOW,
+            updated_at=NOW,
+            **{k: v for k, v in person.items() if k != "events"},
+        )
+        activities = []
+        for event_type, hours_ago, properties in person["events"]:
+            at = NOW - timedelta(hours=hours_ago * 12)
+            LeadEvent.objects.create(
+                lead=lead,
+                type=event_type,
+                occurred_at=at,
+                occurred_day=epoch_days(at),
+                properties=properties,
+                received_at=NOW,
+            )
+            activities.append(Activity(event_type, at, properties))
+        attributes = {
+            k: person[k] for k in ("title", "industry", "country", "source", "company_size")
+        }
+        attributes.update(person["attributes"])
+        expected[lead.pk] = score_lead(
+            attributes=attributes,
+            activities=activities,
+            fit_rules=fit,
+            interest_rules=interest,
+            thresholds=limits,
+            now=NOW,
+        )
+    return expected
+
+
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(fit=fit_rules, interest=interest_rules, people=leads, limits=thresholds)
 def test_sql_scores_equal_the_pure_core(fit, interest, people, limits):
     with transaction.atomic():
-        expected = {}
-        for index, person in enumerate(people):
-            lead = Lead.objects.create(
-                email=f"p{index}@example.com",
-                created_at=NOW,
-                updated_at=NOW,
-                **{k: v for k, v in person.items() if k != "events"},
-            )
-            activities = []
-            for event_type, hours_ago, properties in person["events"]:
-                at = NOW - timedelta(hours=hours_ago * 12)
-                LeadEvent.objects.create(
-                    lead=lead,
-                    type=event_type,
-                    occurred_at=at,
-                    occurred_day=epoch_days(at),
-                    properties=properties,
-                    received_at=NOW,
-                )
-                activities.append(Activity(event_type, at, properties))
-            attributes = {
-                k: person[k] for k in ("title", "industry", "country", "source", "company_size")
-            }
-            attributes.update(person["attributes"])
-            expected[lead.pk] = score_lead(
-                attributes=attributes,
-                activities=activities,
-                fit_rules=fit,
-                interest_rules=interest,
-                thresholds=limits,
-                now=NOW,
-            )
+        expected = store_and_score_in_python(people, fit, interest, limits)
         scored = leads_score(
             fit_rules=fit,
             interest_rules=interest,
@@ -157,41 +170,9 @@ def test_sql_scores_equal_the_pure_core(fit, interest, people, limits):
 @given(fit=fit_rules, interest=interest_rules, people=leads, limits=thresholds)
 def test_the_what_if_count_equals_the_pure_cores_mql_count(fit, interest, people, limits):
     with transaction.atomic():
-        expected = 0
-        for index, person in enumerate(people):
-            lead = Lead.objects.create(
-                email=f"w{index}@example.com",
-                created_at=NOW,
-                updated_at=NOW,
-                **{k: v for k, v in person.items() if k != "events"},
-            )
-            activities = []
-            for event_type, hours_ago, properties in person["events"]:
-                moment = NOW - timedelta(hours=hours_ago * 12)
-                LeadEvent.objects.create(
-                    lead=lead,
-                    type=event_type,
-                    occurred_at=moment,
-                    occurred_day=epoch_days(moment),
-                    properties=properties,
-                    received_at=NOW,
-                )
-                activities.append(Activity(event_type, moment, properties))
-            attributes = {
-                k: person[k] for k in ("title", "industry", "country", "source", "company_size")
-            }
-            attributes.update(person["attributes"])
-            expected += score_lead(
-                attributes=attributes,
-                activities=activities,
-                fit_rules=fit,
-                interest_rules=interest,
-                thresholds=limits,
-                now=NOW,
-            ).is_mql
-        assert (
-            mql_count(fit_rules=fit, interest_rules=interest, thresholds=limits, now=NOW)
-            == expected
-        )
+        expected = store_and_score_in_python(people, fit, interest, limits)
+        mqls = sum(result.is_mql for result in expected.values())
+        counted = mql_count(fit_rules=fit, interest_rules=interest, thresholds=limits, now=NOW)
+        assert counted == mqls
         assert not Lead.objects.filter(scored_at__isnull=False).exists()
         transaction.set_rollback(True)
