@@ -1,11 +1,14 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
+from django.db.models import Count, Q
 from django.http import JsonResponse
 from django.shortcuts import render
 
 from agreements.models import AgreementVersion
 from agreements.selectors import agreement_list, open_draft, version_in_force
 from agreements.services import approval_side_for
+from leads.models import Handoff
+from leads.selectors import handoffs_visible_to
 
 from .roles import MANAGERS, has_role
 
@@ -37,7 +40,19 @@ def home(request):
         {
             "cards": cards,
             "can_create": has_role(request.user, *MANAGERS),
+            "pipeline": _pipeline_today(request.user),
         },
+    )
+
+
+def _pipeline_today(user) -> dict:
+    """The handoffs in sales's hands that this user may see, by SLA status, in one query."""
+    active = handoffs_visible_to(user).filter(accepted_at__isnull=True, returned_at__isnull=True)
+    return active.aggregate(
+        total=Count("id"),
+        breached=Count("id", filter=Q(status=Handoff.Status.BREACHED)),
+        at_risk=Count("id", filter=Q(status=Handoff.Status.AT_RISK)),
+        met=Count("id", filter=Q(status=Handoff.Status.MET)),
     )
 
 

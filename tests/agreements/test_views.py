@@ -402,3 +402,10 @@ def test_home_tells_a_manager_when_their_approval_is_awaited(
     page = client_for(sales_manager).get("/").content.decode()
     assert "waits for your approval" in page
     assert "waits for your approval" not in client_for(marketing_manager).get("/").content.decode()
+
+
+def test_home_shows_a_rep_their_own_sla_clock(sales_rep, client_for):
+    page = client_for(sales_rep).get("/").content.decode()
+    assert "Your leads with the SLA clock running" in page
+    assert 'data-testid="home-breached">0<' in page
+    assert "Open my queue" in page
