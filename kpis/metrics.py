@@ -394,16 +394,20 @@ def metric_value(report: MonthReport, metric: str) -> float | None:
     elif metric == Metric.ATTEMPTS_PER_LEAD:
         return report.attempts_per_lead
     elif metric == Metric.NEW_REVENUE:
-        return _estimated_revenue(funnel["customer"].count, report.plan)
+        return revenue(report.totals, report.plan)[0]
     else:
         return None
     return None if value is None else value * 100
 
 
-def _estimated_revenue(won: int, plan: FunnelPlan | None) -> float | None:
-    if plan is None or not plan.average_deal_size:
-        return None
-    return float(won * plan.average_deal_size)
+def revenue(totals, plan: FunnelPlan | None) -> tuple[float | None, str]:
+    """New revenue from the deal values the CRM reported; estimated when it reported none."""
+    if totals.get("won_value"):
+        return float(totals["won_value"]), ""
+    if plan is None or not plan.average_deal_size or not totals.get("entered_customer"):
+        return (0.0 if plan else None), ""
+    estimate = float(totals["entered_customer"] * plan.average_deal_size)
+    return estimate, "estimated: won deals × the plan's average deal size"
 
 
 def kpi_statuses(report: MonthReport, previous: MonthReport | None) -> list[Status]:
@@ -469,8 +473,7 @@ def _goal_status(goal: Goal, today: date, plan: FunnelPlan | None) -> Status:
     detail = ""
     if goal.metric in counts or goal.metric == Metric.NEW_REVENUE:
         if goal.metric == Metric.NEW_REVENUE:
-            actual = _estimated_revenue(totals["entered_customer"], plan)
-            detail = "estimated: won deals × the plan's average deal size"
+            actual, detail = revenue(totals, plan)
         else:
             actual = float(totals[counts[goal.metric]])
         forecast = None if actual is None or not elapsed else actual / elapsed

@@ -7,7 +7,7 @@ re-rolls recent days while attempts and decisions still land on them) is an upse
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, Sum
 from django.utils import timezone
 
 from agreements.models import BusinessCalendar
@@ -56,7 +56,7 @@ def rollup_day(*, day: date, time_zone: str | None = None, now=None) -> int:
                     DailyFigure(
                         day=day,
                         metric=metric,
-                        value=group["n"],
+                        value=int(group["n"]),
                         rep_id=group.get(rep_field) if rep_field else None,
                         source=(group.get(source_field) or "") if source_field else "",
                         key=(group.get(key_field) or "") if key_field else "",
@@ -78,6 +78,13 @@ def rollup_day(*, day: date, time_zone: str | None = None, now=None) -> int:
         .values("to_stage", "lead__source", "lead__owner")
         .annotate(n=Count("lead", distinct=True))
     )
+    won = (
+        first_entries()
+        .filter(at__gte=start, at__lt=end, to_stage="customer", lead__deal_value__isnull=False)
+        .values("lead__source", "lead__owner")
+        .annotate(n=Sum("lead__deal_value"))
+    )
+    add("won_value", won, rep_field="lead__owner", source_field="lead__source")
     for stage, metric in STAGE_METRICS.items():
         add(
             metric,

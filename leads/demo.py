@@ -17,6 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -38,9 +39,9 @@ from agreements.models import (
     DispositionCode,
     VersionEvent,
 )
-from agreements.selectors import version_calendar, version_in_force, workspace_agreement
+from agreements.selectors import version_calendar, workspace_agreement
 
-from .models import Handoff, Lead, LeadEvent, Stage, StageChange
+from .models import Handoff, Lead, LeadEvent, Stage
 from .services.handoffs import (
     attempt_log,
     breaches_flag,
@@ -50,6 +51,7 @@ from .services.handoffs import (
     handoff_return,
 )
 from .services.ingestion import EventInput, events_ingest, lead_upsert
+from .services.lifecycle import lead_stage_advance
 from .services.nurture import nurture_advance
 from .services.pipeline import pipeline_run
 
@@ -717,28 +719,18 @@ CRM_MOVES = {  # to stage: (from stage, reason)
 
 
 def _crm_stage_move(*, lead_id: int, to_stage: str, at: datetime) -> None:
-    """Opportunity and customer as the CRM would report them.
+    """Opportunity and customer as the CRM reports them, through the same service as the API.
 
-    Stands in for the CRM sync, which has no service yet: deals live in the CRM, and the
-    portal only learns that one opened or closed won.
+    A won deal's value is made up from the lead's id, so it is the same on every load.
     """
     from_stage, reason = CRM_MOVES[to_stage]
     lead = Lead.objects.get(pk=lead_id)
     if lead.stage != from_stage:
         return
-    StageChange.objects.create(
-        lead=lead,
-        from_stage=from_stage,
-        to_stage=to_stage,
-        at=at,
-        job="crm_sync",
-        reason=reason,
-        version=version_in_force(agreement=workspace_agreement(), at=at),
+    value = Decimal(12_000 + (lead_id * 7_919) % 24_000) if to_stage == Stage.CUSTOMER else None
+    lead_stage_advance(
+        lead=lead, stage=to_stage, reason=reason, deal_value=value, job="crm_sync", now=at
     )
-    lead.stage = to_stage
-    setattr(lead, f"{to_stage}_at", at)
-    lead.updated_at = at
-    lead.save(update_fields=["stage", f"{to_stage}_at", "updated_at"])
 
 
 # --- generating the leads -----------------------------------------------------------------

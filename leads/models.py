@@ -68,6 +68,8 @@ class Lead(models.Model):
     sql_at = models.DateTimeField(null=True, blank=True)
     opportunity_at = models.DateTimeField(null=True, blank=True)
     customer_at = models.DateTimeField(null=True, blank=True)
+    # What the won deal was worth, as the CRM reports it; the review's revenue adds these up.
+    deal_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     # Last return from sales: only activity after it can hand the lead off again.
     returned_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()

@@ -313,6 +313,16 @@ class LeadFilterSerializer(serializers.Serializer):
     )
 
 
+class LeadStageInputSerializer(StrictSerializer):
+    """A CRM reporting that an accepted lead became an opportunity or was won."""
+
+    stage = serializers.ChoiceField(choices=[Stage.OPPORTUNITY, Stage.CUSTOMER])
+    reason = _text(300)
+    deal_value = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+
+
 class IngestResultSerializer(serializers.Serializer):
     """What a stored batch did."""
 

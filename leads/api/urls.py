@@ -7,5 +7,6 @@ app_name = "leads_api"
 urlpatterns = [
     path("leads/", views.LeadListView.as_view(), name="lead-list"),
     path("leads/<int:pk>/", views.LeadDetailView.as_view(), name="lead-detail"),
+    path("leads/<int:pk>/stage/", views.LeadStageView.as_view(), name="lead-stage"),
     path("events/", views.EventBatchView.as_view(), name="event-batch"),
 ]

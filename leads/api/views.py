@@ -1,5 +1,6 @@
 """Thin views: validate with a serializer, call one service or selector, render."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -16,6 +17,7 @@ from agreements.selectors import event_type_catalogue
 
 from ..selectors import lead_score_breakdown, leads_visible_to, open_handoff
 from ..services.ingestion import events_ingest, lead_upsert
+from ..services.lifecycle import lead_stage_advance
 from ..services.pipeline import current_version
 from . import serializers as s
 from .permissions import LeadsApiPermission
@@ -117,6 +119,33 @@ class LeadDetailView(GenericAPIView):
             "handoff": handoff,
         }
         return Response(s.LeadDetailSerializer(lead, context=context).data)
+
+
+class LeadStageView(GenericAPIView):
+    permission_classes = [LeadsApiPermission]
+    serializer_class = s.LeadStageInputSerializer
+
+    def get_parsers(self):
+        return [JSONParser()]
+
+    @extend_schema(
+        summary="Move an accepted lead to opportunity or customer (won)",
+        description="For the CRM: stages after SQL live there. A won deal may carry its value, "
+        "which the monthly review adds up as new revenue.",
+        responses={200: s.LeadSerializer},
+    )
+    def post(self, request, pk: int):
+        lead = get_object_or_404(leads_visible_to(request.user), pk=pk)
+        payload = s.LeadStageInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            lead = lead_stage_advance(
+                lead=lead, by=request.user, job="api", **payload.validated_data
+            )
+        except DjangoValidationError as error:
+            return Response(error.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        context = {**self.get_serializer_context(), "stage_labels": stage_labels()}
+        return Response(s.LeadSerializer(lead, context=context).data)
 
 
 class EventBatchView(GenericAPIView):

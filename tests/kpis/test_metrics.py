@@ -172,3 +172,22 @@ def test_a_response_window_still_open_is_not_counted_as_closed(october):
     assert [h.lead.email for h in figure_handoffs(OCT, "windows_closed", now=at(6, 13))] == [
         "l1@x.com"
     ]
+
+
+def test_new_revenue_adds_up_the_won_deal_values_the_crm_reported(october):
+    from decimal import Decimal
+
+    from kpis.metrics import revenue
+    from kpis.rollups import rollup_backfill
+    from leads.models import Lead
+    from leads.services.lifecycle import lead_stage_advance
+    from tests.kpis.conftest import at
+
+    lead_stage_advance(lead=Lead.objects.get(email="l1@x.com"), stage="customer",
+                       deal_value=Decimal("30000"), now=at(10, 9))
+    rollup_backfill(since=date(2026, 10, 1), until=date(2026, 10, 31))
+    report = month_report(OCT, now=NOW)
+    assert report.funnel[-1].count == 1 and report.totals["won_value"] == 30000
+    assert revenue(report.totals, report.plan) == (30000.0, "")
+    assert revenue({"entered_customer": 2}, report.plan) == (
+        40000.0, "estimated: won deals × the plan's average deal size")
