@@ -219,6 +219,8 @@ def _formset_save(formset, *, version) -> None:
             continue
         if is_new and not form.has_changed():
             continue
+        if not is_new and not type(form.instance).objects.filter(pk=form.instance.pk).exists():
+            continue  # went with a row removed earlier in this save (a track and its steps)
         row = form.save(commit=False)
         row.version = version
         row.position = position
