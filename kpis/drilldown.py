@@ -11,6 +11,8 @@ from leads.models import Handoff, Lead
 
 from .periods import Month
 from .rollups import STAGE_METRICS, first_entries, review_time_zone
+from .segments import LABELS as SEGMENT_LABELS
+from .segments import segment_filter
 
 FIGURES = {
     "leads_created": "Leads created",
@@ -54,7 +56,7 @@ def figure_handoffs(month: Month, figure: str, *, rep_id=None, key=None, now=Non
 
 
 def figure_leads(
-    month: Month, figure: str, *, rep_id=None, source=None, key=None, now=None
+    month: Month, figure: str, *, rep_id=None, source=None, key=None, segment=None, now=None
 ) -> QuerySet:
     """The leads a figure counts (distinct), ordered for a readable list."""
     if figure not in FIGURES:
@@ -63,6 +65,8 @@ def figure_leads(
     leads = Lead.objects.all()
     if source is not None:
         leads = leads.filter(source=source)
+    if segment in SEGMENT_LABELS:
+        leads = leads.filter(segment_filter("company_size", segment))
     if figure == "leads_created":
         return leads.filter(created_at__gte=start, created_at__lt=end).order_by("created_at")
     if figure in STAGE_METRICS.values():

@@ -324,6 +324,14 @@ def _scorecard(review: Review) -> Table:
     )
 
 
+def _breakdown_table(title: str, name: str, breakdowns) -> Table:
+    return Table(
+        title,
+        [name, "Leads", "MQLs", "SQLs", "Opportunities", "Won"],
+        [[b.label, b.leads, b.mqls, b.sqls, b.opportunities, b.won] for b in breakdowns],
+    )
+
+
 def tables(review: Review) -> dict[str, Table]:
     """Every table on the page, by the name its CSV is downloaded under."""
     report, tz = review.report, review.time_zone
@@ -344,10 +352,26 @@ def tables(review: Review) -> dict[str, Table]:
         ),
         "funnel": Table(
             "Funnel",
-            ["Stage", "Count", "Conversion from previous"],
+            ["Stage", "Count", "Plan per month", "Conversion from previous"],
             [
-                [step.label, step.count, percent(step.conversion_from_previous)]
+                [
+                    step.label,
+                    step.count,
+                    "" if step.planned_per_month is None else round(step.planned_per_month, 1),
+                    percent(step.conversion_from_previous),
+                ]
                 for step in report.funnel
+            ],
+        ),
+        "sources": _breakdown_table("By source", "Source", report.by_source),
+        "segments": _breakdown_table("By segment", "Segment", report.by_segment),
+        "cohorts": Table(
+            "Cohorts",
+            ["Created in", "Leads", "By end of", "MQLs", "SQLs", "Won"],
+            [
+                [str(c.month), c.created, str(p.month), p.mqls, p.sqls, p.won]
+                for c in report.cohorts
+                for p in c.progress
             ],
         ),
         "reps": Table(

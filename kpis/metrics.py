@@ -21,6 +21,7 @@ from leads.models import Handoff, Lead
 from .models import DailyFigure, VisitorCount
 from .periods import Month
 from .rollups import STAGE_METRICS, review_time_zone
+from .segments import LABELS as SEGMENT_LABELS
 from .selectors import review_version
 
 FUNNEL = [
@@ -52,6 +53,37 @@ class FunnelStep:
     label: str
     count: int
     conversion_from_previous: float | None
+    planned_per_month: float | None = None
+
+
+@dataclass
+class Breakdown:
+    """The funnel of one source or one segment."""
+
+    key: str
+    label: str
+    leads: int = 0
+    mqls: int = 0
+    sqls: int = 0
+    opportunities: int = 0
+    won: int = 0
+
+
+@dataclass
+class CohortMonth:
+    month: Month
+    mqls: int
+    sqls: int
+    won: int
+
+
+@dataclass
+class Cohort:
+    """Leads created in one month, and how many had reached each stage by each later month."""
+
+    month: Month
+    created: int
+    progress: list[CohortMonth]
 
 
 @dataclass
@@ -108,6 +140,9 @@ class MonthReport:
     returns_by_reason: dict[str, int]
     velocity_days: dict[str, float | None]
     judged_at: datetime | None = None
+    by_source: list[Breakdown] = field(default_factory=list)
+    by_segment: list[Breakdown] = field(default_factory=list)
+    cohorts: list[Cohort] = field(default_factory=list)
     version: AgreementVersion | None = None
     plan: FunnelPlan | None = None
     kpis: list[Status] = field(default_factory=list)
@@ -188,6 +223,10 @@ def month_report(
         version=version,
         plan=plan,
     )
+    _plan_against_actuals(report.funnel, plan)
+    if with_previous:
+        report.by_source, report.by_segment = breakdowns(month)
+        report.cohorts = cohorts(month, time_zone=time_zone)
     previous = (
         month_report(month.previous, now=now, with_previous=False, time_zone=time_zone)
         if with_previous
@@ -200,6 +239,94 @@ def month_report(
         else []
     )
     return report
+
+
+PLAN_STAGES = {
+    "Leads": "lead",
+    "MQLs": "mql",
+    "SQLs": "sql",
+    "Opportunities": "opportunity",
+    "Won deals": "customer",
+}
+BREAKDOWN_FIELDS = {
+    "leads_created": "leads",
+    "entered_mql": "mqls",
+    "entered_sql": "sqls",
+    "entered_opportunity": "opportunities",
+    "entered_customer": "won",
+}
+
+
+def _plan_against_actuals(funnel: list[FunnelStep], plan: FunnelPlan | None) -> None:
+    """Each stage's monthly need from the reverse-funnel plan, beside what the month did."""
+    if plan is None:
+        return
+    result = plan_from(plan)
+    needed = {PLAN_STAGES[step.stage]: float(step.per_month) for step in result.steps}
+    for step in funnel:
+        step.planned_per_month = needed.get(step.stage)
+
+
+def breakdowns(month: Month) -> tuple[list[Breakdown], list[Breakdown]]:
+    """The month's funnel by source and by segment, in one query over the rollups."""
+    rows = (
+        DailyFigure.objects.filter(
+            day__gte=month.first_day, day__lte=month.last_day, metric__in=BREAKDOWN_FIELDS
+        )
+        .values("metric", "source", "segment")
+        .annotate(total=Sum("value"))
+    )
+    by_source: dict[str, Breakdown] = {}
+    by_segment: dict[str, Breakdown] = {}
+    for row in rows:
+        name = BREAKDOWN_FIELDS[row["metric"]]
+        source = by_source.setdefault(
+            row["source"], Breakdown(row["source"], row["source"] or "(no source)")
+        )
+        segment = by_segment.setdefault(
+            row["segment"],
+            Breakdown(row["segment"], SEGMENT_LABELS.get(row["segment"], row["segment"] or "—")),
+        )
+        for breakdown in (source, segment):
+            setattr(breakdown, name, getattr(breakdown, name) + row["total"])
+    order = [slug for slug in SEGMENT_LABELS]
+    return (
+        sorted(by_source.values(), key=lambda b: (-b.leads, b.label)),
+        sorted(
+            by_segment.values(), key=lambda b: order.index(b.key) if b.key in order else len(order)
+        ),
+    )
+
+
+def cohorts(month: Month, *, time_zone: str, count: int = 6) -> list[Cohort]:
+    """Leads created in each of the last `count` months, and where they stood at the end of
+    each month since (cumulative: a lead that reached SQL also counts as having been an MQL)."""
+    result = []
+    for cohort_month in month.trailing(count):
+        start, end = cohort_month.bounds(time_zone)
+        later = [m for m in month.trailing(count) if m >= cohort_month]
+        aggregates = {"created": Count("id")}
+        for index, later_month in enumerate(later):
+            _, month_end = later_month.bounds(time_zone)
+            aggregates[f"mql_{index}"] = Count("id", filter=Q(mql_at__lt=month_end))
+            aggregates[f"sql_{index}"] = Count("id", filter=Q(sql_at__lt=month_end))
+            aggregates[f"won_{index}"] = Count("id", filter=Q(customer_at__lt=month_end))
+        counts = Lead.objects.filter(created_at__gte=start, created_at__lt=end).aggregate(
+            **aggregates
+        )
+        result.append(
+            Cohort(
+                cohort_month,
+                counts["created"],
+                [
+                    CohortMonth(
+                        later_month, counts[f"mql_{i}"], counts[f"sql_{i}"], counts[f"won_{i}"]
+                    )
+                    for i, later_month in enumerate(later)
+                ],
+            )
+        )
+    return result
 
 
 def _rep_compliance(month: Month) -> list[RepCompliance]:

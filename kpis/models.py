@@ -38,6 +38,7 @@ class DailyFigure(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     source = models.CharField(max_length=100, blank=True)
+    segment = models.CharField(max_length=20, blank=True, help_text="company size band")
     key = models.CharField(max_length=40, blank=True, help_text="e.g. a return reason code")
     value = models.IntegerField()
 

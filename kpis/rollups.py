@@ -15,6 +15,7 @@ from leads.models import ContactAttempt, Handoff, Lead, StageChange
 
 from .models import DailyFigure
 from .periods import day_start
+from .segments import segment_case
 from .selectors import review_version
 
 STAGE_METRICS = {
@@ -59,6 +60,7 @@ def rollup_day(*, day: date, time_zone: str | None = None, now=None) -> int:
                         value=int(group["n"]),
                         rep_id=group.get(rep_field) if rep_field else None,
                         source=(group.get(source_field) or "") if source_field else "",
+                        segment=group.get("segment") or "",
                         key=(group.get(key_field) or "") if key_field else "",
                     )
                 )
@@ -67,7 +69,8 @@ def rollup_day(*, day: date, time_zone: str | None = None, now=None) -> int:
     add(
         "leads_created",
         Lead.objects.filter(created_at__gte=start, created_at__lt=end)
-        .values("source")
+        .annotate(segment=segment_case("company_size"))
+        .values("source", "segment")
         .annotate(n=Count("id")),
         source_field="source",
     )
@@ -75,7 +78,8 @@ def rollup_day(*, day: date, time_zone: str | None = None, now=None) -> int:
     entries = (
         first_entries()
         .filter(at__gte=start, at__lt=end)
-        .values("to_stage", "lead__source", "lead__owner")
+        .annotate(segment=segment_case("lead__company_size"))
+        .values("to_stage", "lead__source", "lead__owner", "segment")
         .annotate(n=Count("lead", distinct=True))
     )
     won = (

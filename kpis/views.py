@@ -31,6 +31,7 @@ from .metrics import month_report, trends
 from .models import ActionItem, ReviewMeeting
 from .periods import Month
 from .rollups import review_time_zone
+from .segments import LABELS as SEGMENT_LABELS
 
 FIGURE_PAGE_SIZE = 50
 HANDOFF_FIGURES = {
@@ -306,6 +307,12 @@ def _render_review(request, month: Month, *, notes_form=None, item_form=None, pr
                 ),
             ],
             "funnel_rows": _funnel_rows(review),
+            "breakdown_tables": [
+                ("By source", _breakdown_rows(review.report.by_source), "source"),
+                ("By segment (company size)", _breakdown_rows(review.report.by_segment), "segment"),
+            ],
+            "cohort_months": [c.month for c in review.report.cohorts],
+            "cohort_rows": _cohort_rows(review),
             "rep_rows": [
                 {"rep": rep, "compliance": exports.percent(rep.compliance)}
                 for rep in review.report.by_rep
@@ -340,6 +347,52 @@ def _reason_rows(review: Review) -> list[dict]:
         )
         for code, count in counts.items()
     ]
+
+
+def _breakdown_rows(breakdowns) -> list[dict]:
+    return [
+        {
+            "key": b.key,
+            "label": b.label,
+            "cells": [
+                ("leads_created", b.leads),
+                ("entered_mql", b.mqls),
+                ("entered_sql", b.sqls),
+                ("entered_opportunity", b.opportunities),
+                ("entered_customer", b.won),
+            ],
+            "conversion": exports.percent(b.mqls / b.leads if b.leads else None),
+        }
+        for b in breakdowns
+    ]
+
+
+def _cohort_rows(review: Review) -> list[dict]:
+    months = [c.month for c in review.report.cohorts]
+    rows = []
+    for cohort in review.report.cohorts:
+        progress = {p.month: p for p in cohort.progress}
+        cells = []
+        for month in months:
+            cell = progress.get(month)
+            if cell is not None:
+                share = cell.mqls / cohort.created if cohort.created else None
+                cell = {
+                    "mqls": cell.mqls,
+                    "sqls": cell.sqls,
+                    "won": cell.won,
+                    "mql_share": exports.percent(share),
+                }
+            cells.append(cell)
+        rows.append(
+            {
+                "month": cohort.month,
+                "month_str": str(cohort.month),
+                "created": cohort.created,
+                "cells": cells,
+            }
+        )
+    return rows
 
 
 def _funnel_rows(review: Review) -> list[dict]:
@@ -397,7 +450,10 @@ def figure(request, month, figure):
     if rep_id is not None and not rep_id.isdigit():
         raise Http404("The rep must be a user id.")
     source, key = request.GET.get("source"), request.GET.get("key") or None
-    leads = figure_leads(month, figure, rep_id=rep_id, source=source, key=key)
+    segment = request.GET.get("segment") or None
+    if segment is not None and segment not in SEGMENT_LABELS:
+        raise Http404("No such segment.")
+    leads = figure_leads(month, figure, rep_id=rep_id, source=source, key=key, segment=segment)
     total = leads.count()
     handoffs = None
     if figure in HANDOFF_FIGURES:
@@ -417,6 +473,8 @@ def figure(request, month, figure):
         filters.append(f"rep {rep.get_full_name() or rep.username}")
     if source is not None:
         filters.append(f"source “{source}”" if source else "no source")
+    if segment:
+        filters.append(f"segment {SEGMENT_LABELS[segment]}")
     if key:
         label = ReturnReason.objects.filter(code=key).values_list("label", flat=True).last()
         filters.append(f"reason {label or key}")

@@ -183,11 +183,61 @@ def test_new_revenue_adds_up_the_won_deal_values_the_crm_reported(october):
     from leads.services.lifecycle import lead_stage_advance
     from tests.kpis.conftest import at
 
-    lead_stage_advance(lead=Lead.objects.get(email="l1@x.com"), stage="customer",
-                       deal_value=Decimal("30000"), now=at(10, 9))
+    lead_stage_advance(
+        lead=Lead.objects.get(email="l1@x.com"),
+        stage="customer",
+        deal_value=Decimal("30000"),
+        now=at(10, 9),
+    )
     rollup_backfill(since=date(2026, 10, 1), until=date(2026, 10, 31))
     report = month_report(OCT, now=NOW)
     assert report.funnel[-1].count == 1 and report.totals["won_value"] == 30000
     assert revenue(report.totals, report.plan) == (30000.0, "")
     assert revenue({"entered_customer": 2}, report.plan) == (
-        40000.0, "estimated: won deals × the plan's average deal size")
+        40000.0,
+        "estimated: won deals × the plan's average deal size",
+    )
+
+
+def test_the_reverse_funnel_plan_stands_beside_the_actuals(october):
+    planned = {s.stage: s.planned_per_month for s in month_report(OCT, now=NOW).funnel}
+    # 1.2M ÷ 20k = 60 deals a year → 240 opportunities → 480 SQLs → 1,200 MQLs → 6,000 leads.
+    assert planned == {
+        "visitor": None,
+        "lead": 500,
+        "mql": 100,
+        "sql": 40,
+        "opportunity": 20,
+        "customer": 5,
+    }
+
+
+def test_the_funnel_by_source_and_by_segment(october):
+    report = month_report(OCT, now=NOW)
+    sources = {b.key: (b.leads, b.mqls, b.sqls) for b in report.by_source}
+    assert sources == {"website": (4, 2, 1), "webinar": (1, 1, 0)}
+    assert [(b.key, b.leads, b.mqls, b.sqls) for b in report.by_segment] == [("unknown", 5, 3, 1)]
+    assert figure_leads(OCT, "leads_created", source="webinar").count() == 1
+
+
+def test_cohorts_follow_each_months_leads_through_later_months(october):
+    from kpis.metrics import cohorts
+
+    september, october_cohort = cohorts(OCT, time_zone="America/Sao_Paulo", count=2)
+    assert (september.month, september.created) == (SEP, 1)
+    assert [(p.month, p.mqls) for p in september.progress] == [(SEP, 0), (OCT, 0)]
+    assert october_cohort.created == 5
+    assert [(p.mqls, p.sqls, p.won) for p in october_cohort.progress] == [(3, 1, 0)]
+
+
+def test_company_size_bands():
+    from kpis.segments import segment_of
+
+    assert [segment_of(size) for size in (None, 0, 49, 50, 999, 1000)] == [
+        "unknown",
+        "smb",
+        "smb",
+        "mid",
+        "mid",
+        "enterprise",
+    ]

@@ -181,13 +181,19 @@ def test_october_shows_the_hand_computed_figures(october, as_user, rep):
     response = as_user("viewer").get("/review/2026-10/")
     tables = Tables(response.content.decode())
     assert tables.body("funnel-table") == [
-        ["Visitors", "1000", "—"],
-        ["Leads", "5", "0.5%"],
-        ["MQLs", "3", "60%"],
-        ["SQLs", "1", "33.3%"],
-        ["Opportunities", "0", "0%"],
-        ["Won", "0", "—"],
+        ["Visitors", "1000", "—", "—"],
+        ["Leads", "5", "500", "0.5%"],
+        ["MQLs", "3", "100", "60%"],
+        ["SQLs", "1", "40", "33.3%"],
+        ["Opportunities", "0", "20", "0%"],
+        ["Won", "0", "5", "—"],
     ]
+    assert tables.body("source-table") == [
+        ["website", "4", "2", "1", "0", "0", "50%"],
+        ["webinar", "1", "1", "0", "0", "0", "100%"],
+    ]
+    assert tables.body("segment-table") == [["Size unknown", "5", "3", "1", "0", "0", "60%"]]
+    assert tables.body("cohorts-table")[-1][:3] == ["October 2026", "5", ""]
     assert tables.body("kpis-table") == [
         ["SLA compliance", "Sales", "90%", "50%", "Off track", "—"],
         ["Speed to lead (business hours)", "Sales", "2.0 h", "3.0 h", "At risk", "—"],
@@ -550,13 +556,21 @@ def test_every_table_downloads_as_csv_with_a_header(october, as_user, rep):
         by=rep,
     )
     assert download(client, "funnel") == [
-        ["Stage", "Count", "Conversion from previous"],
-        ["Visitors", "1000", ""],
-        ["Leads", "5", "0.5%"],
-        ["MQLs", "3", "60%"],
-        ["SQLs", "1", "33.3%"],
-        ["Opportunities", "0", "0%"],
-        ["Won", "0", ""],
+        ["Stage", "Count", "Plan per month", "Conversion from previous"],
+        ["Visitors", "1000", "", ""],
+        ["Leads", "5", "500.0", "0.5%"],
+        ["MQLs", "3", "100.0", "60%"],
+        ["SQLs", "1", "40.0", "33.3%"],
+        ["Opportunities", "0", "20.0", "0%"],
+        ["Won", "0", "5.0", ""],
+    ]
+    assert download(client, "sources")[0] == [
+        "Source",
+        "Leads",
+        "MQLs",
+        "SQLs",
+        "Opportunities",
+        "Won",
     ]
     assert download(client, "reps") == [
         ["Rep", "Handoffs", "Windows closed", "Windows met", "Compliance", "Breached", "Attempts"],
@@ -643,3 +657,10 @@ def test_the_page_reads_a_fixed_number_of_queries(
     assert len(response.context["report"].by_rep) == 2
     assert len(response.context["review"].action_items) == 3
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_a_segment_figure_lists_its_leads_and_an_unknown_segment_is_404(october, as_user):
+    client = as_user("viewer")
+    page = client.get("/review/2026-10/leads/leads_created/?segment=unknown").content.decode()
+    assert page.count("@x.com") >= 5 and "segment Size unknown" in page
+    assert client.get("/review/2026-10/leads/leads_created/?segment=huge").status_code == 404
