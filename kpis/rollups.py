@@ -115,52 +115,27 @@ def rollup_day(*, day: date, time_zone: str | None = None, now=None) -> int:
         closed.filter(first_touch_at__lte=F("due_at")).values("rep").annotate(n=Count("id")),
         rep_field="rep",
     )
-    add(
-        "breached",
-        Handoff.objects.filter(breached_at__gte=start, breached_at__lt=end)
-        .values("rep")
-        .annotate(n=Count("id")),
-        rep_field="rep",
-    )
-    add(
-        "attempts",
-        ContactAttempt.objects.filter(at__gte=start, at__lt=end)
-        .values("handoff__rep")
-        .annotate(n=Count("id")),
-        rep_field="handoff__rep",
-    )
-    add(
-        "accepted",
-        Handoff.objects.filter(accepted_at__gte=start, accepted_at__lt=end)
-        .values("rep")
-        .annotate(n=Count("id")),
-        rep_field="rep",
-    )
-    add(
-        "rejected",
-        Handoff.objects.filter(rejected_at__gte=start, rejected_at__lt=end)
-        .values("rep", "return_reason")
-        .annotate(n=Count("id")),
-        rep_field="rep",
-        key_field="return_reason",
-    )
-    add(
-        "returned",
-        Handoff.objects.filter(
-            returned_at__gte=start, returned_at__lt=end, rejected_at__isnull=True
+    # Decisions on handoffs, by rep (and reason), dated by when each happened.
+    for metric, moment, extra, key in (
+        ("breached", "breached_at", {}, None),
+        ("accepted", "accepted_at", {}, None),
+        ("rejected", "rejected_at", {}, "return_reason"),
+        ("returned", "returned_at", {"rejected_at__isnull": True}, "return_reason"),
+    ):
+        happened = Handoff.objects.filter(
+            **{f"{moment}__gte": start, f"{moment}__lt": end}, **extra
         )
-        .values("rep", "return_reason")
-        .annotate(n=Count("id")),
-        rep_field="rep",
-        key_field="return_reason",
-    )
-    add(
-        "conversations",
-        ContactAttempt.objects.filter(at__gte=start, at__lt=end, is_conversation=True)
-        .values("handoff__rep")
-        .annotate(n=Count("id")),
-        rep_field="handoff__rep",
-    )
+        fields = ["rep", key] if key else ["rep"]
+        add(
+            metric, happened.values(*fields).annotate(n=Count("id")), rep_field="rep", key_field=key
+        )
+    for metric, extra in (("attempts", {}), ("conversations", {"is_conversation": True})):
+        attempts = ContactAttempt.objects.filter(at__gte=start, at__lt=end, **extra)
+        add(
+            metric,
+            attempts.values("handoff__rep").annotate(n=Count("id")),
+            rep_field="handoff__rep",
+        )
     with transaction.atomic():
         DailyFigure.objects.filter(day=day).delete()
         DailyFigure.objects.bulk_create(rows)
