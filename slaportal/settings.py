@@ -152,6 +152,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two fields are called "stage" with different choices: name each set.
+    "ENUM_NAME_OVERRIDES": {
+        "LifecycleStageEnum": "leads.models.Stage",
+        "CrmStageEnum": ["opportunity", "customer"],
+    },
 }
 
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport, a broker made of
