@@ -16,6 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework import serializers
 
+from slaportal.csv_files import CsvRefused
+
 from .models import VisitorCount
 from .periods import Month
 
@@ -168,10 +170,6 @@ def visitor_counts_recent(*, limit: int = 60):
 # The CSV door ------------------------------------------------------------------------------
 
 
-class CsvRefused(Exception):
-    """The file as a whole cannot be read: empty, too big, not UTF-8 CSV, no rows."""
-
-
 @dataclass(frozen=True)
 class RowError:
     line: int  # the header is line 1, like a spreadsheet's row numbers
@@ -221,23 +219,6 @@ class VisitorsPreview:
     @property
     def last_day(self) -> date | None:
         return max((row.day for row in self.good), default=None)
-
-
-def visitors_csv_text(data: bytes) -> str:
-    """The upload as text, or CsvRefused saying what is wrong with it."""
-    if not data.strip():
-        raise CsvRefused("The file is empty.")
-    if len(data) > MAX_CSV_BYTES:
-        raise CsvRefused(f"The file is over {MAX_CSV_BYTES // 1024} KB; split it into parts.")
-    if b"\x00" in data:
-        raise CsvRefused("This is not a CSV file (it holds binary data).")
-    try:
-        # utf-8-sig drops the byte-order mark Excel puts in front of "CSV UTF-8" files.
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise CsvRefused(
-            "The file is not UTF-8 text. In Excel, save it as “CSV UTF-8 (comma delimited)”."
-        ) from error
 
 
 def _read(content: str) -> tuple[list[str], list[tuple[int, list[str]]]]:

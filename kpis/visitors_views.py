@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
+from slaportal.csv_files import read_csv_upload
 from slaportal.roles import MANAGERS, role_required
 
 from .visitors import (
@@ -22,7 +23,6 @@ from .visitors import (
     visitor_counts_recent,
     visitors_csv_import,
     visitors_csv_preview,
-    visitors_csv_text,
 )
 
 STAGED_FOR_SECONDS = 60 * 60
@@ -39,16 +39,7 @@ class UploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(".csv"):
-            raise forms.ValidationError("Upload a .csv file (in Excel: Save as › CSV UTF-8).")
-        if upload.size > MAX_CSV_BYTES:
-            raise forms.ValidationError(
-                f"The file is over {MAX_CSV_BYTES // 1024} KB; split it into parts."
-            )
-        try:
-            self.cleaned_data["content"] = visitors_csv_text(upload.read())
-        except CsvRefused as refused:
-            raise forms.ValidationError(str(refused)) from refused
+        self.cleaned_data["content"] = read_csv_upload(upload, max_bytes=MAX_CSV_BYTES)
         return upload
 
 

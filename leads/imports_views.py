@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from slaportal.csv_files import read_csv_upload
 from slaportal.roles import MANAGERS, role_required
 
 from .models import ImportJob
@@ -22,7 +23,6 @@ from .services.imports import (
     MAX_ROWS,
     SYNC_MAX_ROWS,
     ImportRefused,
-    csv_text,
     import_create,
     import_jobs_recent,
     import_preview,
@@ -45,16 +45,7 @@ class UploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(".csv"):
-            raise forms.ValidationError("Upload a .csv file (in Excel: Save as › CSV UTF-8).")
-        if upload.size > MAX_BYTES:
-            raise forms.ValidationError(
-                f"The file is over {MAX_BYTES // 2**20} MB; split it into parts."
-            )
-        try:
-            self.cleaned_data["content"] = csv_text(upload.read())
-        except ImportRefused as refused:
-            raise forms.ValidationError(str(refused)) from refused
+        self.cleaned_data["content"] = read_csv_upload(upload, max_bytes=MAX_BYTES)
         return upload
 
 

@@ -16,6 +16,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from agreements.selectors import event_type_catalogue
+from slaportal.csv_files import CsvRefused
 from slaportal.queue import enqueue
 
 from ..api.serializers import (
@@ -103,8 +104,8 @@ EXAMPLES = {
 }
 
 
-class ImportRefused(Exception):
-    """The file as a whole cannot be imported: empty, too big, not UTF-8 CSV."""
+# The file as a whole cannot be imported: one kind of refusal with the visitors' CSV.
+ImportRefused = CsvRefused
 
 
 @dataclass(frozen=True)
@@ -183,23 +184,6 @@ class ImportOutcome:
 
 def _n(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
-def csv_text(data: bytes) -> str:
-    """The upload as text, or ImportRefused saying what is wrong with it."""
-    if not data.strip():
-        raise ImportRefused("The file is empty.")
-    if len(data) > MAX_BYTES:
-        raise ImportRefused(f"The file is over {MAX_BYTES // 2**20} MB; split it into parts.")
-    if b"\x00" in data:
-        raise ImportRefused("This is not a CSV file (it holds binary data).")
-    try:
-        # utf-8-sig drops the byte-order mark Excel puts in front of "CSV UTF-8" files.
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ImportRefused(
-            "The file is not UTF-8 text. In Excel, save it as “CSV UTF-8 (comma delimited)”."
-        ) from error
 
 
 def import_template(*, kind: str) -> str:
