@@ -169,7 +169,15 @@ _VISIBILITY_TIMEOUT = 2 * 60 * 60
 # two folders that needs no server, so `make run` has background jobs out of the box.
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _VISIBILITY_TIMEOUT}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _VISIBILITY_TIMEOUT,
+        # Sending retries once, briefly: with Redis down a request that enqueues answers at
+        # once (its work is stored; the sweeper sends it later) instead of sleeping seconds.
+        "max_retries": 1,
+        "interval_start": 0.1,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    }
 else:
     _broker_dir = VAR_DIR / "broker"
     for _folder in ("queue", "processed", "control"):
