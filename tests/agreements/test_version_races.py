@@ -71,8 +71,10 @@ def test_approve_racing_reopen_never_unpublishes(published, marketing_manager, s
     for attempt in range(TRIES):
         draft = _marketing_approved_amendment(agreement, marketing_manager, f"try {attempt}")
         approve_error, reopen_error = _race(
-            lambda: services.version_approve(version=draft, by=sales_manager, side="sales"),
-            lambda: services.version_reopen(version=draft, by=marketing_manager),
+            lambda draft=draft: services.version_approve(
+                version=draft, by=sales_manager, side="sales"
+            ),
+            lambda draft=draft: services.version_reopen(version=draft, by=marketing_manager),
         )
         assert not isinstance(approve_error, AssertionError | TypeError)
         was_published = _assert_consistent(draft)
@@ -88,9 +90,9 @@ def test_approve_racing_reopen_never_unpublishes(published, marketing_manager, s
             services.version_approve(version=draft, by=sales_manager, side="sales")
             assert _assert_consistent(draft)
     numbers = list(
-        agreement.versions.filter(status="published").order_by("number").values_list(
-            "number", flat=True
-        )
+        agreement.versions.filter(status="published")
+        .order_by("number")
+        .values_list("number", flat=True)
     )
     assert numbers == list(range(1, TRIES + 2)), "numbers are consecutive and never reused"
 
