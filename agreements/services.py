@@ -233,28 +233,59 @@ def _clear_approvals(version: m.AgreementVersion) -> None:
     version.sales_approved_by = version.sales_approved_at = None
 
 
+def _lock_version(version: m.AgreementVersion) -> m.AgreementVersion:
+    """The version's row, locked for this transaction: every status change reads the status
+    it changes under the lock, so a change that lost a race sees the winner's status."""
+    return m.AgreementVersion.objects.select_for_update().get(pk=version.pk)
+
+
+_APPROVAL_FIELDS = [
+    "marketing_approved_by",
+    "marketing_approved_at",
+    "sales_approved_by",
+    "sales_approved_at",
+]
+
+
 def version_submit(*, version: m.AgreementVersion, by, change_note: str, effective_at=None) -> None:
-    if version.status != Status.DRAFT:
-        raise ValidationError("Only a draft can be submitted for approval.")
     if effective_at is not None and effective_at < timezone.now():
         raise ValidationError({"effective_at": "The effective date cannot be in the past."})
-    version.status = Status.SUBMITTED
-    version.submitted_by, version.submitted_at = by, timezone.now()
-    version.change_note = change_note
-    version.effective_at = effective_at
-    _clear_approvals(version)
-    version.save()
-    _log(version, Kind.SUBMITTED, by, note=change_note)
+    with transaction.atomic():
+        locked = _lock_version(version)
+        if locked.status != Status.DRAFT:
+            raise ValidationError("Only a draft can be submitted for approval.")
+        locked.status = Status.SUBMITTED
+        locked.submitted_by, locked.submitted_at = by, timezone.now()
+        locked.change_note = change_note
+        locked.effective_at = effective_at
+        _clear_approvals(locked)
+        # Only the fields this step owns: a stale copy must never write back a number or a
+        # publication date.
+        locked.save(
+            update_fields=[
+                "status",
+                "submitted_by",
+                "submitted_at",
+                "change_note",
+                "effective_at",
+                *_APPROVAL_FIELDS,
+            ]
+        )
+        _log(locked, Kind.SUBMITTED, by, note=change_note)
+    version.refresh_from_db()
 
 
 def version_reopen(*, version: m.AgreementVersion, by) -> None:
     """Take a submitted draft back to draft, e.g. to keep editing before sign-off."""
-    if version.status != Status.SUBMITTED:
-        raise ValidationError("Only a submitted draft can be returned to draft.")
-    version.status = Status.DRAFT
-    _clear_approvals(version)
-    version.save()
-    _log(version, Kind.RETURNED, by)
+    with transaction.atomic():
+        locked = _lock_version(version)
+        if locked.status != Status.SUBMITTED:
+            raise ValidationError("Only a submitted draft can be returned to draft.")
+        locked.status = Status.DRAFT
+        _clear_approvals(locked)
+        locked.save(update_fields=["status", *_APPROVAL_FIELDS])
+        _log(locked, Kind.RETURNED, by)
+    version.refresh_from_db()
 
 
 def approval_side_for(*, agreement: m.Agreement, user) -> str | None:
