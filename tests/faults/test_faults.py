@@ -419,7 +419,7 @@ def test_d_events_posted_while_the_broker_restarts_are_stored_once_and_scored(
 
 # (e) two beat schedulers: every periodic job sent twice at once ------------------------------
 
-HANDOFF_LEADS = 1_500
+HANDOFF_LEADS = 300
 
 
 def test_e_periodic_jobs_sent_twice_at_once_do_their_work_once(
