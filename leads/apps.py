@@ -3,3 +3,12 @@ from django.apps import AppConfig
 
 class LeadsConfig(AppConfig):
     name = "leads"
+
+    def ready(self):
+        from slaportal.outbox import channel_register
+
+        from .services.notifications import IN_APP, notices_deliver
+
+        # In-app notices are rows in this app's tables: delivered in the outbox's own
+        # transaction, so exactly once.
+        channel_register(IN_APP, deliver=notices_deliver, transactional=True)

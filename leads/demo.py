@@ -40,6 +40,7 @@ from agreements.models import (
     VersionEvent,
 )
 from agreements.selectors import version_calendar, workspace_agreement
+from slaportal.outbox import outbox_deliver
 
 from .models import Handoff, Lead, LeadEvent, Stage
 from .services.handoffs import (
@@ -402,6 +403,8 @@ def demo_leads_load(
         version = _version_backdate(agreement, now)
         simulation = _Simulation(version=version, now=now, rng=random.Random(SEED))
         simulation.run()
+        # The notices of the replayed history: in the app at once, e-mails to the dummy.
+        outbox_deliver()
     return _summary()
 
 

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class SlaPortalConfig(AppConfig):
     name = "slaportal"
     verbose_name = "SLA Portal"
+
+    def ready(self):
+        from .outbox import channel_register, emails_deliver
+
+        channel_register("email", deliver=emails_deliver, transactional=False)

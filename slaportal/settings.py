@@ -235,6 +235,8 @@ NURTURE_DELIVERY_BACKEND = env("NURTURE_DELIVERY_BACKEND", default="leads.delive
 
 # One scheduler (beat) runs these; each job is incremental and safe to run twice.
 CELERY_BEAT_SCHEDULE = {
+    # Delivery is also enqueued when a notice is written; this catches up after an outage.
+    "deliver-outbox": {"task": "slaportal.tasks.deliver_outbox", "schedule": 30.0},
     "score-new-activity": {"task": "leads.tasks.score_new_activity", "schedule": 30.0},
     "flag-breaches": {"task": "leads.tasks.flag_breaches", "schedule": 60.0},
     "apply-cadence": {"task": "leads.tasks.apply_cadence", "schedule": 15 * 60.0},

@@ -383,62 +383,58 @@ class FlagResult:
 
 
 def breaches_flag(*, now=None) -> FlagResult:
-    """Flag untouched handoffs at risk and breached, each exactly once.
+    """Flag untouched handoffs at risk and breached, each exactly once, and tell people.
 
     Each run claims rows with a single UPDATE carrying its own token; the database lets only
-    one of two concurrent runs match a row, so each warning and breach is notified once.
+    one of two concurrent runs match a row. The notices are written to the outbox in the same
+    transaction as the claim, so a run killed half-way leaves nothing flagged and untold: it
+    rolls back whole, and the next run claims and tells again.
     """
     now = now or timezone.now()
     result = FlagResult()
     untouched = Handoff.objects.filter(
         first_touch_at__isnull=True, accepted_at__isnull=True, returned_at__isnull=True
     )
-    claim = uuid.uuid4()
-    untouched.filter(
-        status__in=[Handoff.Status.OPEN, Handoff.Status.AT_RISK], due_at__lte=now
-    ).update(status=Handoff.Status.BREACHED, breached_at=F("due_at"), flag_claim=claim)
-    breached = list(
-        Handoff.objects.filter(flag_claim=claim).select_related(
-            "lead", "rep", "version__agreement__sales_manager"
+    with transaction.atomic():
+        claim = uuid.uuid4()
+        untouched.filter(
+            status__in=[Handoff.Status.OPEN, Handoff.Status.AT_RISK], due_at__lte=now
+        ).update(status=Handoff.Status.BREACHED, breached_at=F("due_at"), flag_claim=claim)
+        breached = list(
+            Handoff.objects.filter(flag_claim=claim).select_related(
+                "lead", "rep", "version__agreement__sales_manager"
+            )
         )
-    )
-    claim = uuid.uuid4()
-    untouched.filter(status=Handoff.Status.OPEN, at_risk_at__lte=now).update(
-        status=Handoff.Status.AT_RISK, flag_claim=claim
-    )
-    at_risk = list(Handoff.objects.filter(flag_claim=claim).select_related("lead", "rep"))
-    for handoff in at_risk:
-        notify(
-            now=now,
-            user=handoff.rep,
-            key=f"at-risk:{handoff.pk}",
-            lead=handoff.lead,
-            message=f"At risk: first touch for {handoff.lead} is due "
-            f"{_local(handoff.due_at, handoff.version):%a %H:%M}.",
+        claim = uuid.uuid4()
+        untouched.filter(status=Handoff.Status.OPEN, at_risk_at__lte=now).update(
+            status=Handoff.Status.AT_RISK, flag_claim=claim
         )
-        result.at_risk.append(handoff.pk)
-    for handoff in breached:
-        message = (
-            f"SLA breached: {handoff.lead} (rep {handoff.rep.get_full_name() or handoff.rep}) "
-            f"was not touched by {_local(handoff.due_at, handoff.version):%a %d %b %H:%M}."
-        )
-        notify(
-            now=now,
-            user=handoff.rep,
-            key=f"breach:{handoff.pk}",
-            lead=handoff.lead,
-            message=message,
-            email=True,
-        )
-        notify(
-            now=now,
-            user=handoff.version.agreement.sales_manager,
-            key=f"breach:{handoff.pk}",
-            lead=handoff.lead,
-            message=message,
-            email=True,
-        )
-        result.breached.append(handoff.pk)
+        at_risk = list(Handoff.objects.filter(flag_claim=claim).select_related("lead", "rep"))
+        for handoff in at_risk:
+            notify(
+                now=now,
+                user=handoff.rep,
+                key=f"at-risk:{handoff.pk}",
+                lead=handoff.lead,
+                message=f"At risk: first touch for {handoff.lead} is due "
+                f"{_local(handoff.due_at, handoff.version):%a %H:%M}.",
+            )
+            result.at_risk.append(handoff.pk)
+        for handoff in breached:
+            message = (
+                f"SLA breached: {handoff.lead} (rep {handoff.rep.get_full_name() or handoff.rep}) "
+                f"was not touched by {_local(handoff.due_at, handoff.version):%a %d %b %H:%M}."
+            )
+            for user in {handoff.rep, handoff.version.agreement.sales_manager}:
+                notify(
+                    now=now,
+                    user=user,
+                    key=f"breach:{handoff.pk}",
+                    lead=handoff.lead,
+                    message=message,
+                    email=True,
+                )
+            result.breached.append(handoff.pk)
     return result
 
 

@@ -18,6 +18,7 @@ from leads.models import Handoff
 from leads.services.handoffs import handoff_reassign
 from leads.services.ingestion import EventInput, events_ingest, lead_upsert
 from leads.services.pipeline import pipeline_run
+from slaportal.outbox import outbox_deliver
 from slaportal.roles import Role
 from tests.factories import UserFactory
 
@@ -163,6 +164,7 @@ def hand_off(sla, sales_rep, sales_manager):
         if handoff.rep_id != rep.pk:
             handoff_reassign(handoff=handoff, rep=rep, by=sales_manager, now=now)
             handoff.refresh_from_db()
+        outbox_deliver()  # the notices, as the delivery task would after the commit
         return handoff
 
     return make

@@ -14,6 +14,7 @@ from agreements import services as agreement_services
 from leads.models import Handoff, Notification
 from leads.services.handoffs import breaches_flag
 from leads.services.pipeline import pipeline_run
+from slaportal.outbox import outbox_deliver
 
 SP = ZoneInfo("America/Sao_Paulo")
 FRIDAY_5PM = datetime(2026, 12, 4, 17, tzinfo=SP)
@@ -82,6 +83,7 @@ def test_an_api_lead_with_a_demo_request_reaches_a_rep_and_breaches_once(
     with time_machine.travel(datetime(2026, 12, 7, 12, 1, tzinfo=SP), tick=False):
         assert len(breaches_flag().breached) == 1
         assert breaches_flag().breached == []
+        outbox_deliver()  # notices are delivered after commit
     handoff = Handoff.objects.get()
     assert handoff.status == "breached"
     assert Notification.objects.filter(key=f"breach:{handoff.pk}").count() == 2  # rep, manager

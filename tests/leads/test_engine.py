@@ -17,6 +17,7 @@ from leads.services import handoffs as hs
 from leads.services.ingestion import EventInput, events_ingest, lead_upsert
 from leads.services.nurture import nurture_advance, nurture_enrol
 from leads.services.pipeline import pipeline_run
+from slaportal.outbox import outbox_deliver
 from slaportal.roles import Role
 from tests.factories import UserFactory
 
@@ -124,6 +125,7 @@ def test_a_demo_request_with_good_fit_is_scored_handed_off_and_due_in_business_h
     assert handoff.due_at == at(date(2026, 12, 21), 11)
     assert handoff.at_risk_at == at(date(2026, 12, 21), 10)
     assert lead.stage_changes.filter(to_stage="mql").exists()
+    outbox_deliver()  # notices are delivered after commit
     assert Notification.objects.filter(user=lead.owner, key=f"handoff:{handoff.pk}").exists()
 
 
@@ -210,6 +212,7 @@ def test_a_lead_missing_required_fields_is_not_handed_off_and_marketing_is_told(
     demo_request("ana@globex.com", T0)
     pipeline_run(now=T0)
     assert not Handoff.objects.exists()
+    outbox_deliver()  # notices are delivered after commit
     assert Notification.objects.get(user=sla.agreement.marketing_manager).message.endswith(
         "lacks company."
     )
@@ -266,6 +269,7 @@ def test_breach_is_flagged_once_and_both_rep_and_manager_are_told_once(sla):
     assert first.breached == [handoff.pk] and second.breached == []
     handoff.refresh_from_db()
     assert handoff.status == "breached" and handoff.breached_at == at(MON, 14)
+    outbox_deliver()  # notices are delivered after commit
     keys = list(
         Notification.objects.filter(key=f"breach:{handoff.pk}").values_list(
             "user__username", flat=True
@@ -308,6 +312,7 @@ def test_two_concurrent_breach_runs_flag_and_notify_once(sla):
         thread.join()
     flagged = sorted(pk for result in results for pk in result.breached)
     assert flagged == sorted(handoffs)
+    outbox_deliver()  # notices are delivered after commit
     assert Notification.objects.filter(key__startswith="breach:").count() == 10  # rep + manager
 
 
@@ -435,6 +440,7 @@ def test_reassign_moves_the_lead_and_tells_the_new_rep(sla, reps, sales_manager)
     hs.handoff_reassign(handoff=handoff, rep=other, by=sales_manager)
     handoff.refresh_from_db()
     assert handoff.rep == other and handoff.lead.owner == other
+    outbox_deliver()  # notices are delivered after commit
     assert Notification.objects.filter(user=other, key__startswith="reassigned:").exists()
 
 
@@ -470,6 +476,7 @@ def test_notifications_give_deadlines_in_the_slas_time_zone(sla):
     hot_lead(now=friday)
     demo_request("ana@globex.com", friday)
     pipeline_run(now=friday)
+    outbox_deliver()  # notices are delivered after commit
     assert Notification.objects.get(key__startswith="handoff:").message.endswith(
         "first touch due Mon 21 Dec 11:00."
     )

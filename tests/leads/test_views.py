@@ -11,6 +11,7 @@ from django.urls import reverse
 from leads.models import ContactAttempt, Handoff, Lead, Notification, NurtureEnrollment, Stage
 from leads.services.handoffs import attempt_log
 from leads.services.ingestion import lead_upsert
+from slaportal.outbox import outbox_deliver
 from tests.leads.conftest import MONDAY_9
 
 pytestmark = pytest.mark.django_db
@@ -480,6 +481,7 @@ def test_the_sales_manager_reassigns_a_handoff(
     handoff.refresh_from_db()
     assert handoff.rep == other_rep
     assert Lead.objects.get(pk=handoff.lead_id).owner == other_rep
+    outbox_deliver()  # notices are delivered after commit
     assert Notification.objects.filter(user=other_rep, lead=handoff.lead).exists()
 
 
