@@ -49,7 +49,7 @@ test-browser: install
 # sign-offs; prints a table of what was lost or doubled. Needs DATABASE_URL to PostgreSQL and
 # redis-server on PATH (it starts its own on a spare port 6390-6399 and makes its own database).
 test-faults: install
-	RUN_FAULTS=1 timeout 600 $(PY) -m pytest tests/faults -m faults -rs
+	RUN_FAULTS=1 timeout 900 $(PY) -m pytest tests/faults -m faults -rs
 
 lint: install
 	.venv/bin/ruff check .
