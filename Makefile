@@ -8,7 +8,7 @@ PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast test-browser install migrate demo worker lint bench clean
+.PHONY: run test test-fast test-browser test-faults install migrate demo worker lint bench clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -44,6 +44,12 @@ test-fast: install
 
 test-browser: install
 	$(PY) -m pytest -m browser
+
+# The fault suite: kill -9 real Celery workers mid-job, restart a private redis-server, race
+# sign-offs; prints a table of what was lost or doubled. Needs DATABASE_URL to PostgreSQL and
+# redis-server on PATH (it starts its own on a spare port 6390-6399 and makes its own database).
+test-faults: install
+	RUN_FAULTS=1 timeout 900 $(PY) -m pytest tests/faults -m faults -rs
 
 lint: install
 	.venv/bin/ruff check .

@@ -4,6 +4,7 @@ Between preview and confirm the file waits in the cache under a one-time token: 
 written to the database until the manager confirms.
 """
 
+import logging
 import secrets
 
 from django import forms
@@ -11,7 +12,10 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from redis.exceptions import RedisError
 
 from slaportal.csv_files import read_csv_upload
 from slaportal.roles import MANAGERS, role_required
@@ -29,7 +33,15 @@ from .services.imports import (
     import_template,
 )
 
+logger = logging.getLogger(__name__)
+
 STAGED_FOR_SECONDS = 60 * 60
+# What an unreachable Redis cache raises (redis-py's errors, or the socket's own).
+CACHE_DOWN = (RedisError, OSError)
+STAGING_DOWN = gettext_lazy(
+    "Every row is valid, but the file cannot be held for confirmation right now (the cache "
+    "is unreachable). Upload it again in a minute; nothing was stored."
+)
 
 
 class UploadForm(forms.Form):
@@ -51,6 +63,30 @@ class UploadForm(forms.Form):
 
 def _staged_key(token: str) -> str:
     return f"leads-import:{token}"
+
+
+def _stage(staged: dict) -> str | None:
+    """Hold the checked file for confirmation; None when the cache (Redis) is unreachable."""
+    token = secrets.token_urlsafe(16)
+    try:
+        cache.set(_staged_key(token), staged, STAGED_FOR_SECONDS)
+    except CACHE_DOWN:
+        logger.warning("Could not stage an import: the cache is unreachable", exc_info=True)
+        return None
+    return token
+
+
+def _take_staged(token: str, *, user) -> dict | None:
+    """The file this user staged, removed so that a double click cannot import it twice."""
+    key = _staged_key(token)
+    try:
+        staged = cache.get(key)
+        # Deleting is the claim: only the request whose delete succeeds imports the file.
+        if staged and staged["user"] == user.pk and cache.delete(key):
+            return staged
+    except CACHE_DOWN:
+        logger.warning("Could not read a staged import: the cache is unreachable", exc_info=True)
+    return None
 
 
 def _page(request, form, **extra):
@@ -79,14 +115,15 @@ def import_start(request):
         return _page(request, form)
     token = None
     if preview.ok:
-        token = secrets.token_urlsafe(16)
         staged = {
             "user": request.user.pk,
             "kind": kind,
             "filename": form.cleaned_data["file"].name,
             "content": content,
         }
-        cache.set(_staged_key(token), staged, STAGED_FOR_SECONDS)
+        token = _stage(staged)
+        if token is None:
+            messages.warning(request, STAGING_DOWN)
     return _page(
         request,
         UploadForm(initial={"kind": kind}),
@@ -99,12 +136,10 @@ def import_start(request):
 @role_required(*MANAGERS)
 @require_POST
 def import_confirm(request):
-    key = _staged_key(request.POST.get("token", ""))
-    staged = cache.get(key)
-    # Deleting is the claim: a double click or a second tab cannot import the file twice.
-    if not staged or staged["user"] != request.user.pk or not cache.delete(key):
+    staged = _take_staged(request.POST.get("token", ""), user=request.user)
+    if staged is None:
         messages.error(
-            request, "This upload is no longer waiting to be confirmed: upload it again."
+            request, _("This upload is no longer waiting to be confirmed: upload it again.")
         )
         return redirect("leads_import:start")
     try:
@@ -117,7 +152,10 @@ def import_confirm(request):
     except ImportRefused as refused:
         messages.error(request, str(refused))
         return redirect("leads_import:start")
-    if outcome is not None and outcome.status == ImportJob.Status.DONE:
+    if outcome is None:
+        # Stored as pending even when the broker is down: the sweeper starts it then.
+        messages.info(request, _("The import is queued and will start shortly."))
+    elif outcome.status == ImportJob.Status.DONE:
         messages.success(request, outcome.summary(job.kind))
     return redirect("leads_import:detail", pk=job.pk)
 

@@ -81,8 +81,9 @@ class Lead(models.Model):
             models.UniqueConstraint(Lower("email"), name="lead_email_unique_ignoring_case"),
         ]
         indexes = [
+            # The scoring batches walk the marked leads in id order.
             models.Index(
-                fields=["needs_scoring"], condition=Q(needs_scoring=True), name="lead_needs_scoring"
+                fields=["id"], condition=Q(needs_scoring=True), name="lead_needs_scoring_by_id"
             ),
             models.Index(fields=["stage", "status"], name="lead_stage_status"),
             models.Index(fields=["owner", "stage"], name="lead_owner_stage"),
@@ -327,9 +328,22 @@ class ImportJob(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The run working on it renews claimed_at as it goes; a claim left to expire means the run
+    # died and the sweeper starts the import over. Each claim adds one attempt, which also
+    # tells a run whether the import is still its own.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The sweeper's scan: only unfinished imports, a handful at any time.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status__in=["pending", "validating", "importing"]),
+                name="importjob_unfinished",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} import {self.filename}"

@@ -2,9 +2,11 @@
 
 from celery import shared_task
 
+from slaportal.queue import enqueue
+
 from .services.handoffs import breaches_flag, cadence_apply
 from .services.nurture import nurture_advance
-from .services.pipeline import pipeline_run
+from .services.pipeline import leads_waiting_for_scoring, pipeline_run
 
 
 @shared_task
@@ -14,7 +16,8 @@ def score_new_activity() -> int:
 
 @shared_task
 def rescore_all_leads() -> int:
-    """Decay and new rules: every lead, in batches."""
+    """Decay and new rules: every lead is marked, then scored in committed batches; if the
+    worker dies half-way, score_new_activity finishes the marked leads."""
     return pipeline_run(all_leads=True).scored
 
 
@@ -39,3 +42,22 @@ def run_import(import_id: str) -> None:
     from .services.imports import import_run
 
     import_run(import_id=import_id)
+
+
+@shared_task
+def sweep_stuck_work() -> dict:
+    """Resume what a dead worker or a broker outage left behind (beat runs it every minute).
+
+    Imports confirmed while the broker was down, or whose worker died, are sent again; leads
+    still marked for scoring get a scoring run. Sending twice is harmless: the tasks claim
+    their work before doing it.
+    """
+    from .services.imports import imports_to_resume
+
+    resumed = imports_to_resume()
+    for import_id in resumed:
+        enqueue("leads.tasks.run_import", str(import_id))
+    unscored = leads_waiting_for_scoring()
+    if unscored:
+        enqueue("leads.tasks.score_new_activity")
+    return {"imports": len(resumed), "scoring": unscored}

@@ -159,11 +159,25 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Redis hands an unacknowledged message to another worker after the visibility timeout: it must
+# be longer than the longest task (jobs run in chunks and the hard time limit here ends any
+# task well before it), or a slow task would run twice at once.
+CELERY_TASK_TIME_LIMIT = 30 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+_VISIBILITY_TIMEOUT = 2 * 60 * 60
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport, a broker made of
 # two folders that needs no server, so `make run` has background jobs out of the box.
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _VISIBILITY_TIMEOUT,
+        # Sending retries once, briefly: with Redis down a request that enqueues answers at
+        # once (its work is stored; the sweeper sends it later) instead of sleeping seconds.
+        "max_retries": 1,
+        "interval_start": 0.1,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    }
 else:
     _broker_dir = VAR_DIR / "broker"
     for _folder in ("queue", "processed", "control"):
@@ -178,9 +192,21 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
+# Acknowledge after the task ran, and hand the message back when the process running it dies
+# (kill -9, out of memory), so a crash re-runs the task instead of losing it. Tasks take ids
+# and are idempotent, so running one twice is safe. One message at a time per process: a
+# worker that dies holds no backlog of prefetched messages hostage.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A broker outage must not hang a web request that enqueues: fail fast, the sweeper catches up.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# The sweeper (leads.tasks.sweep_stuck_work) resends an import still waiting for its task after
+# the grace, and starts over an import whose run stopped renewing its claim (its worker died).
+IMPORT_PENDING_GRACE_SECONDS = env.int("IMPORT_PENDING_GRACE_SECONDS", default=60)
+IMPORT_CLAIM_SECONDS = env.int("IMPORT_CLAIM_SECONDS", default=5 * 60)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 if not DEBUG:
@@ -216,6 +242,7 @@ CELERY_BEAT_SCHEDULE = {
     "apply-cadence": {"task": "leads.tasks.apply_cadence", "schedule": 15 * 60.0},
     "advance-nurture": {"task": "leads.tasks.advance_nurture", "schedule": 15 * 60.0},
     "rollup-kpis": {"task": "kpis.tasks.rollup_recent_days", "schedule": 10 * 60.0},
+    "sweep-stuck-work": {"task": "leads.tasks.sweep_stuck_work", "schedule": 60.0},
     "rescore-all-leads-for-decay": {
         "task": "leads.tasks.rescore_all_leads",
         "schedule": 24 * 60 * 60.0,

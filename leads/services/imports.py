@@ -10,9 +10,11 @@ import io
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from agreements.selectors import event_type_catalogue
@@ -40,6 +42,8 @@ PREVIEW_ROWS = 20
 CHUNK_ROWS = 500
 EVENTS_PER_INGEST = 1000
 MAX_REPORTED_ERRORS = 1000
+# An import whose runs keep dying (say, out of memory) is refused rather than retried forever.
+MAX_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -376,26 +380,36 @@ def import_create(
 
 
 def import_run(*, import_id) -> ImportOutcome:
-    """Validate every row (progress committed per chunk), then store all in one transaction.
+    """Claim the import, validate every row (progress and claim renewed per chunk), then store
+    all rows and mark the import done in one transaction: all or nothing.
 
-    Safe to run twice, even at once: a job done or refused is left alone, and the store step
-    locks the job and re-checks it, so only one run stores the rows.
+    Safe to run twice, even at once, and after a crash: a job done or refused is left alone;
+    a job another live run holds is left to it (its claim is fresh, or its row is locked while
+    it stores); a job whose run died is claimed again and starts over, since nothing of the
+    dead run was stored. The store step locks the job and checks the claim is still its own.
     """
     jobs = ImportJob.objects.filter(pk=import_id)
+    attempt = _claim(jobs)
+    if attempt is None:
+        return _outcome_of(jobs.defer("content").get())
     job = jobs.defer("content").get()
-    if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
-        return _outcome_of(job)
+    # Only this claim may move the import on: a run that lost its claim stops writing.
+    mine = jobs.filter(attempts=attempt).exclude(status=ImportJob.Status.DONE)
+    if attempt > MAX_ATTEMPTS:
+        message = (
+            f"The import stopped {MAX_ATTEMPTS} times before it finished, so nothing was "
+            "stored. Upload the file again, perhaps in smaller parts."
+        )
+        return _fail(mine, job.total_rows, [RowError(0, "", message)])
     content = jobs.values_list("content", flat=True).get()
     try:
         parsed = _parse(job.kind, content)
     except ImportRefused as refused:
-        return _fail(jobs, job.total_rows, [RowError(0, "", str(refused))])
+        return _fail(mine, job.total_rows, [RowError(0, "", str(refused))])
     total = len(parsed.rows)
-    # Never over a finished job: a second run must not reopen what the first one stored.
-    unfinished = jobs.exclude(status=ImportJob.Status.DONE)
-    unfinished.update(status=ImportJob.Status.VALIDATING, total_rows=total, processed_rows=0)
+    mine.update(total_rows=total)
     if parsed.header_errors:
-        return _fail(jobs, total, parsed.header_errors)
+        return _fail(mine, total, parsed.header_errors)
 
     validate = _validator(job.kind, parsed.columns)
     cleaned, errors = [], []
@@ -403,16 +417,17 @@ def import_run(*, import_id) -> ImportOutcome:
         chunk_cleaned, chunk_errors = validate(parsed.rows[start : start + CHUNK_ROWS])
         cleaned.extend(chunk_cleaned)
         errors.extend(chunk_errors)
-        unfinished.update(processed_rows=min(start + CHUNK_ROWS, total))
+        mine.update(processed_rows=min(start + CHUNK_ROWS, total), claimed_at=timezone.now())
     if errors:
-        return _fail(jobs, total, errors)
+        return _fail(mine, total, errors)
 
-    unfinished.update(status=ImportJob.Status.IMPORTING)
+    mine.update(status=ImportJob.Status.IMPORTING, claimed_at=timezone.now())
     now = timezone.now()
     try:
         with transaction.atomic():
+            # Held until the rows commit: while it is held, the sweeper sees a live run.
             locked = jobs.select_for_update().defer("content").get()
-            if locked.status == ImportJob.Status.DONE:
+            if locked.status == ImportJob.Status.DONE or locked.attempts != attempt:
                 return _outcome_of(locked)
             outcome = _store(job.kind, cleaned, now=now, reason=f"Imported from {job.filename}")
             jobs.update(
@@ -421,8 +436,50 @@ def import_run(*, import_id) -> ImportOutcome:
     except DatabaseError:
         logger.exception("Import %s failed while storing", import_id)
         message = "The database refused the import, so nothing was stored. Try again."
-        return _fail(jobs, total, [RowError(0, "", message)])
+        return _fail(mine, total, [RowError(0, "", message)])
     return outcome
+
+
+def _claim(jobs) -> int | None:
+    """Take the import for this run; returns the attempt number, or None when the import is
+    finished or a live run holds it."""
+    now = timezone.now()
+    with transaction.atomic():
+        # A run storing rows holds the row lock: skip it rather than wait for it.
+        job = jobs.select_for_update(skip_locked=True).defer("content").first()
+        if job is None or job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+            return None
+        if job.claimed_at is not None and job.claimed_at > now - import_claim_timeout():
+            return None
+        attempt = job.attempts + 1
+        jobs.update(
+            status=ImportJob.Status.VALIDATING, processed_rows=0, claimed_at=now, attempts=attempt
+        )
+        return attempt
+
+
+def import_claim_timeout() -> timedelta:
+    # Longer than a chunk of validation takes: the run renews its claim after every chunk.
+    return timedelta(seconds=settings.IMPORT_CLAIM_SECONDS)
+
+
+def imports_to_resume(*, now=None) -> list:
+    """Imports no live run holds: waiting past a short grace (the task was never sent or was
+    lost), or claimed by a run that stopped renewing its claim (its worker died)."""
+    now = now or timezone.now()
+    unfinished = ImportJob.objects.filter(
+        status__in=[
+            ImportJob.Status.PENDING,
+            ImportJob.Status.VALIDATING,
+            ImportJob.Status.IMPORTING,
+        ]
+    )
+    waiting = Q(
+        claimed_at__isnull=True,
+        created_at__lt=now - timedelta(seconds=settings.IMPORT_PENDING_GRACE_SECONDS),
+    )
+    abandoned = Q(claimed_at__lt=now - import_claim_timeout())
+    return list(unfinished.filter(waiting | abandoned).values_list("pk", flat=True))
 
 
 def _store(kind: str, rows: list[dict], *, now, reason: str) -> ImportOutcome:
@@ -447,6 +504,7 @@ def _store(kind: str, rows: list[dict], *, now, reason: str) -> ImportOutcome:
 
 
 def _fail(jobs, total: int, errors: list[RowError]) -> ImportOutcome:
+    # `jobs` is the caller's own claim: a run that lost its claim refuses nothing.
     reported = errors[:MAX_REPORTED_ERRORS]
     if len(errors) > len(reported):
         more = len(errors) - len(reported)

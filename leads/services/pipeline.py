@@ -34,31 +34,54 @@ def current_version(now: datetime | None = None) -> AgreementVersion | None:
 
 
 def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> PipelineResult:
-    """Score the leads with new activity (or all leads), then promote and hand off.
+    """Score the leads that need it (or first mark every lead as needing it), then promote
+    and hand off.
 
-    Works in batches of ids so a large backlog never becomes one huge statement.
+    Works in batches of ids, each committed on its own, so a large backlog never becomes one
+    huge statement and a run killed half-way keeps what it did. A full rescore first marks
+    every lead with one committed UPDATE: if the run dies, the marked leads are still marked,
+    and the next run (the periodic one, or this task redelivered) scores them.
+
+    Two runs at once share the work instead of doing it twice: each batch locks its leads
+    and skips the ones another run holds (on PostgreSQL; SQLite runs one writer at a time).
     """
     now = now or timezone.now()
     version = current_version(now)
     result = PipelineResult()
     if version is None:
         return result
+    if all_leads:
+        leads_mark_for_rescoring()
     fit, interest, thresholds = qualification_rules(version=version)
+    # The cursor ends the run: a lead marked again behind it waits for the next run.
     last_id = 0
     while True:
-        candidates = Lead.objects.filter(pk__gt=last_id).order_by("pk")
-        if not all_leads:
-            candidates = candidates.filter(needs_scoring=True)
-        ids = list(candidates.values_list("pk", flat=True)[:BATCH])
-        if not ids:
-            return result
-        last_id = ids[-1]
         with transaction.atomic():
+            ids = list(
+                Lead.objects.select_for_update(skip_locked=True)
+                .filter(needs_scoring=True, pk__gt=last_id)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:BATCH]
+            )
+            if not ids:
+                return result
+            last_id = ids[-1]
             result.scored += leads_score(
                 fit_rules=fit, interest_rules=interest, thresholds=thresholds, now=now, lead_ids=ids
             )
             result.promoted += _promote_mqls(ids, version, thresholds, now)
             result.handed_off += _fire_handoff_triggers(ids, version, now)
+
+
+def leads_mark_for_rescoring() -> int:
+    """Mark every lead for scoring in one committed statement: the durable record of a full
+    rescore that the batches then work off."""
+    return Lead.objects.filter(needs_scoring=False).update(needs_scoring=True)
+
+
+def leads_waiting_for_scoring() -> bool:
+    """Whether any lead is marked for scoring (the partial index on needs_scoring answers it)."""
+    return Lead.objects.filter(needs_scoring=True).exists()
 
 
 def _mql_condition(thresholds: Thresholds) -> Q:
