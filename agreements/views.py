@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 
@@ -63,6 +63,7 @@ def _editable_parts(user) -> set[str]:
 
 
 @role_required(*READERS)
+@require_safe
 def agreement_index(request):
     agreements = list(agreement_list())
     if len(agreements) == 1:
@@ -71,6 +72,7 @@ def agreement_index(request):
 
 
 @role_required(*MANAGERS)
+@require_http_methods(["GET", "POST"])
 def agreement_create(request):
     form = forms.AgreementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -81,6 +83,7 @@ def agreement_create(request):
 
 
 @role_required(*READERS)
+@require_safe
 def agreement_detail(request, pk):
     agreement = get_object_or_404(agreement_list(), pk=pk)
     in_force = version_in_force(agreement=agreement)
@@ -100,6 +103,7 @@ def agreement_detail(request, pk):
 
 
 @role_required(*READERS)
+@require_safe
 def version_detail(request, pk, version_pk):
     return _render_version(request, _version(pk, version_pk))
 
@@ -134,6 +138,7 @@ def _part_forms(part: Part, version, data=None):
 
 
 @role_required(*MANAGERS)
+@require_http_methods(["GET", "POST"])
 def part_edit(request, pk, version_pk, part_slug):
     version = _version(pk, version_pk)
     part = _part(part_slug)
@@ -210,6 +215,7 @@ def _posted_revision(request) -> int:
 
 
 @role_required(*MANAGERS)
+@require_safe
 def row_new(request, pk, version_pk, part_slug, rowset_key):
     """htmx: one empty row for a part's formset, plus the bumped form count (out of band)."""
     version = _version(pk, version_pk)
@@ -399,6 +405,7 @@ def version_approve(request, pk, version_pk):
 
 
 @role_required(*READERS)
+@require_safe
 def history(request, pk):
     agreement = get_object_or_404(Agreement, pk=pk)
     versions = list(published_versions(agreement=agreement))
@@ -415,6 +422,7 @@ def history(request, pk):
 
 
 @role_required(*READERS)
+@require_safe
 def diff(request, pk):
     agreement = get_object_or_404(Agreement, pk=pk)
     versions = {str(v.pk): v for v in agreement.versions.all()}
@@ -437,6 +445,7 @@ def diff(request, pk):
 
 
 @role_required(*READERS)
+@require_safe
 def version_markdown(request, pk, version_pk):
     version = _version(pk, version_pk)
     response = HttpResponse(
@@ -448,6 +457,7 @@ def version_markdown(request, pk, version_pk):
 
 
 @role_required(*READERS)
+@require_safe
 def version_pdf(request, pk, version_pk):
     version = _version(pk, version_pk)
     response = HttpResponse(

@@ -16,7 +16,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from agreements.models import CadenceStep, FunnelPlan, HandoffPolicy, ReturnReason
 from agreements.selectors import version_in_force, workspace_agreement
@@ -419,6 +419,7 @@ def _funnel_rows(review: Review) -> list[dict]:
 
 
 @role_required(*READERS)
+@require_safe
 def review_current(request):
     """The running month in the SLA's time zone, or the month the picker asked for."""
     picked = request.GET.get("month")
@@ -431,6 +432,7 @@ def review_current(request):
 
 
 @role_required(*READERS)
+@require_safe
 def review(request, month):
     try:
         parsed = Month.parse(month)
@@ -442,6 +444,7 @@ def review(request, month):
 
 
 @role_required(*READERS)
+@require_safe
 def figure(request, month, figure):
     month = _month(month)
     if figure not in FIGURES:
@@ -584,6 +587,7 @@ def _agreement_or_none(request):
 
 
 @role_required(*READERS)
+@require_safe
 def review_pdf(request, month):
     review, _ = _load_review(_month(month), now=timezone.now())
     response = HttpResponse(exports.review_pdf(review), content_type="application/pdf")
@@ -593,6 +597,7 @@ def review_pdf(request, month):
 
 
 @role_required(*READERS)
+@require_safe
 def review_csv(request, month, table):
     review, _ = _load_review(_month(month), now=timezone.now())
     every = exports.tables(review)

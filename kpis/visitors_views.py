@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core import signing
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from slaportal.csv_files import read_csv_upload
 from slaportal.roles import MANAGERS, role_required
@@ -49,6 +49,7 @@ def _page(request, form, **extra):
 
 
 @role_required(*MANAGERS)
+@require_http_methods(["GET", "POST"])
 def visitors_upload(request):
     if request.method != "POST":
         return _page(request, UploadForm())

@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from redis.exceptions import RedisError
 
 from slaportal.csv_files import read_csv_upload
@@ -101,6 +101,7 @@ def _page(request, form, **extra):
 
 
 @role_required(*MANAGERS)
+@require_http_methods(["GET", "POST"])
 def import_start(request):
     if request.method != "POST":
         return _page(request, UploadForm())
@@ -161,6 +162,7 @@ def import_confirm(request):
 
 
 @role_required(*MANAGERS)
+@require_safe
 def import_detail(request, pk):
     job = get_object_or_404(ImportJob.objects.defer("content").select_related("created_by"), pk=pk)
     finished = job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED)
@@ -171,6 +173,7 @@ def import_detail(request, pk):
 
 
 @role_required(*MANAGERS)
+@require_safe
 def import_template_download(request, kind):
     if kind not in FORMATS:
         raise Http404("No such kind of import.")

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agreements.selectors import version_calendar
 from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
@@ -65,6 +65,7 @@ def _error_messages(error: Exception) -> list[str]:
 
 
 @role_required(Role.SALES_REP, *MANAGERS)
+@require_safe
 def queue(request):
     """A rep's own queue; managers pick whose queue to look at with ?rep=<id>."""
     user = request.user
@@ -194,6 +195,7 @@ def _log_attempt(request, handoff, form) -> str:
 
 
 @role_required(*ACTORS)
+@require_http_methods(["GET", "POST"])
 def attempt(request, pk):
     return _handoff_action(
         request,
@@ -211,6 +213,7 @@ def _reject(request, handoff, form) -> str:
 
 
 @role_required(*ACTORS)
+@require_http_methods(["GET", "POST"])
 def reject(request, pk):
     return _handoff_action(
         request, pk, action="reject", form_class=forms.RejectForm, perform=_reject
@@ -224,6 +227,7 @@ def _return(request, handoff, form) -> str:
 
 
 @role_required(*ACTORS)
+@require_http_methods(["GET", "POST"])
 def return_lead(request, pk):
     return _handoff_action(
         request, pk, action="return", form_class=forms.ReturnForm, perform=_return
@@ -240,6 +244,7 @@ def _enrol(request, handoff, form) -> str:
 
 
 @role_required(*ACTORS)
+@require_http_methods(["GET", "POST"])
 def nurture(request, pk):
     return _handoff_action(
         request, pk, action="nurture", form_class=forms.NurtureForm, perform=_enrol
@@ -266,6 +271,7 @@ def accept(request, pk):
 
 
 @role_required(*ACTORS)
+@require_safe
 def handoff_row(request, pk):
     """htmx: the row as it is, e.g. when a rep cancels a form they opened."""
     return _row_response(request, _actionable_handoff(request, pk))
@@ -275,6 +281,7 @@ def handoff_row(request, pk):
 
 
 @role_required(*READERS)
+@require_safe
 def lead_detail(request, pk):
     user = request.user
     lead = get_object_or_404(leads_visible_to(user).select_related("owner"), pk=pk)
@@ -326,6 +333,7 @@ def lead_hand_off(request, pk):
 
 
 @role_required(*READERS)
+@require_safe
 def lead_list(request):
     user = request.user
     if has_role(user, Role.SALES_REP) and not has_role(user, *MANAGERS, Role.VIEWER):
@@ -359,6 +367,7 @@ def _team_context(request, now, rows):
 
 
 @role_required(*MANAGERS)
+@require_safe
 def team(request):
     now = timezone.now()
     page = Paginator(team_handoffs(now=now), TEAM_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -404,6 +413,7 @@ def reassign(request, pk):
 
 
 @login_required
+@require_safe
 def notifications(request):
     page = Paginator(notifications_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "leads/notifications.html", {"page": page})

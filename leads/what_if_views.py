@@ -2,6 +2,7 @@
 
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from agreements.models import AgreementVersion
 from agreements.selectors import qualification_rules, version_in_force
@@ -17,6 +18,7 @@ def _mqls_under(version, now) -> int:
 
 
 @role_required(*MANAGERS)
+@require_safe
 def mql_what_if(request, version_pk):
     version = get_object_or_404(AgreementVersion.objects.select_related("agreement"), pk=version_pk)
     now = timezone.now()

@@ -3,6 +3,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from agreements.models import AgreementVersion
 from agreements.selectors import agreement_list, open_draft, version_in_force
@@ -14,6 +15,7 @@ from .roles import MANAGERS, has_role
 
 
 @login_required
+@require_safe
 def home(request):
     """Each role lands on what it acts on: managers on sign-off, everyone on the SLA in force."""
     cards = []
@@ -56,6 +58,7 @@ def _pipeline_today(user) -> dict:
     )
 
 
+@require_safe
 def healthz(request):
     """For the container health check: the process answers and the database is reachable."""
     with connection.cursor() as cursor:

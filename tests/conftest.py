@@ -1,11 +1,25 @@
 """Shared fixtures: one user per role, an agreement built through the services, clients."""
 
 import pytest
+from django.core.cache import caches
 from django.test import Client
 
 from agreements import services
 from slaportal.roles import Role
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles_and_cache():
+    """Each test starts with no API throttle counts and, on the local-memory cache, an empty
+    cache: the locmem cache lives as long as the test process, so without this, failed logins
+    and bad tokens of one test would throttle the next. Redis is left alone (flushing it would
+    also empty the Celery queues); the throttle alias is always local memory in tests."""
+    from django.conf import settings
+
+    caches["throttle"].clear()
+    if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        caches["default"].clear()
 
 
 @pytest.fixture
@@ -74,6 +88,11 @@ def pytest_configure(config):
 
     # Hashing test passwords with PBKDF2 would dominate the suite's run time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # API throttle counters in a cache of the test process's own, emptied before every test.
+    settings.CACHES["throttle"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "test-throttle",
+    }
     # Tasks that tests enqueue must not pile up in the development broker's folders.
     if not settings.REDIS_URL:
         settings.CELERY_BROKER_URL = "memory://"
