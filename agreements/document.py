@@ -19,6 +19,7 @@ from django.db import models
 from . import models as m
 from .funnel import plan_from
 from .parts import PARTS
+from .text import normalised
 
 
 def display_value(instance, name: str) -> str:
@@ -165,7 +166,9 @@ class RowChange:
         if self.kind != "changed":
             return []
         return [
-            (c, o, n) for c, o, n in zip(self.columns, self.old, self.new, strict=True) if o != n
+            (c, o, n)
+            for c, o, n in zip(self.columns, self.old, self.new, strict=True)
+            if normalised(o) != normalised(n)
         ]
 
     @property
@@ -210,7 +213,7 @@ def diff_documents(old: dict, new: dict) -> list[PartDiff]:
         for block in part["settings"]:
             previous = old_blocks.get(block["title"], {})
             for label, value in block["fields"]:
-                if previous.get(label, "") != value:
+                if normalised(previous.get(label, "")) != normalised(value):
                     diff.settings.append((block["title"], label, previous.get(label, ""), value))
         old_rowsets = {rowset["key"]: rowset for rowset in before["rows"]}
         for rowset in part["rows"]:
@@ -225,7 +228,7 @@ def diff_documents(old: dict, new: dict) -> list[PartDiff]:
                     diff.rows.append(
                         (rowset["title"], RowChange("added", rowset["columns"], new=item["values"]))
                     )
-                elif previous["values"] != item["values"]:
+                elif normalised(previous["values"]) != normalised(item["values"]):
                     diff.rows.append(
                         (
                             rowset["title"],

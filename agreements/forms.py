@@ -15,6 +15,7 @@ from slaportal.roles import Role
 
 from . import models as m
 from .scoring import LEAD_ATTRIBUTES
+from .text import normalise_text
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 LEAD_FIELDS = [
@@ -52,6 +53,14 @@ class PartForm(forms.ModelForm):
         for field in self.fields.values():
             if isinstance(field.widget, forms.Textarea):
                 field.widget.attrs.setdefault("rows", 2)
+
+    def _post_clean(self):
+        # Before the instance is built: a part saved unchanged from the browser (CRLF) must
+        # store exactly the text it had (LF), or the diff shows a change nobody made.
+        for name, value in self.cleaned_data.items():
+            if isinstance(value, str):
+                self.cleaned_data[name] = normalise_text(value)
+        super()._post_clean()
 
 
 class RowForm(PartForm):
