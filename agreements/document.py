@@ -16,6 +16,8 @@ from decimal import Decimal
 
 from django.db import models
 
+from slaportal.clock import local_time
+
 from . import models as m
 from .funnel import plan_from
 from .parts import PARTS
@@ -141,6 +143,13 @@ def build_document(version: m.AgreementVersion) -> dict:
             "number": version.number,
             "status": version.get_status_display(),
             "effective_at": version.effective_at.isoformat() if version.effective_at else None,
+            # As people read it: in the version's own calendar zone, zone named.
+            "effective_local": local_time(
+                version.effective_at,
+                zone=m.BusinessCalendar.objects.filter(version=version)
+                .values_list("time_zone", flat=True)
+                .first(),
+            ),
             "change_note": version.change_note,
         },
         "parts": parts,

@@ -30,6 +30,7 @@ from agreements.models import (
 from agreements.models import Stage as SlaStage
 from agreements.scoring import Activity, RulePoints, ScoreResult, score_lead
 from agreements.selectors import qualification_rules, version_calendar
+from slaportal.clock import local_time
 from slaportal.roles import Role, has_role
 
 from .models import ContactAttempt, Handoff, Lead, LeadEvent, Notification, Stage
@@ -546,7 +547,6 @@ def handoff_trigger_detail(handoff: Handoff) -> str:
 
 
 def _handoff_items(handoff: Handoff, reasons: dict[str, str]) -> list[TimelineItem]:
-    due = timezone.localtime(handoff.due_at)
     detail = handoff_trigger_detail(handoff)
     items = [
         TimelineItem(
@@ -554,7 +554,7 @@ def _handoff_items(handoff: Handoff, reasons: dict[str, str]) -> list[TimelineIt
             kind="handoff",
             title=f"Handed to {_person(handoff.rep)}: {handoff.get_trigger_display().lower()}"
             + (f" ({detail})" if detail else ""),
-            detail=f"First touch due {due:%a %d %b %H:%M} under {handoff.version}",
+            detail=f"First touch due {local_time(handoff.due_at)} under {handoff.version}",
             order=2,
         )
     ]

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agreements.selectors import version_calendar
+from slaportal.clock import local_time
 from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 
 from . import forms
@@ -322,9 +323,9 @@ def lead_hand_off(request, pk):
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, " ".join(_error_messages(error)))
     else:
-        due = timezone.localtime(handoff.due_at)
         messages.success(
-            request, f"Handed to {_name(handoff.rep)}; first touch due {due:%a %d %b %H:%M}."
+            request,
+            f"Handed to {_name(handoff.rep)}; first touch due {local_time(handoff.due_at)}.",
         )
     return redirect(lead)
 

@@ -53,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After authentication: every time a person sees is in the SLA calendar's zone.
+    "slaportal.clock.SlaTimeZoneMiddleware",
 ]
 
 ROOT_URLCONF = "slaportal.urls"

@@ -160,6 +160,10 @@ def test_the_response_target_contradicting_the_speed_goal_and_kpi_is_found():
     assert "“Fast first touch”: 3 h" in found.message and "KPI: 3 h" in found.message
 
 
+def test_a_speed_target_tighter_than_the_promise_is_no_contradiction():
+    assert check(response=4, kpis=[Row(metric="speed_to_lead", target=2)]) == []
+
+
 def test_the_planner_revenue_against_the_revenue_goal_is_found():
     [found] = check(plan_=plan(revenue_target=Decimal(1_200_000)), goals=CONSISTENT_GOALS[:1])
     assert found.code == "revenue" and "1200000" in found.message and "1000000" in found.message
