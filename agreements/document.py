@@ -16,9 +16,12 @@ from decimal import Decimal
 
 from django.db import models
 
+from slaportal.clock import local_time
+
 from . import models as m
 from .funnel import plan_from
 from .parts import PARTS
+from .text import normalised
 
 
 def display_value(instance, name: str) -> str:
@@ -140,6 +143,13 @@ def build_document(version: m.AgreementVersion) -> dict:
             "number": version.number,
             "status": version.get_status_display(),
             "effective_at": version.effective_at.isoformat() if version.effective_at else None,
+            # As people read it: in the version's own calendar zone, zone named.
+            "effective_local": local_time(
+                version.effective_at,
+                zone=m.BusinessCalendar.objects.filter(version=version)
+                .values_list("time_zone", flat=True)
+                .first(),
+            ),
             "change_note": version.change_note,
         },
         "parts": parts,
@@ -165,7 +175,9 @@ class RowChange:
         if self.kind != "changed":
             return []
         return [
-            (c, o, n) for c, o, n in zip(self.columns, self.old, self.new, strict=True) if o != n
+            (c, o, n)
+            for c, o, n in zip(self.columns, self.old, self.new, strict=True)
+            if normalised(o) != normalised(n)
         ]
 
     @property
@@ -210,7 +222,7 @@ def diff_documents(old: dict, new: dict) -> list[PartDiff]:
         for block in part["settings"]:
             previous = old_blocks.get(block["title"], {})
             for label, value in block["fields"]:
-                if previous.get(label, "") != value:
+                if normalised(previous.get(label, "")) != normalised(value):
                     diff.settings.append((block["title"], label, previous.get(label, ""), value))
         old_rowsets = {rowset["key"]: rowset for rowset in before["rows"]}
         for rowset in part["rows"]:
@@ -225,7 +237,7 @@ def diff_documents(old: dict, new: dict) -> list[PartDiff]:
                     diff.rows.append(
                         (rowset["title"], RowChange("added", rowset["columns"], new=item["values"]))
                     )
-                elif previous["values"] != item["values"]:
+                elif normalised(previous["values"]) != normalised(item["values"]):
                     diff.rows.append(
                         (
                             rowset["title"],

@@ -52,8 +52,8 @@ def _heading(part: dict) -> str:
 
 
 def _version_line(version: dict) -> str:
-    effective = version.get("effective_at")
-    when = f"effective {effective[:10]}" if effective else "not yet in effect"
+    effective = version.get("effective_local") or (version.get("effective_at") or "")[:10]
+    when = f"effective {effective}" if effective else "not yet in effect"
     return f"{version['label']} · {version['status']} · {when}"
 
 

@@ -10,12 +10,18 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from slaportal.roles import Role
 
 from . import models as m
 from .scoring import LEAD_ATTRIBUTES
+from .text import normalise_text
 
+# Goals measured as a rate: a target of 0 % is a typo, never a goal.
+RATE_METRICS = {metric for metric in m.Metric.values if metric.endswith("_rate")} | {
+    m.Metric.SLA_COMPLIANCE
+}
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 LEAD_FIELDS = [
     (name, name.replace("_", " ").capitalize())
@@ -53,6 +59,14 @@ class PartForm(forms.ModelForm):
             if isinstance(field.widget, forms.Textarea):
                 field.widget.attrs.setdefault("rows", 2)
 
+    def _post_clean(self):
+        # Before the instance is built: a part saved unchanged from the browser (CRLF) must
+        # store exactly the text it had (LF), or the diff shows a change nobody made.
+        for name, value in self.cleaned_data.items():
+            if isinstance(value, str):
+                self.cleaned_data[name] = normalise_text(value)
+        super()._post_clean()
+
 
 class RowForm(PartForm):
     """A formset row; its position is set from its place on the page."""
@@ -89,6 +103,10 @@ class GoalForm(RowForm):
         start, end = cleaned.get("period_start"), cleaned.get("period_end")
         if start and end and end < start:
             self.add_error("period_end", "The period must end on or after its start.")
+        if cleaned.get("metric") in RATE_METRICS and cleaned.get("target") == 0:
+            self.add_error(
+                "target", _("A rate goal of 0 % promises nothing: enter a rate above 0.")
+            )
         return cleaned
 
 
@@ -122,11 +140,35 @@ class FunnelPlanForm(PartForm):
             rate = cleaned.get(name)
             if rate is not None and not 0 <= rate <= 100:
                 self.add_error(name, "A conversion rate is a percentage between 0 and 100.")
+            elif rate == 0 and self._planner_in_use(cleaned):
+                # Dividing by a 0 % rate has no answer: the plan would vanish from the SLA.
+                self.add_error(
+                    name,
+                    _(
+                        "A conversion rate of 0 % leaves the plan without an answer: enter a "
+                        "percentage above 0, up to 100."
+                    ),
+                )
         for name in ("revenue_target", "average_deal_size"):
             amount = cleaned.get(name)
             if amount is not None and amount < 0:
                 self.add_error(name, "This amount cannot be negative.")
         return cleaned
+
+    @staticmethod
+    def _planner_in_use(cleaned) -> bool:
+        """An untouched planner (every input 0) is allowed; a half-filled one is not."""
+        return any(
+            cleaned.get(name)
+            for name in (
+                "revenue_target",
+                "average_deal_size",
+                "opportunity_to_win_rate",
+                "sql_to_opportunity_rate",
+                "mql_to_sql_rate",
+                "lead_to_mql_rate",
+            )
+        )
 
 
 class TermForm(RowForm):

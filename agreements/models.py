@@ -516,6 +516,8 @@ class VersionEvent(models.Model):
         APPROVED = "approved", "Approved"
         RETURNED = "returned", "Returned to draft"
         PUBLISHED = "published", "Published"
+        # `part` holds the contradiction's key, `note` what it said and why it stands.
+        CONTRADICTION_ACCEPTED = "contradiction_accepted", "Contradiction accepted"
 
     version = models.ForeignKey(AgreementVersion, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind)

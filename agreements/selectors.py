@@ -1,17 +1,25 @@
 """Reads of the SLA shared by views, services and the lead engine."""
 
+from dataclasses import dataclass
+
 from django.db.models import Q
 from django.utils import timezone
 
 from .business_hours import Calendar
+from .consistency import Contradiction, contradictions
 from .models import (
     Agreement,
     AgreementVersion,
     BusinessCalendar,
     FitRule,
+    FunnelPlan,
+    Goal,
+    HandoffPolicy,
     Holiday,
     InterestRule,
+    Kpi,
     QualificationSettings,
+    VersionEvent,
 )
 from .scoring import FitRuleSpec, InterestRuleSpec, Thresholds
 
@@ -112,3 +120,34 @@ def event_type_catalogue(*, version: AgreementVersion | None) -> set[str]:
         settings = QualificationSettings.objects.filter(version=version).first()
         catalogue.update(settings.custom_event_types if settings else [])
     return catalogue
+
+
+@dataclass(frozen=True)
+class ConsistencyItem:
+    contradiction: Contradiction
+    # The VersionEvent that accepted it as it reads now, or None while it blocks submission.
+    accepted: VersionEvent | None
+
+
+def version_consistency(*, version: AgreementVersion) -> list[ConsistencyItem]:
+    """The draft's consistency checklist, each item with its acceptance if any."""
+    found = contradictions(
+        policy=HandoffPolicy.objects.filter(version=version).first(),
+        plan=FunnelPlan.objects.filter(version=version).first(),
+        qualification=QualificationSettings.objects.filter(version=version).first(),
+        goals=Goal.objects.filter(version=version),
+        kpis=Kpi.objects.filter(version=version),
+    )
+    if not found:
+        return []
+    acceptances = {
+        event.part: event
+        for event in VersionEvent.objects.filter(
+            version=version,
+            kind=VersionEvent.Kind.CONTRADICTION_ACCEPTED,
+            part__in=[c.key for c in found],
+        )
+        .select_related("by")
+        .order_by("at", "id")
+    }
+    return [ConsistencyItem(c, acceptances.get(c.key)) for c in found]

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from slaportal.queue import enqueue
 
@@ -15,7 +16,7 @@ from . import models as m
 from .document import build_document
 from .exceptions import EditConflict, NotEditable
 from .parts import CORE_LIFECYCLE_SLUGS, ROW_MODELS, SETTINGS_MODELS, Part
-from .selectors import open_draft
+from .selectors import open_draft, version_consistency
 
 Status = m.AgreementVersion.Status
 Kind = m.VersionEvent.Kind
@@ -250,6 +251,15 @@ _APPROVAL_FIELDS = [
 def version_submit(*, version: m.AgreementVersion, by, change_note: str, effective_at=None) -> None:
     if effective_at is not None and effective_at < timezone.now():
         raise ValidationError({"effective_at": "The effective date cannot be in the past."})
+    blocking = [
+        item.contradiction for item in version_consistency(version=version) if not item.accepted
+    ]
+    if blocking:
+        raise ValidationError(
+            [_("The SLA contradicts itself: fix or accept each point of the checklist.")]
+            + [c.message for c in blocking],
+            code="contradictions",
+        )
     with transaction.atomic():
         locked = _lock_version(version)
         if locked.status != Status.DRAFT:
@@ -273,6 +283,28 @@ def version_submit(*, version: m.AgreementVersion, by, change_note: str, effecti
         )
         _log(locked, Kind.SUBMITTED, by, note=change_note)
     version.refresh_from_db()
+
+
+def contradiction_accept(*, version: m.AgreementVersion, key: str, note: str, by) -> None:
+    """Accept one contradiction of a draft as it reads now, with the reason, in its history."""
+    note = note.strip()
+    if not version.is_editable:
+        raise ValidationError(_("Only a draft's checklist can be accepted."))
+    current = {item.contradiction.key: item for item in version_consistency(version=version)}
+    item = current.get(key)
+    if item is None:
+        raise ValidationError(_("This contradiction is no longer in the draft: nothing to accept."))
+    if not note:
+        raise ValidationError({"note": _("Say why the contradiction stands.")})
+    if item.accepted:
+        return
+    _log(
+        version,
+        Kind.CONTRADICTION_ACCEPTED,
+        by,
+        part=key,
+        note=f"{item.contradiction.message} — {note}",
+    )
 
 
 def version_reopen(*, version: m.AgreementVersion, by) -> None:

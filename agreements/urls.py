@@ -16,6 +16,7 @@ urlpatterns = [
     path(version, views.version_detail, name="version"),
     path(version + "submit/", views.version_submit, name="submit"),
     path(version + "reopen/", views.version_reopen, name="reopen"),
+    path(version + "accept/", views.contradiction_accept, name="accept_contradiction"),
     path(version + "approve/", views.version_approve, name="approve"),
     path(version + "sla.md", views.version_markdown, name="markdown"),
     path(version + "sla.pdf", views.version_pdf, name="pdf"),

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
@@ -20,6 +21,7 @@ from .selectors import (
     open_draft,
     published_versions,
     qualification_rules,
+    version_consistency,
     version_in_force,
 )
 
@@ -127,6 +129,7 @@ def _render_version(request, version, submit_form=None):
             "submit_form": submit_form
             or forms.SubmitForm(initial={"change_note": version.change_note}),
             "events": version.events.select_related("by")[:30],
+            "consistency": version_consistency(version=version) if version.is_editable else [],
         },
     )
 
@@ -374,6 +377,24 @@ def version_submit(request, pk, version_pk):
         return _render_version(request, version, submit_form=form)
     messages.success(request, "Submitted: both managers now approve their side.")
     return redirect(version)
+
+
+@role_required(*MANAGERS)
+@require_POST
+def contradiction_accept(request, pk, version_pk):
+    version = _version(pk, version_pk)
+    try:
+        services.contradiction_accept(
+            version=version,
+            key=request.POST.get("key", ""),
+            note=request.POST.get("note", ""),
+            by=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Accepted; the note is in the version's history."))
+    return redirect(f"{version.get_absolute_url()}#consistency")
 
 
 @role_required(*MANAGERS)

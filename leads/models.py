@@ -72,6 +72,13 @@ class Lead(models.Model):
     deal_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     # Last return from sales: only activity after it can hand the lead off again.
     returned_at = models.DateTimeField(null=True, blank=True)
+    # The SLA version whose rules produced the stored score: the breakdown explains that
+    # version, not whichever is in force when someone looks.
+    scored_version = models.ForeignKey(
+        AgreementVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Consent withdrawn: no nurture step or marketing e-mail goes to the lead after this.
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -299,6 +306,30 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.message
+
+
+class AuditEntry(models.Model):
+    """Who exported or erased a lead's personal data, and when (LGPD / GDPR accountability).
+
+    `lead_id` is a plain number, not a foreign key: the entry must outlive the lead it is about.
+    """
+
+    class Action(models.TextChoices):
+        EXPORT = "export", "Personal data exported"
+        ERASE = "erase", "Personal data erased"
+
+    action = models.CharField(max_length=20, choices=Action)
+    lead_id = models.PositiveBigIntegerField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["lead_id", "at"], name="audit_lead_at")]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: lead {self.lead_id}"
 
 
 class ImportJob(models.Model):

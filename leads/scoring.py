@@ -205,8 +205,13 @@ def leads_score(
     thresholds: Thresholds,
     now: datetime,
     lead_ids: list[int] | None,
+    version_id: int | None = None,
 ) -> int:
-    """Score the given leads (every lead when `lead_ids` is None); returns how many."""
+    """Score the given leads (every lead when `lead_ids` is None); returns how many.
+
+    `version_id` is stored as each lead's scored_version, so its breakdown can name and
+    replay the rules that produced the score.
+    """
     if lead_ids is not None and not lead_ids:
         return 0
     table = Lead._meta.db_table
@@ -223,8 +228,9 @@ def leads_score(
         scored = cursor.fetchone()[0]
         cursor.execute(sql, [*q.cte_params, *q.fit_params, False, now, *q.target_params])
         cursor.execute(
-            f"UPDATE {table} SET score = fit_score + interest_score WHERE {q.target}",
-            q.target_params,
+            f"UPDATE {table} SET score = fit_score + interest_score, scored_version_id = %s "
+            f"WHERE {q.target}",
+            [version_id, *q.target_params],
         )
     return scored
 

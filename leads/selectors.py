@@ -30,6 +30,7 @@ from agreements.models import (
 from agreements.models import Stage as SlaStage
 from agreements.scoring import Activity, RulePoints, ScoreResult, score_lead
 from agreements.selectors import qualification_rules, version_calendar
+from slaportal.clock import local_time
 from slaportal.roles import Role, has_role
 
 from .models import ContactAttempt, Handoff, Lead, LeadEvent, Notification, Stage
@@ -59,30 +60,61 @@ def open_handoff(lead: Lead) -> Handoff | None:
     return lead.handoffs.filter(accepted_at__isnull=True, returned_at__isnull=True).first()
 
 
-def lead_score_breakdown(lead: Lead, *, now=None) -> ScoreResult | None:
-    """Which rule gave which points, by the version in force (the same rules the SQL applies)."""
+def lead_score_breakdown(lead: Lead, *, now=None, version=None) -> ScoreResult | None:
+    """Which rule gave which points under `version` (the same rules the SQL applies).
+
+    By default the version that produced the stored score, so the explanation matches the
+    number beside it; the version in force only for a lead never scored.
+    """
     now = now or timezone.now()
-    version = current_version(now)
+    version = version or lead.scored_version or current_version(now)
     if version is None:
         return None
     fit, interest, thresholds = qualification_rules(version=version)
-    attributes = {
-        name: getattr(lead, name)
-        for name in ("title", "company_size", "industry", "country", "source")
-    }
-    attributes = {**lead.attributes, **attributes}
     activities = [
         Activity(e.type, e.occurred_at, e.properties)
         for e in lead.events.only("type", "occurred_at", "properties")
     ]
     return score_lead(
-        attributes=attributes,
+        attributes=_lead_attributes(lead),
         activities=activities,
         fit_rules=fit,
         interest_rules=interest,
         thresholds=thresholds,
         now=now,
     )
+
+
+@dataclass
+class ScoreExplanation:
+    """A score breakdown and the SLA version whose rules it applies."""
+
+    version: object
+    result: ScoreResult
+    # What the version is to this lead: it "scored" it, and/or its latest "handoff" is
+    # measured against it.
+    roles: list[str]
+
+
+def lead_score_explanations(lead: Lead, *, now=None) -> list[ScoreExplanation]:
+    """The breakdown by the version that scored the lead and, for a handed-off lead, by the
+    version its handoff is measured against (one breakdown when they are the same)."""
+    now = now or timezone.now()
+    explanations: list[ScoreExplanation] = []
+    scored = lead.scored_version or current_version(now)
+    if scored is not None:
+        result = lead_score_breakdown(lead, now=now, version=scored)
+        explanations.append(ScoreExplanation(version=scored, result=result, roles=["scored"]))
+    handoff = lead.handoffs.select_related("version__agreement").order_by("-handed_off_at").first()
+    if handoff is not None:
+        if scored is not None and handoff.version_id == scored.pk:
+            explanations[0].roles.append("handoff")
+        else:
+            result = lead_score_breakdown(lead, now=now, version=handoff.version)
+            explanations.append(
+                ScoreExplanation(version=handoff.version, result=result, roles=["handoff"])
+            )
+    return explanations
 
 
 # Rep queue, team overview, lead page ------------------------------------------------------
@@ -359,8 +391,14 @@ def queue_rows(handoffs, *, now=None, with_reasons: bool = True) -> list[QueueRo
     labels = stage_labels(version=in_force)
     lead_ids = [handoff.lead_id for handoff in handoffs]
     scores = {}
-    if with_reasons and in_force is not None:
-        scores = leads_score_breakdowns([h.lead for h in handoffs], now=now, version=in_force)
+    if with_reasons:
+        # Why a lead is here is told by the rules it was handed off under (one pass per
+        # version on the page, usually one).
+        by_version = defaultdict(list)
+        for handoff in handoffs:
+            by_version[handoff.version].append(handoff.lead)
+        for version, leads in by_version.items():
+            scores.update(leads_score_breakdowns(leads, now=now, version=version))
     recent = _recent_events(lead_ids, per_lead=3) if with_reasons else {}
     rows = []
     for handoff in handoffs:
@@ -509,7 +547,6 @@ def handoff_trigger_detail(handoff: Handoff) -> str:
 
 
 def _handoff_items(handoff: Handoff, reasons: dict[str, str]) -> list[TimelineItem]:
-    due = timezone.localtime(handoff.due_at)
     detail = handoff_trigger_detail(handoff)
     items = [
         TimelineItem(
@@ -517,7 +554,7 @@ def _handoff_items(handoff: Handoff, reasons: dict[str, str]) -> list[TimelineIt
             kind="handoff",
             title=f"Handed to {_person(handoff.rep)}: {handoff.get_trigger_display().lower()}"
             + (f" ({detail})" if detail else ""),
-            detail=f"First touch due {due:%a %d %b %H:%M} under {handoff.version}",
+            detail=f"First touch due {local_time(handoff.due_at)} under {handoff.version}",
             order=2,
         )
     ]

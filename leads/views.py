@@ -9,19 +9,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agreements.selectors import version_calendar
+from slaportal.clock import local_time
 from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 
 from . import forms
-from .models import Handoff, Stage
+from .models import Handoff, Lead, Stage
 from .selectors import (
-    lead_score_breakdown,
+    lead_score_explanations,
     lead_timeline,
     leads_search,
     leads_visible_to,
@@ -35,6 +37,7 @@ from .selectors import (
     stage_labels,
     team_handoffs,
 )
+from .services.consent import lead_data_export, lead_erase
 from .services.handoffs import (
     attempt_log,
     handoff_accept,
@@ -284,7 +287,9 @@ def handoff_row(request, pk):
 @require_safe
 def lead_detail(request, pk):
     user = request.user
-    lead = get_object_or_404(leads_visible_to(user).select_related("owner"), pk=pk)
+    lead = get_object_or_404(
+        leads_visible_to(user).select_related("owner", "scored_version__agreement"), pk=pk
+    )
     now = timezone.now()
     version = current_version(now)
     active = open_handoff(lead)
@@ -296,7 +301,7 @@ def lead_detail(request, pk):
             "lead": lead,
             "time_zone": version_calendar(version=version).time_zone if version else "UTC",
             "stage_label": stage_labels(version=version).get(lead.stage, lead.stage),
-            "breakdown": lead_score_breakdown(lead, now=now),
+            "explanations": lead_score_explanations(lead, now=now),
             "timeline": lead_timeline(lead),
             "enrollments": lead.enrollments.select_related("track", "next_step", "by"),
             "row": row,
@@ -325,10 +330,35 @@ def lead_hand_off(request, pk):
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, " ".join(_error_messages(error)))
     else:
-        due = timezone.localtime(handoff.due_at)
         messages.success(
-            request, f"Handed to {_name(handoff.rep)}; first touch due {due:%a %d %b %H:%M}."
+            request,
+            f"Handed to {_name(handoff.rep)}; first touch due {local_time(handoff.due_at)}.",
         )
+    return redirect(lead)
+
+
+@role_required(*MANAGERS)
+def lead_export(request, pk):
+    """Everything held about the lead as a JSON download (a data subject's access request)."""
+    lead = get_object_or_404(Lead, pk=pk)
+    data = lead_data_export(lead=lead, by=request.user)
+    response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="lead-{lead.pk}.json"'
+    return response
+
+
+@role_required(*MANAGERS)
+@require_POST
+def lead_erase_view(request, pk):
+    lead = get_object_or_404(Lead, pk=pk)
+    if request.POST.get("confirm") != "erase":
+        messages.error(request, _("Tick the confirmation to erase this lead's personal data."))
+        return redirect(lead)
+    lead_erase(lead=lead, by=request.user)
+    messages.success(
+        request,
+        _("Personal data of lead %(id)s erased; its counts in the figures stay.") % {"id": lead.pk},
+    )
     return redirect(lead)
 
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0003_lead_deal_value'),
+        ('leads', '0005_consent_and_scoring_version'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

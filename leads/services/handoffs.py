@@ -4,7 +4,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,6 +22,7 @@ from agreements.models import (
     TerritoryRule,
 )
 from agreements.selectors import version_calendar
+from slaportal.clock import local_time
 from slaportal.roles import Role
 
 from ..models import ContactAttempt, Handoff, Lead, NurtureEnrollment, Stage, StageChange
@@ -32,9 +32,9 @@ User = get_user_model()
 ACTIVE = Q(accepted_at__isnull=True, returned_at__isnull=True)
 
 
-def _local(moment: datetime, version) -> datetime:
-    """A deadline as the SLA's calendar reads it: reps and managers think in that time zone."""
-    return moment.astimezone(ZoneInfo(version_calendar(version=version).time_zone))
+def _local(moment: datetime, version) -> str:
+    """A deadline as the SLA's calendar reads it, zone named: people think in that zone."""
+    return local_time(moment, zone=version_calendar(version=version).time_zone)
 
 
 def _hours(value: Decimal) -> timedelta:
@@ -145,7 +145,7 @@ def handoff_create(
                 lead=lead,
                 email=policy.notify_email,
                 message=f"New lead for you: {lead} — first touch due "
-                f"{_local(handoff.due_at, version):%a %d %b %H:%M}.",
+                f"{_local(handoff.due_at, version)}.",
             )
     return handoff
 
@@ -280,7 +280,7 @@ def handoff_reject(*, handoff: Handoff, reason: str, note: str = "", by, now=Non
     if now > handoff.accept_due_at:
         raise ValidationError(
             "The accept window closed at "
-            f"{_local(handoff.accept_due_at, handoff.version):%d %b %H:%M}; "
+            f"{_local(handoff.accept_due_at, handoff.version)}; "
             "return the lead with a reason instead."
         )
     handoff_return(handoff=handoff, reason=reason, note=note, by=by, now=now, rejected=True)
@@ -417,13 +417,13 @@ def breaches_flag(*, now=None) -> FlagResult:
                 key=f"at-risk:{handoff.pk}",
                 lead=handoff.lead,
                 message=f"At risk: first touch for {handoff.lead} is due "
-                f"{_local(handoff.due_at, handoff.version):%a %H:%M}.",
+                f"{_local(handoff.due_at, handoff.version)}.",
             )
             result.at_risk.append(handoff.pk)
         for handoff in breached:
             message = (
                 f"SLA breached: {handoff.lead} (rep {handoff.rep.get_full_name() or handoff.rep}) "
-                f"was not touched by {_local(handoff.due_at, handoff.version):%a %d %b %H:%M}."
+                f"was not touched by {_local(handoff.due_at, handoff.version)}."
             )
             for user in {handoff.rep, handoff.version.agreement.sales_manager}:
                 notify(

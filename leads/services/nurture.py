@@ -2,15 +2,18 @@
 
 from datetime import timedelta
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from agreements.models import NurtureStep, NurtureTrack
 
 from ..models import Lead, LeadEvent, NurtureEnrollment
 from ..scoring import epoch_days
+from .consent import nurture_stop, unsubscribed
 
 
 def _steps(track: NurtureTrack) -> list[NurtureStep]:
@@ -19,11 +22,19 @@ def _steps(track: NurtureTrack) -> list[NurtureStep]:
 
 def nurture_enrol(
     *, lead: Lead, track: NurtureTrack, automatic: bool, by=None, reason: str = "", now=None
-) -> NurtureEnrollment:
-    """Enrol the lead, ending any enrolment it had; the first step waits its days."""
+) -> NurtureEnrollment | None:
+    """Enrol the lead, ending any enrolment it had; the first step waits its days.
+
+    A lead that unsubscribed is never enrolled: automatic entries skip it (None), a person
+    asking is told why.
+    """
     now = now or timezone.now()
     if not automatic and not track.reps_may_enrol:
         raise PermissionDenied(f"The SLA does not let reps enrol leads in {track}.")
+    if Lead.objects.filter(pk=lead.pk).filter(Q(unsubscribed_at__isnull=False) | unsubscribed()):
+        if automatic:
+            return None
+        raise ValidationError(_("This lead unsubscribed: it cannot be enrolled in nurture."))
     steps = _steps(track)
     with transaction.atomic():
         NurtureEnrollment.objects.filter(lead=lead, completed_at__isnull=True).update(
@@ -56,7 +67,12 @@ def nurture_advance(*, now=None) -> int:
     delivered = 0
     due = NurtureEnrollment.objects.filter(
         completed_at__isnull=True, next_step_at__lte=now, next_step__isnull=False
-    ).select_related("lead", "track", "next_step")
+    )
+    # Consent withdrawn: end those enrolments instead of sending, even before the pipeline
+    # has marked the lead.
+    withdrawn = due.filter(Q(lead__unsubscribed_at__isnull=False) | unsubscribed("lead_id"))
+    nurture_stop(lead_ids=list(withdrawn.values_list("lead_id", flat=True)), now=now)
+    due = due.select_related("lead", "track", "next_step")
     for enrollment in due[:1000]:
         steps = _steps(enrollment.track)
         index = next((i for i, s in enumerate(steps) if s.pk == enrollment.next_step_id), None)

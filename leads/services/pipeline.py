@@ -1,19 +1,20 @@
 """The scoring job's work: score leads, move crossers to MQL, fire the handoff triggers."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import DateTimeField, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from agreements.models import AgreementVersion, HandoffPolicy
+from agreements.models import AgreementVersion, HandoffPolicy, NurtureStep, NurtureTrack
 from agreements.scoring import Thresholds
 from agreements.selectors import qualification_rules, version_in_force, workspace_agreement
 
-from ..models import Handoff, Lead, LeadEvent, Stage, StageChange
+from ..models import Handoff, Lead, LeadEvent, NurtureEnrollment, Stage, StageChange
 from ..scoring import leads_score
+from .consent import leads_unsubscribe_from_events
 from .handoffs import handoff_create, missing_handoff_fields
 from .notifications import notify
 
@@ -26,6 +27,8 @@ class PipelineResult:
     scored: int = 0
     promoted: int = 0
     handed_off: int = 0
+    unsubscribed: int = 0
+    nurtured: int = 0
 
 
 def current_version(now: datetime | None = None) -> AgreementVersion | None:
@@ -66,11 +69,18 @@ def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> Pip
             if not ids:
                 return result
             last_id = ids[-1]
+            result.unsubscribed += leads_unsubscribe_from_events(lead_ids=ids, now=now)
             result.scored += leads_score(
-                fit_rules=fit, interest_rules=interest, thresholds=thresholds, now=now, lead_ids=ids
+                fit_rules=fit,
+                interest_rules=interest,
+                thresholds=thresholds,
+                now=now,
+                lead_ids=ids,
+                version_id=version.pk,
             )
             result.promoted += _promote_mqls(ids, version, thresholds, now)
             result.handed_off += _fire_handoff_triggers(ids, version, now)
+            result.nurtured += _enrol_below_mql(ids, version, now)
 
 
 def leads_mark_for_rescoring() -> int:
@@ -94,14 +104,23 @@ def _mql_condition(thresholds: Thresholds) -> Q:
 
 
 def _promote_mqls(ids: list[int], version, thresholds: Thresholds, now: datetime) -> int:
-    # Leads back from sales re-qualify through new activity or nurture, not their old score.
-    crossers = Lead.objects.filter(pk__in=ids, stage=Stage.LEAD, status=Lead.Status.OPEN).filter(
-        _mql_condition(thresholds)
+    # Leads back from sales re-qualify through new activity or nurture, not their old score;
+    # a new lead nurtured because it was below MQL qualifies as soon as it crosses it.
+    crossers = Lead.objects.filter(pk__in=ids, stage=Stage.LEAD).filter(
+        Q(status=Lead.Status.OPEN) | Q(status=Lead.Status.NURTURING, returned_at__isnull=True)
     )
-    rows = list(crossers.values_list("pk", "fit_score", "interest_score"))
+    rows = list(
+        crossers.filter(_mql_condition(thresholds)).values_list("pk", "fit_score", "interest_score")
+    )
     if not rows:
         return 0
-    Lead.objects.filter(pk__in=[pk for pk, *_ in rows]).update(stage=Stage.MQL, mql_at=now)
+    promoted = [pk for pk, *_ in rows]
+    NurtureEnrollment.objects.filter(lead_id__in=promoted, completed_at__isnull=True).update(
+        completed_at=now
+    )
+    Lead.objects.filter(pk__in=promoted).update(
+        stage=Stage.MQL, mql_at=now, status=Lead.Status.OPEN
+    )
     rule = f"fit ≥ {thresholds.mql_min_fit} and interest ≥ {thresholds.mql_min_interest}"
     if thresholds.mql_min_total is not None:
         rule += f", or total ≥ {thresholds.mql_min_total}"
@@ -167,3 +186,51 @@ def _fire_handoff_triggers(ids: list[int], version, now: datetime) -> int:
         if handoff_create(lead=lead, version=version, trigger=trigger, detail=detail, now=now):
             handed += 1
     return handed
+
+
+def _enrol_below_mql(ids: list[int], version, now: datetime) -> int:
+    """Enrol the batch's new leads that scored below MQL in the SLA's "below MQL" track.
+
+    A lead qualifies once: never returned by sales, never enrolled in any track, consent
+    not withdrawn. Running twice enrols nobody twice.
+    """
+    track = (
+        NurtureTrack.objects.filter(version=version, entry_condition=NurtureTrack.Entry.BELOW_MQL)
+        .order_by("position", "id")
+        .first()
+    )
+    if track is None:
+        return 0
+    first = NurtureStep.objects.filter(track=track).order_by("position", "id").first()
+    if first is None:
+        return 0
+    new_below_mql = list(
+        Lead.objects.filter(
+            pk__in=ids,
+            stage=Stage.LEAD,
+            status=Lead.Status.OPEN,
+            returned_at__isnull=True,
+            unsubscribed_at__isnull=True,
+        )
+        .exclude(Exists(NurtureEnrollment.objects.filter(lead=OuterRef("pk"))))
+        .values_list("pk", flat=True)
+    )
+    if not new_below_mql:
+        return 0
+    NurtureEnrollment.objects.bulk_create(
+        [
+            NurtureEnrollment(
+                lead_id=pk,
+                track=track,
+                next_step=first,
+                next_step_at=now + timedelta(days=first.wait_days),
+                automatic=True,
+                reason="New lead below the MQL threshold",
+                enrolled_at=now,
+            )
+            for pk in new_below_mql
+        ]
+    )
+    return Lead.objects.filter(pk__in=new_below_mql).update(
+        status=Lead.Status.NURTURING, updated_at=now
+    )

@@ -478,7 +478,7 @@ def test_notifications_give_deadlines_in_the_slas_time_zone(sla):
     pipeline_run(now=friday)
     outbox_deliver()  # notices are delivered after commit
     assert Notification.objects.get(key__startswith="handoff:").message.endswith(
-        "first touch due Mon 21 Dec 11:00."
+        "first touch due Mon 21 Dec 2026 11:00 (America/Sao_Paulo)."
     )
 
 
