@@ -19,10 +19,10 @@ class ConsoleDelivery:
         )
 
 
-class OutboxDelivery:
+class MemoryDelivery:
     """Keeps what would have been sent in memory; tests read `sent`."""
 
     sent: list[tuple[str, str]] = []
 
     def deliver(self, *, lead, step) -> None:
-        OutboxDelivery.sent.append((lead.email, step.offer))
+        MemoryDelivery.sent.append((lead.email, step.offer))

@@ -10,10 +10,13 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from agreements.models import NurtureStep, NurtureTrack
+from slaportal.outbox import outbox_write
 
 from ..models import Lead, LeadEvent, NurtureEnrollment
 from ..scoring import epoch_days
 from .consent import nurture_stop, unsubscribed
+
+NURTURE = "nurture"
 
 
 def _steps(track: NurtureTrack) -> list[NurtureStep]:
@@ -63,7 +66,6 @@ def nurture_advance(*, now=None) -> int:
     the same step twice.
     """
     now = now or timezone.now()
-    delivery = import_string(_backend())()
     delivered = 0
     due = NurtureEnrollment.objects.filter(
         completed_at__isnull=True, next_step_at__lte=now, next_step__isnull=False
@@ -109,11 +111,33 @@ def nurture_advance(*, now=None) -> int:
                 Lead.objects.filter(pk=enrollment.lead_id, status=Lead.Status.NURTURING).update(
                     status=Lead.Status.OPEN, needs_scoring=True, updated_at=now
                 )
-            transaction.on_commit(
-                lambda e=enrollment, s=step: delivery.deliver(lead=e.lead, step=s)
+            # Sent through the outbox: committed with the claim, so a crash can delay the
+            # step but neither lose nor repeat it.
+            outbox_write(
+                channel=NURTURE,
+                key=f"{NURTURE}:{enrollment.pk}:{enrollment.steps_done + 1}",
+                payload={"lead": enrollment.lead_id, "step": step.pk},
+                now=now,
             )
         delivered += 1
     return delivered
+
+
+def nurture_steps_deliver(messages) -> None:
+    """The nurture channel of the outbox: hand each step to the delivery backend, unless the
+    lead withdrew consent since the step was due."""
+    delivery = import_string(_backend())()
+    lead_ids = {message.payload["lead"] for message in messages}
+    leads = Lead.objects.in_bulk(
+        Lead.objects.filter(pk__in=lead_ids, unsubscribed_at__isnull=True)
+        .exclude(unsubscribed())
+        .values_list("pk", flat=True)
+    )
+    steps = NurtureStep.objects.in_bulk({message.payload["step"] for message in messages})
+    for message in messages:
+        lead, step = leads.get(message.payload["lead"]), steps.get(message.payload["step"])
+        if lead is not None and step is not None:
+            delivery.deliver(lead=lead, step=step)
 
 
 def _backend() -> str:

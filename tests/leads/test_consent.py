@@ -12,13 +12,14 @@ from django.utils import timezone
 
 from agreements import models as am
 from agreements import services as sla_services
-from leads.delivery import OutboxDelivery
+from leads.delivery import MemoryDelivery
 from leads.models import AuditEntry, ContactAttempt, Lead, LeadEvent, NurtureEnrollment, Stage
 from leads.services.consent import erased_email
 from leads.services.handoffs import attempt_log
 from leads.services.ingestion import EventInput, events_ingest, lead_upsert
 from leads.services.nurture import nurture_advance, nurture_enrol
 from leads.services.pipeline import pipeline_run
+from slaportal.outbox import outbox_deliver
 
 pytestmark = pytest.mark.django_db
 
@@ -98,8 +99,8 @@ def test_a_nurtured_new_lead_that_crosses_mql_is_promoted_and_leaves_the_track(s
 
 
 def test_an_unsubscribe_stops_nurture_at_once_and_marks_the_lead(sla, clock, settings):
-    settings.NURTURE_DELIVERY_BACKEND = "leads.delivery.OutboxDelivery"
-    OutboxDelivery.sent.clear()
+    settings.NURTURE_DELIVERY_BACKEND = "leads.delivery.MemoryDelivery"
+    MemoryDelivery.sent.clear()
     lead = new_lead()
     pipeline_run()
     enrollment = NurtureEnrollment.objects.get(lead=lead)
@@ -109,7 +110,7 @@ def test_an_unsubscribe_stops_nurture_at_once_and_marks_the_lead(sla, clock, set
     )
     # Before the pipeline has even run, the due step is not sent.
     assert nurture_advance(now=timezone.now() + timedelta(days=30)) == 0
-    assert OutboxDelivery.sent == []
+    assert MemoryDelivery.sent == []
     enrollment.refresh_from_db()
     assert enrollment.completed_at is not None
 
@@ -118,6 +119,21 @@ def test_an_unsubscribe_stops_nurture_at_once_and_marks_the_lead(sla, clock, set
     assert lead.unsubscribed_at == timezone.now()
     assert lead.status == Lead.Status.OPEN
     assert pipeline_run(all_leads=True).unsubscribed == 0  # marked once
+
+
+def test_a_step_due_before_an_unsubscribe_is_not_sent_after_it(sla, clock, settings):
+    """The step was claimed and queued in the outbox; the unsubscribe arrived before delivery."""
+    settings.NURTURE_DELIVERY_BACKEND = "leads.delivery.MemoryDelivery"
+    MemoryDelivery.sent.clear()
+    lead = new_lead()
+    pipeline_run()
+    assert nurture_advance(now=timezone.now() + timedelta(days=30)) == 1
+    events_ingest(
+        events=[EventInput(email=lead.email, type="unsubscribe", occurred_at=timezone.now())],
+        now=timezone.now(),
+    )
+    outbox_deliver()
+    assert MemoryDelivery.sent == []
 
 
 def test_the_pipeline_ends_an_unsubscribed_leads_enrolment(sla, clock):

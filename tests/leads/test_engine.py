@@ -11,7 +11,7 @@ from django.db import connection
 
 from agreements import models as am
 from agreements import services as agreement_services
-from leads.delivery import OutboxDelivery
+from leads.delivery import MemoryDelivery
 from leads.models import ContactAttempt, Handoff, Lead, LeadEvent, Notification, NurtureEnrollment
 from leads.services import handoffs as hs
 from leads.services.ingestion import EventInput, events_ingest, lead_upsert
@@ -403,13 +403,17 @@ def test_cadence_returns_after_days_without_progress(sla):
 
 @pytest.mark.django_db
 def test_nurture_advances_step_by_step_records_events_and_recycles_the_lead(sla, settings):
-    settings.NURTURE_DELIVERY_BACKEND = "leads.delivery.OutboxDelivery"
-    OutboxDelivery.sent.clear()
+    settings.NURTURE_DELIVERY_BACKEND = "leads.delivery.MemoryDelivery"
+    MemoryDelivery.sent.clear()
     lead = hot_lead()
     enrollment = nurture_enrol(lead=lead, track=sla.track, automatic=True, now=T0)
     assert nurture_advance(now=T0 + timedelta(days=1)) == 0
     assert nurture_advance(now=T0 + timedelta(days=2)) == 1
     assert nurture_advance(now=T0 + timedelta(days=2)) == 0  # safe to run twice
+    assert MemoryDelivery.sent == []  # sent after the commit, through the outbox
+    outbox_deliver()
+    outbox_deliver()
+    assert MemoryDelivery.sent == [(lead.email, "Case study")]
     enrollment.refresh_from_db()
     assert enrollment.steps_done == 1 and enrollment.next_step.offer == "Webinar invite"
     assert nurture_advance(now=T0 + timedelta(days=7)) == 1
