@@ -71,6 +71,20 @@ def outbox_write(*, channel: str, key: str, payload: dict, now: datetime | None 
     return True
 
 
+def outbox_write_many(messages: list[OutboxMessage]) -> None:
+    """Store many notices in one statement; a key already written is skipped, not doubled.
+
+    For jobs that tell many people at once (a breach run): one INSERT instead of one per row.
+    """
+    if not messages:
+        return
+    moment = timezone.now()
+    for message in messages:
+        message.available_at = moment
+    OutboxMessage.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000)
+    enqueue("slaportal.tasks.deliver_outbox")
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff with full jitter, capped: 30 s, 1 min, 2 min … 6 h."""
     ceiling = min(BASE_DELAY * 2 ** (attempts - 1), MAX_DELAY)

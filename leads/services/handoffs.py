@@ -14,6 +14,7 @@ from django.utils import timezone
 from agreements.business_hours import add_business_time, business_time_between
 from agreements.models import (
     Agreement,
+    BusinessCalendar,
     Channel,
     DispositionCode,
     HandoffPolicy,
@@ -26,7 +27,7 @@ from slaportal.clock import local_time
 from slaportal.roles import Role
 
 from ..models import ContactAttempt, Handoff, Lead, NurtureEnrollment, Stage, StageChange
-from .notifications import notify
+from .notifications import Notice, notify, notify_many
 
 User = get_user_model()
 ACTIVE = Q(accepted_at__isnull=True, returned_at__isnull=True)
@@ -410,31 +411,45 @@ def breaches_flag(*, now=None) -> FlagResult:
             status=Handoff.Status.AT_RISK, flag_claim=claim
         )
         at_risk = list(Handoff.objects.filter(flag_claim=claim).select_related("lead", "rep"))
+        # One query for the zones the messages are written in, not one per handoff.
+        zones = dict(
+            BusinessCalendar.objects.filter(
+                version_id__in={handoff.version_id for handoff in [*at_risk, *breached]}
+            ).values_list("version_id", "time_zone")
+        )
+
+        def due(handoff: Handoff) -> str:
+            return local_time(handoff.due_at, zone=zones.get(handoff.version_id, "UTC"))
+
+        notices = []
         for handoff in at_risk:
-            notify(
-                now=now,
-                user=handoff.rep,
-                key=f"at-risk:{handoff.pk}",
-                lead=handoff.lead,
-                message=f"At risk: first touch for {handoff.lead} is due "
-                f"{_local(handoff.due_at, handoff.version)}.",
+            notices.append(
+                Notice(
+                    user=handoff.rep,
+                    key=f"at-risk:{handoff.pk}",
+                    lead=handoff.lead,
+                    message=f"At risk: first touch for {handoff.lead} is due {due(handoff)}.",
+                )
             )
             result.at_risk.append(handoff.pk)
         for handoff in breached:
             message = (
                 f"SLA breached: {handoff.lead} (rep {handoff.rep.get_full_name() or handoff.rep}) "
-                f"was not touched by {_local(handoff.due_at, handoff.version)}."
+                f"was not touched by {due(handoff)}."
             )
             for user in {handoff.rep, handoff.version.agreement.sales_manager}:
-                notify(
-                    now=now,
-                    user=user,
-                    key=f"breach:{handoff.pk}",
-                    lead=handoff.lead,
-                    message=message,
-                    email=True,
+                notices.append(
+                    Notice(
+                        user=user,
+                        key=f"breach:{handoff.pk}",
+                        lead=handoff.lead,
+                        message=message,
+                        email=True,
+                    )
                 )
             result.breached.append(handoff.pk)
+        # The claims above make every one of these new: written in one INSERT.
+        notify_many(notices, now=now)
     return result
 
 
