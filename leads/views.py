@@ -338,6 +338,7 @@ def lead_hand_off(request, pk):
 
 
 @role_required(*MANAGERS)
+@require_safe
 def lead_export(request, pk):
     """Everything held about the lead as a JSON download (a data subject's access request)."""
     lead = get_object_or_404(Lead, pk=pk)
