@@ -163,6 +163,11 @@ SPECTACULAR_SETTINGS = {
         "LifecycleStageEnum": "leads.models.Stage",
         "CrmStageEnum": ["opportunity", "customer"],
     },
+    # The 400/401/403/404/429 answers every operation can give, documented once.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "leads.api.schema.document_error_responses",
+    ],
 }
 
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport, a broker made of

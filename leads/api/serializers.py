@@ -242,7 +242,9 @@ class LeadSerializer(serializers.ModelSerializer):
 
     # The context may carry `stage_labels`, read once per request.
 
-    owner = UsernameField(help_text="Username of the rep who owns the lead, or null.")
+    owner = UsernameField(
+        allow_null=True, help_text="Username of the rep who owns the lead, or null."
+    )
     stage_label = serializers.SerializerMethodField(
         help_text="The stage's name in the SLA in force."
     )
