@@ -1,7 +1,8 @@
 """The error answers every API operation can give, documented once for the whole schema.
 
 DRF answers 401 (no or a wrong token), 403 (a role that may not), 404 (an unknown id, a page
-past the last), 429 (throttled) and 400 (a body or query it cannot read) the same way for
+past the last), 415 (a body that is not JSON), 429 (throttled) and 400 (a body or query it
+cannot read) the same way for
 every view; writing them on each view would let one be forgotten. A drf-spectacular
 postprocessing hook adds the ones an operation does not document itself, so the schema
 names every status the API gives (schemathesis checks it in tests/api/).
@@ -32,6 +33,7 @@ DESCRIPTIONS = {
     "403": "Your role does not allow this.",
     "404": "Not found, or not visible to you (a rep sees only their own leads), or a page "
     "past the last.",
+    "415": "The body must be JSON: send `Content-Type: application/json`.",
     "429": "Too many requests; retry after the seconds in the Retry-After header.",
 }
 
@@ -70,6 +72,8 @@ def document_error_responses(result, generator, request, public):
             codes = ["401", "403", "429"]
             if _accepts_input(operation):
                 codes.append("400")
+            if "requestBody" in operation:
+                codes.append("415")
             if _may_be_missing(path, operation):
                 codes.append("404")
             for code in codes:
