@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -197,8 +198,10 @@ class EventInputSerializer(StrictSerializer):
         now = self.context.get("now") or timezone.now()
         if value < MIN_OCCURRED_AT:
             raise serializers.ValidationError(
-                "Before 2000-01-01: check the date; a default such as 0001-01-01 or 1900-01-01 "
-                "is not when the activity happened."
+                gettext(
+                    "Before 2000-01-01: check the date; a default such as 0001-01-01 or "
+                    "1900-01-01 is not when the activity happened."
+                )
             )
         if value > now + MAX_FUTURE:
             raise serializers.ValidationError(
