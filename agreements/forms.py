@@ -10,7 +10,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from slaportal.roles import Role
 
@@ -506,3 +506,20 @@ class ScorePreviewForm(forms.Form):
                 widget=forms.NumberInput(attrs={"placeholder": "0"}),
             )
             self.event_fields.append((slug, name))
+
+
+class RevisionForm(forms.Form):
+    """The part's revision the editor page was loaded at, posted back in a hidden field.
+
+    Saving against another revision is a conflict; a post without one (a stale or hand-made
+    form) is refused rather than guessed.
+    """
+
+    revision = forms.IntegerField(
+        min_value=0,
+        error_messages={
+            "required": _("The form is missing its revision; reload the page."),
+            "invalid": _("The form's revision is not a number; reload the page."),
+            "min_value": _("The form's revision is not valid; reload the page."),
+        },
+    )

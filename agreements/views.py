@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -151,10 +152,20 @@ def part_edit(request, pk, version_pk, part_slug):
         return redirect(version)
     revision = version.revision_of(part.slug)
     conflict = None
+    status = 200
     if request.method == "POST":
         settings_forms, formsets = _part_forms(part, version, request.POST)
-        expected = _posted_revision(request)
-        if all(form.is_valid() for form in [*settings_forms, *formsets]):
+        revision_form = forms.RevisionForm(request.POST)
+        if not revision_form.is_valid():
+            # Without the revision the edit could silently overwrite someone else's save.
+            status = 400
+            messages.error(
+                request,
+                gettext("Nothing was saved: %(problem)s")
+                % {"problem": " ".join(revision_form.errors["revision"])},
+            )
+        elif all(form.is_valid() for form in [*settings_forms, *formsets]):
+            expected = revision_form.cleaned_data["revision"]
             had_approvals = bool(version.marketing_approved_at or version.sales_approved_at)
             try:
                 services.part_save(
@@ -185,7 +196,7 @@ def part_edit(request, pk, version_pk, part_slug):
                     "agreements:part_edit", pk=pk, version_pk=version.pk, part_slug=part.slug
                 )
         else:
-            revision = expected
+            revision = revision_form.cleaned_data["revision"]
             messages.error(request, "Nothing was saved: please correct the fields marked below.")
     else:
         settings_forms, formsets = _part_forms(part, version)
@@ -207,14 +218,15 @@ def part_edit(request, pk, version_pk, part_slug):
             else None,
             "plan": _plan_from_form(settings_forms[0]) if part.slug == "goals" else None,
         },
+        status=status,
     )
 
 
 def _posted_revision(request) -> int:
-    try:
-        return int(request.POST.get("revision", ""))
-    except ValueError:
-        raise ValidationError("The form is missing its revision; reload the page.") from None
+    form = forms.RevisionForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(form.errors["revision"])
+    return form.cleaned_data["revision"]
 
 
 @role_required(*MANAGERS)

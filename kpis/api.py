@@ -12,11 +12,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from agreements.models import Metric
+from leads.api.parsers import SafeJSONParser
 from slaportal.roles import MANAGERS, READERS, Role, has_role
 
 from .metrics import PERCENT_METRICS, Status, month_report
@@ -263,7 +263,7 @@ class VisitorCountsView(GenericAPIView):
     serializer_class = VisitorCountInputSerializer
 
     def get_parsers(self):
-        return [JSONParser()]
+        return [SafeJSONParser()]
 
     @extend_schema(
         summary="A month's visitor counts",

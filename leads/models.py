@@ -10,10 +10,11 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.urls import reverse
 
 from agreements.models import AgreementVersion, Channel, NurtureStep, NurtureTrack
+
+from .emails import email_normalise
 
 
 class Stage(models.TextChoices):
@@ -37,7 +38,10 @@ class Lead(models.Model):
         RETURNED = "returned", "Returned to marketing"
         NURTURING = "nurturing", "In nurture"
 
-    email = models.EmailField()
+    email = models.EmailField(help_text="As the lead typed it; shown and written to.")
+    # leads.emails.email_normalise(email): who the lead is. The unique constraint is on this
+    # column, never on LOWER(email), whose rules differ between PostgreSQL and Python.
+    email_normalised = models.TextField(editable=False)
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     phone = models.CharField(max_length=40, blank=True)
@@ -85,7 +89,13 @@ class Lead(models.Model):
     class Meta:
         ordering = ["-updated_at", "-id"]
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="lead_email_unique_ignoring_case"),
+            models.UniqueConstraint(
+                fields=["email_normalised"], name="lead_email_normalised_unique"
+            ),
+            # A bulk write that forgot the column would otherwise hide a lead from lookups.
+            models.CheckConstraint(
+                condition=~Q(email_normalised=""), name="lead_email_normalised_set"
+            ),
         ]
         indexes = [
             # The scoring batches walk the marked leads in id order.
@@ -99,6 +109,15 @@ class Lead(models.Model):
 
     def __str__(self):
         return self.name or self.email
+
+    def save(self, *args, **kwargs):
+        # Derived from the e-mail on every save, so no path that saves a lead (services, the
+        # admin, the shell, tests) can store a constraint column out of step with the address.
+        self.email_normalised = email_normalise(self.email)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "email" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "email_normalised"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("leads:detail", args=[self.pk])

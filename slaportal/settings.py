@@ -182,6 +182,12 @@ REST_FRAMEWORK = {
     # The client address of a throttle: REMOTE_ADDR, or the one the TLS proxy appended to
     # X-Forwarded-For. 0 matters: unset, DRF would key on the whole, client-written header.
     "NUM_PROXIES": 1 if BEHIND_TLS_PROXY else 0,
+    # Refuses JSON too deep to decode and lone surrogates with a 400 instead of a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "leads.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -202,6 +208,11 @@ SPECTACULAR_SETTINGS = {
         "LifecycleStageEnum": "leads.models.Stage",
         "CrmStageEnum": ["opportunity", "customer"],
     },
+    # The 400/401/403/404/429 answers every operation can give, documented once.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "leads.api.schema.document_error_responses",
+    ],
 }
 
 # Redis hands an unacknowledged message to another worker after the visibility timeout: it must

@@ -5,19 +5,24 @@ the same reasons in the same words.
 """
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..emails import InvalidEmail, email_normalise
 from ..models import Handoff, Lead, Stage
 from ..services.ingestion import EventInput
+from .parsers import MAX_FIELD_DEPTH, json_problem
 
 MAX_EVENTS_PER_BATCH = 1000
 # Clocks drift and time zones get mixed up; beyond this an event is a mistake, not skew.
 MAX_FUTURE = timedelta(days=1)
+# Activity from before the web as we know it is a default value or a typo (year 0001, 1900).
+MIN_OCCURRED_AT = datetime(2000, 1, 1, tzinfo=UTC)
 POSTGRES_INT_MAX = 2_147_483_647
 NAIVE_MESSAGE = "Include a time zone, e.g. 2026-11-26T14:00:00Z"
 NOT_AN_OBJECT = 'Must be a JSON object, e.g. {{"plan": "pro"}}, not a {input_type}.'
@@ -65,6 +70,37 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class JsonObjectField(serializers.DictField):
+    """A free-form JSON object that PostgreSQL can store and the API can render back.
+
+    Refuses NUL characters, lone surrogates and nesting deeper than MAX_FIELD_DEPTH, with
+    the error under the top-level key it is in (a CSV import shows it under that column).
+    """
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        found = json_problem(value, max_depth=MAX_FIELD_DEPTH)
+        if found:
+            path, problem = found
+            key = path.partition(".")[0]
+            if key:
+                raise serializers.ValidationError({key: [f"{path} {problem}."]})
+            raise serializers.ValidationError(f"{problem[:1].upper()}{problem[1:]}.")
+        return value
+
+
+class NormalisedEmailField(serializers.EmailField):
+    """An e-mail whose domain can be IDNA-encoded, i.e. one email_normalise accepts."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            email_normalise(value)
+        except InvalidEmail:
+            self.fail("invalid")
+        return value
+
+
 def _text(max_length: int, **kwargs) -> serializers.CharField:
     # null is taken as blank: web forms commonly send null for a field left empty.
     return serializers.CharField(
@@ -80,7 +116,7 @@ class LeadInputSerializer(StrictSerializer):
 
     unknown_hint = " Put custom data in attributes."
 
-    email = serializers.EmailField(max_length=254)
+    email = NormalisedEmailField(max_length=254)
     first_name = _text(100)
     last_name = _text(100)
     phone = _text(40)
@@ -97,7 +133,7 @@ class LeadInputSerializer(StrictSerializer):
         help_text="Two-letter ISO 3166 code, e.g. BR; stored upper case.",
     )
     source = _text(100)
-    attributes = serializers.DictField(
+    attributes = JsonObjectField(
         required=False,
         help_text="Custom attributes, merged into the stored ones.",
         error_messages={"not_a_dict": NOT_AN_OBJECT},
@@ -134,12 +170,12 @@ class EventInputSerializer(StrictSerializer):
 
     unknown_hint = " Put custom data in properties."
 
-    email = serializers.EmailField(max_length=254, help_text="An unknown e-mail creates the lead.")
+    email = NormalisedEmailField(max_length=254, help_text="An unknown e-mail creates the lead.")
     type = serializers.CharField(
         max_length=40, help_text="A type of the catalogue: built-ins plus the SLA's own."
     )
     occurred_at = AwareDateTimeField(help_text="ISO 8601 with a time zone.")
-    properties = serializers.DictField(
+    properties = JsonObjectField(
         required=False, default=dict, error_messages={"not_a_dict": NOT_AN_OBJECT}
     )
     external_id = serializers.CharField(
@@ -160,6 +196,13 @@ class EventInputSerializer(StrictSerializer):
 
     def validate_occurred_at(self, value):
         now = self.context.get("now") or timezone.now()
+        if value < MIN_OCCURRED_AT:
+            raise serializers.ValidationError(
+                gettext(
+                    "Before 2000-01-01: check the date; a default such as 0001-01-01 or "
+                    "1900-01-01 is not when the activity happened."
+                )
+            )
         if value > now + MAX_FUTURE:
             raise serializers.ValidationError(
                 "More than a day in the future: check the date and its time zone."
@@ -202,7 +245,9 @@ class LeadSerializer(serializers.ModelSerializer):
 
     # The context may carry `stage_labels`, read once per request.
 
-    owner = UsernameField(help_text="Username of the rep who owns the lead, or null.")
+    owner = UsernameField(
+        allow_null=True, help_text="Username of the rep who owns the lead, or null."
+    )
     stage_label = serializers.SerializerMethodField(
         help_text="The stage's name in the SLA in force."
     )
@@ -329,6 +374,11 @@ class IngestResultSerializer(serializers.Serializer):
     created = serializers.IntegerField(help_text="Events stored.")
     duplicates = serializers.IntegerField(help_text="Events skipped: their external_id is known.")
     leads_created = serializers.IntegerField(help_text="Leads created for unknown e-mails.")
+    duplicate_indexes = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="0-based positions of the events skipped as duplicates; nothing of them "
+        "was stored, not even a lead for a new e-mail.",
+    )
 
 
 class EventBatchErrorSerializer(serializers.Serializer):

@@ -8,7 +8,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from agreements.models import Agreement, AgreementVersion
@@ -20,6 +19,7 @@ from ..services.ingestion import events_ingest, lead_upsert
 from ..services.lifecycle import lead_stage_advance
 from ..services.pipeline import current_version
 from . import serializers as s
+from .parsers import SafeJSONParser
 from .permissions import LeadsApiPermission
 
 
@@ -57,7 +57,7 @@ class LeadListView(GenericAPIView):
 
     def get_parsers(self):
         # Integrations send JSON; refusing forms keeps `attributes` one shape.
-        return [JSONParser()]
+        return [SafeJSONParser()]
 
     def get_queryset(self):
         return leads_visible_to(self.request.user).select_related("owner")
@@ -126,7 +126,7 @@ class LeadStageView(GenericAPIView):
     serializer_class = s.LeadStageInputSerializer
 
     def get_parsers(self):
-        return [JSONParser()]
+        return [SafeJSONParser()]
 
     @extend_schema(
         summary="Move an accepted lead to opportunity or customer (won)",
@@ -153,7 +153,7 @@ class EventBatchView(GenericAPIView):
     serializer_class = s.EventInputSerializer
 
     def get_parsers(self):
-        return [JSONParser()]
+        return [SafeJSONParser()]
 
     @extend_schema(
         summary="Store a batch of events, all or nothing",

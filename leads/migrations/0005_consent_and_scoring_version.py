@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agreements', '0001_initial'),
-        ('leads', '0003_lead_deal_value'),
+        ('leads', '0004_email_normalised'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

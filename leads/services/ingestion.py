@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from slaportal.queue import enqueue
 
+from ..emails import email_normalise
 from ..models import Lead, LeadEvent, Stage, StageChange
 from ..scoring import epoch_days
 
@@ -43,10 +43,19 @@ class IngestResult:
     created: int
     duplicates: int
     leads_created: int
+    # 0-based positions in the batch of the events skipped as already received.
+    duplicate_indexes: list[int] = field(default_factory=list)
 
 
 def _new_lead(email: str, now: datetime, **fields) -> Lead:
-    return Lead(email=email, created_at=now, updated_at=now, lead_at=now, **fields)
+    return Lead(
+        email=email.strip(),
+        email_normalised=email_normalise(email),
+        created_at=now,
+        updated_at=now,
+        lead_at=now,
+        **fields,
+    )
 
 
 def _record_creation(leads: list[Lead], now: datetime, reason: str) -> None:
@@ -66,17 +75,18 @@ def lead_upsert(
     now=None,
     reason: str = "Created through the API",
 ) -> tuple[Lead, bool]:
-    """Create or update the lead with this e-mail (ignoring case); returns (lead, created)."""
+    """Create or update the lead with this e-mail (as email_normalise sees it).
+
+    Returns (lead, created). A known lead keeps the e-mail it was created with.
+    """
     now = now or timezone.now()
     email = email.strip()
     values = {key: value for key, value in fields.items() if key in LEAD_FIELDS}
     try:
         with transaction.atomic():
-            # Lower() matches the unique index, so this is an index lookup, not a scan.
             lead = (
                 Lead.objects.select_for_update()
-                .annotate(email_lower=Lower("email"))
-                .filter(email_lower=email.lower())
+                .filter(email_normalised=email_normalise(email))
                 .first()
             )
             created = lead is None
@@ -116,46 +126,51 @@ def events_ingest(
 
 def _events_store(events: list[EventInput], now, reason: str) -> IngestResult:
     with transaction.atomic():
-        emails = {event.email.strip().lower() for event in events}
-        leads = {
-            lead.email_lower: lead
-            for lead in Lead.objects.annotate(email_lower=Lower("email")).filter(
-                email_lower__in=emails
-            )
-        }
-        missing = [email for email in sorted(emails) if email not in leads]
-        created_leads = Lead.objects.bulk_create(_new_lead(email, now) for email in missing)
-        if not all(lead.pk for lead in created_leads):
-            created_leads = list(
-                Lead.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=missing)
-            )
-        for lead in created_leads:
-            leads[lead.email.lower()] = lead
-        _record_creation(created_leads, now, reason)
-
+        # Duplicates first: a resent event must not create its lead (under a new e-mail) or
+        # touch anything else.
         external_ids = [event.external_id for event in events if event.external_id]
         seen = set(
             LeadEvent.objects.filter(external_id__in=external_ids).values_list(
                 "external_id", flat=True
             )
         )
-        new_events = []
-        for event in events:
+        fresh, duplicate_indexes = [], []
+        for index, event in enumerate(events):
             if event.external_id:
                 if event.external_id in seen:
+                    duplicate_indexes.append(index)
                     continue
                 seen.add(event.external_id)
-            new_events.append(
-                LeadEvent(
-                    lead=leads[event.email.strip().lower()],
-                    type=event.type,
-                    occurred_at=event.occurred_at,
-                    occurred_day=epoch_days(event.occurred_at),
-                    properties=event.properties or {},
-                    external_id=event.external_id or None,
-                    received_at=now,
-                )
+            fresh.append((email_normalise(event.email), event))
+
+        # The first spelling of a new e-mail in the batch is the one its lead keeps.
+        spellings = {}
+        for normalised, event in fresh:
+            spellings.setdefault(normalised, event.email.strip())
+        leads = {
+            lead.email_normalised: lead
+            for lead in Lead.objects.filter(email_normalised__in=list(spellings))
+        }
+        missing = [key for key in sorted(spellings) if key not in leads]
+        created_leads = Lead.objects.bulk_create(_new_lead(spellings[key], now) for key in missing)
+        if not all(lead.pk for lead in created_leads):
+            created_leads = list(Lead.objects.filter(email_normalised__in=missing))
+        for lead in created_leads:
+            leads[lead.email_normalised] = lead
+        _record_creation(created_leads, now, reason)
+
+        new_events = [
+            LeadEvent(
+                lead=leads[normalised],
+                type=event.type,
+                occurred_at=event.occurred_at,
+                occurred_day=epoch_days(event.occurred_at),
+                properties=event.properties or {},
+                external_id=event.external_id or None,
+                received_at=now,
             )
+            for normalised, event in fresh
+        ]
         LeadEvent.objects.bulk_create(new_events)
         touched = {event.lead_id for event in new_events}
         Lead.objects.filter(pk__in=touched).update(needs_scoring=True, updated_at=now)
@@ -163,6 +178,7 @@ def _events_store(events: list[EventInput], now, reason: str) -> IngestResult:
         enqueue("leads.tasks.score_new_activity")
     return IngestResult(
         created=len(new_events),
-        duplicates=len(events) - len(new_events),
+        duplicates=len(duplicate_indexes),
         leads_created=len(created_leads),
+        duplicate_indexes=duplicate_indexes,
     )

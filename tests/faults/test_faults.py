@@ -68,6 +68,8 @@ def insert_leads(count: int, *, prefix: str = "p", needs_scoring: bool, **overri
     """Leads p1..pN@example.com: every second one a director, sizes spread over 0-199."""
     columns = {
         "email": f"'{prefix}' || g || '@example.com'",
+        # Already in the canonical form leads.emails.email_normalise gives (ASCII, lower).
+        "email_normalised": f"'{prefix}' || g || '@example.com'",
         "title": "CASE WHEN g %% 2 = 0 THEN 'IT Director' ELSE 'Analyst' END",
         "company_size": "(g * 37) %% 200",
         "needs_scoring": "true" if needs_scoring else "false",

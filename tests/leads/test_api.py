@@ -263,7 +263,12 @@ def test_events_create_unknown_leads_and_count_what_they_did(integration, a_lead
     response = api(integration).post(EVENTS, batch, format="json")
 
     assert response.status_code == 201
-    assert response.json() == {"created": 3, "duplicates": 0, "leads_created": 1}
+    assert response.json() == {
+        "created": 3,
+        "duplicates": 0,
+        "leads_created": 1,
+        "duplicate_indexes": [],
+    }
     assert counts() == (2, 3)
     assert a_lead.events.get().properties == {"plan": "pro"}
     assert Lead.objects.get(email="new@example.com").events.count() == 2
@@ -276,9 +281,19 @@ def test_an_event_sent_twice_with_one_external_id_is_stored_once(integration):
     first = client.post(EVENTS, [item], format="json")
     second = client.post(EVENTS, [item, {**item, "type": "page_view"}], format="json")
 
-    assert first.json() == {"created": 1, "duplicates": 0, "leads_created": 1}
+    assert first.json() == {
+        "created": 1,
+        "duplicates": 0,
+        "leads_created": 1,
+        "duplicate_indexes": [],
+    }
     assert second.status_code == 201
-    assert second.json() == {"created": 0, "duplicates": 2, "leads_created": 0}
+    assert second.json() == {
+        "created": 0,
+        "duplicates": 2,
+        "leads_created": 0,
+        "duplicate_indexes": [0, 1],
+    }
     assert counts() == (1, 1)
 
 
@@ -381,7 +396,12 @@ def test_a_batch_of_1000_events_is_stored(integration):
 
     response = api(integration).post(EVENTS, batch, format="json")
 
-    assert response.json() == {"created": 1000, "duplicates": 0, "leads_created": 10}
+    assert response.json() == {
+        "created": 1000,
+        "duplicates": 0,
+        "leads_created": 10,
+        "duplicate_indexes": [],
+    }
 
 
 def test_event_types_come_from_the_sla_in_force(
