@@ -26,6 +26,7 @@ from ..models import (
     NurtureEnrollment,
     StageChange,
 )
+from .ingestion import LEAD_FIELDS as PERSON_FIELDS
 
 UNSUBSCRIBE = EventType.UNSUBSCRIBE.value
 
@@ -86,18 +87,11 @@ def _rows(queryset, *fields) -> list[dict]:
     ]
 
 
-LEAD_FIELDS = (
+# What a person told us (the fields ingestion writes) and what the product made of it.
+EXPORTED_LEAD_FIELDS = (
     "id",
     "email",
-    "first_name",
-    "last_name",
-    "phone",
-    "title",
-    "company",
-    "company_size",
-    "industry",
-    "country",
-    "source",
+    *PERSON_FIELDS,
     "attributes",
     "stage",
     "status",
@@ -122,7 +116,7 @@ def lead_data_export(*, lead: Lead, by, now=None) -> dict:
     """Everything held about the lead, as JSON-ready data, recorded in the audit trail."""
     require_role(by, *MANAGERS)
     now = now or timezone.now()
-    [lead_row] = _rows(Lead.objects.filter(pk=lead.pk), *LEAD_FIELDS)
+    [lead_row] = _rows(Lead.objects.filter(pk=lead.pk), *EXPORTED_LEAD_FIELDS)
     lead_row["deal_value"] = str(lead_row["deal_value"]) if lead_row["deal_value"] else None
     data = {
         "exported_at": now.isoformat(),
