@@ -19,8 +19,9 @@ from agreements.models import Metric
 from leads.api.parsers import SafeJSONParser
 from slaportal.roles import MANAGERS, READERS, Role, has_role
 
-from .metrics import PERCENT_METRICS, Status, month_report
+from .metrics import PERCENT_METRICS, Status
 from .periods import Month
+from .selectors import month_report
 from .visitors import (
     MAX_ITEMS_PER_BATCH,
     VisitorCountInputSerializer,
@@ -122,6 +123,20 @@ class SpeedSerializer(serializers.Serializer):
     p90 = serializers.FloatField(allow_null=True, help_text="90th percentile (nearest rank).")
 
 
+class StageDaysSerializer(serializers.Serializer):
+    median = serializers.FloatField(allow_null=True, help_text="Days; null when none left.")
+    p90 = serializers.FloatField(allow_null=True, help_text="90th percentile (nearest rank).")
+
+
+class VelocitySerializer(serializers.Serializer):
+    """Days spent in each stage by the leads that left it during the month."""
+
+    lead = StageDaysSerializer(help_text="Created → MQL.")
+    mql = StageDaysSerializer(help_text="MQL → SQL.")
+    sql = StageDaysSerializer(help_text="SQL → opportunity.")
+    opportunity = StageDaysSerializer(help_text="Opportunity → won.")
+
+
 def _percent_as_fraction(value):
     # round() drops the float noise of undoing a percent, e.g. 0.6000000000000001.
     return None if value is None else round(value / 100, 12)
@@ -174,6 +189,14 @@ class KpiSerializer(StatusSerializer):
 class MonthReportSerializer(serializers.Serializer):
     month = serializers.CharField(help_text="YYYY-MM")
     time_zone = serializers.CharField(help_text="The SLA's time zone, which bounds the days.")
+    as_of = serializers.DateTimeField(
+        source="judged_at",
+        help_text="The instant the figures stand at: the month's last instant once it has "
+        "ended, else the time of the request.",
+    )
+    partial = serializers.BooleanField(
+        help_text="True for the running month: its figures are so far and will change."
+    )
     funnel = FunnelStepSerializer(many=True)
     sla_compliance = serializers.FloatField(
         allow_null=True,
@@ -197,6 +220,7 @@ class MonthReportSerializer(serializers.Serializer):
     mqls_planned = serializers.FloatField(
         allow_null=True, help_text="MQLs a month by the reverse-funnel plan."
     )
+    velocity_days = VelocitySerializer()
     rejections_by_reason = serializers.DictField(child=serializers.IntegerField())
     returns_by_reason = serializers.DictField(child=serializers.IntegerField())
     goals = GoalSerializer(many=True)
@@ -216,14 +240,17 @@ class KpiMonthView(GenericAPIView):
         summary="A month's funnel, compliance, speed to lead, goals and KPIs",
         description=(
             "The monthly review's figures. Rates are fractions 0..1 and null when their "
-            "denominator is 0 (an empty month has zero counts and null rates). Goals show "
-            "their progress as of now; KPIs are judged against the SLA version in force."
+            "denominator is 0 (an empty month has zero counts and null rates). A closed month "
+            "is measured as of its last instant and the running month as of now (partial), "
+            "the same figures the review page, its PDF and CSVs show. Goals show their "
+            "progress over their own period to that instant; KPIs are judged against the SLA "
+            "version in force then."
         ),
         parameters=[MONTH_PARAMETER],
         responses={200: MonthReportSerializer, 400: MONTH_ERROR},
     )
     def get(self, request):
-        report = month_report(_month(request))
+        report = month_report(month=_month(request))
         return Response(MonthReportSerializer(report).data)
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from leads.models import Handoff, Lead
 
 from .periods import Month
-from .rollups import STAGE_METRICS, first_entries, review_time_zone
+from .rollups import STAGE_METRICS, accountable_rep, first_entries, review_time_zone
 from .segments import LABELS as SEGMENT_LABELS
 from .segments import segment_filter
 
@@ -35,7 +35,8 @@ def figure_handoffs(month: Month, figure: str, *, rep_id=None, key=None, now=Non
     now = now or timezone.now()
     handoffs = Handoff.objects.all()
     if rep_id:
-        handoffs = handoffs.filter(rep_id=rep_id)
+        # The same rep the rollups credit: who held the lead when the figure happened.
+        handoffs = handoffs.alias(accountable=accountable_rep(figure)).filter(accountable=rep_id)
     if figure == "handoffs":
         return handoffs.filter(handed_off_at__gte=start, handed_off_at__lt=end)
     if figure in ("windows_closed", "windows_met"):

@@ -4,8 +4,6 @@ Everything here renders a `Review` the view has already loaded, so the page, the
 PDF show the same figures from the same queries, and these functions need no database.
 """
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -13,12 +11,21 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from agreements.exports import SlaPdf, pdf_rowset
+from slaportal.csv_files import csv_write
 
 from .metrics import MonthReport, Status
 from .periods import Month
 
 CURRENCY_UNITS = {"$", "US$", "R$", "€", "£", "USD", "BRL", "EUR", "GBP"}
 STATUS_LABELS = {"green": "On track", "amber": "At risk", "red": "Off track", "grey": "No data"}
+VELOCITY_LABELS = {
+    "lead": "Lead → MQL",
+    "mql": "MQL → SQL",
+    "sql": "SQL → opportunity",
+    "opportunity": "Opportunity → won",
+}
+# Units of the raw CSV values: rates are fractions 0..1 as in the API, never "60%".
+FRACTION = "fraction"
 
 
 @dataclass
@@ -27,6 +34,7 @@ class BreachRow:
     lead: str
     rep: str
     rep_id: int
+    handoff_id: int
     handed_off_at: datetime
     due_at: datetime
     first_touch_at: datetime | None
@@ -41,6 +49,13 @@ class BreachRow:
             return "late"
         return f"{duration(self.late_business_minutes)} late"
 
+    @property
+    def state(self) -> str:
+        """How late, as a code a spreadsheet can filter on."""
+        if self.first_touch_at is None:
+            return "returned_untouched" if self.returned_at else "untouched"
+        return "touched_late"
+
 
 @dataclass
 class SummaryRow:
@@ -52,6 +67,13 @@ class SummaryRow:
     actual: str
     figure: str | None = None
     query: str = ""
+    # The same line as raw values for the CSV: numbers, rates as fractions, units apart.
+    actual_value: float | None = None
+    unit: str = ""
+    promised_value: float | None = None
+    promised_unit: str = ""
+    promised_basis: str = ""
+    out_of: float | None = None
 
 
 @dataclass
@@ -145,6 +167,15 @@ def local(moment: datetime | None, time_zone: str) -> str:
 # The review's tables ---------------------------------------------------------------------
 
 
+def raw(value: float | None, unit: str) -> tuple[float | None, str]:
+    """A figure in the unit the page writes it in (% for rates), as a CSV's value and unit."""
+    if unit == "%":
+        return (None if value is None else round(value / 100, 12)), FRACTION
+    if unit == "h":
+        return value, "hours"
+    return value, unit
+
+
 def summary_rows(review: Review) -> list[SummaryRow]:
     report = review.report
     funnel = {step.stage: step for step in report.funnel}
@@ -154,7 +185,22 @@ def summary_rows(review: Review) -> list[SummaryRow]:
         kpi = kpi_targets.get(metric)
         return f"{with_unit(kpi.target, kpi.unit)} (KPI target)" if kpi else fallback
 
+    def promised(metric: str, value=None, unit: str = "", basis: str = "") -> dict:
+        """The KPI's target as raw values, else the fallback promise given."""
+        kpi = kpi_targets.get(metric)
+        if kpi:
+            value, unit = raw(kpi.target, kpi.unit)
+            basis = "kpi_target"
+        return {"promised_value": value, "promised_unit": unit, "promised_basis": basis}
+
+    def count(value) -> dict:
+        return {"actual_value": value, "unit": "count"}
+
+    def fraction(value) -> dict:
+        return {"actual_value": value, "unit": FRACTION}
+
     planned_conversion = review.planned_rates.get("lead_to_mql_rate")
+    totals = report.totals
     marketing = [
         SummaryRow(
             "marketing",
@@ -164,9 +210,18 @@ def summary_rows(review: Review) -> list[SummaryRow]:
             else f"{number(report.mqls_planned)} a month (funnel plan)",
             number(funnel["mql"].count),
             "entered_mql",
+            **count(funnel["mql"].count),
+            promised_value=report.mqls_planned,
+            promised_unit="count" if report.mqls_planned is not None else "",
+            promised_basis="funnel_plan" if report.mqls_planned is not None else "",
         ),
         SummaryRow(
-            "marketing", "Leads created", "—", number(funnel["lead"].count), "leads_created"
+            "marketing",
+            "Leads created",
+            "—",
+            number(funnel["lead"].count),
+            "leads_created",
+            **count(funnel["lead"].count),
         ),
         SummaryRow(
             "marketing",
@@ -177,6 +232,13 @@ def summary_rows(review: Review) -> list[SummaryRow]:
             ),
             percent(funnel["mql"].conversion_from_previous),
             "entered_mql",
+            **fraction(funnel["mql"].conversion_from_previous),
+            **promised(
+                "lead_to_mql_rate",
+                round(planned_conversion / 100, 12) if planned_conversion else None,
+                FRACTION if planned_conversion else "",
+                "funnel_plan" if planned_conversion else "",
+            ),
         ),
         SummaryRow(
             "marketing",
@@ -184,13 +246,16 @@ def summary_rows(review: Review) -> list[SummaryRow]:
             target("mql_acceptance_rate"),
             percent(report.mql_acceptance_rate),
             "accepted",
+            **fraction(report.mql_acceptance_rate),
+            **promised("mql_acceptance_rate"),
         ),
         SummaryRow(
             "marketing",
             "MQLs rejected by sales",
             "—",
-            number(report.totals.get("rejected", 0)),
+            number(totals.get("rejected", 0)),
             "rejected",
+            **count(totals.get("rejected", 0)),
         ),
     ]
     marketing += [
@@ -198,23 +263,44 @@ def summary_rows(review: Review) -> list[SummaryRow]:
             "marketing",
             f"Rejected: {review.reason(code)}",
             "—",
-            number(count),
+            number(n),
             "rejected",
             f"?key={code}" if code != "unspecified" else "",
+            **count(n),
         )
-        for code, count in report.rejections_by_reason.items()
+        for code, n in report.rejections_by_reason.items()
     ]
     target_hours = review.response_target_hours
     first_touch = "—" if target_hours is None else f"within {number(target_hours)} business h"
+    response_promise = {
+        "promised_value": target_hours,
+        "promised_unit": "business_hours" if target_hours is not None else "",
+        "promised_basis": "handoff_policy" if target_hours is not None else "",
+    }
     speed = report.speed_to_lead_minutes
+
+    def speed_hours(minutes) -> dict:
+        return {
+            "actual_value": None if minutes is None else minutes / 60,
+            "unit": "business_hours",
+        }
+
+    speed_promise = (
+        promised("speed_to_lead") if "speed_to_lead" in kpi_targets else response_promise
+    )
+    if speed_promise["promised_unit"] == "hours":
+        speed_promise["promised_unit"] = "business_hours"
     sales = [
         SummaryRow(
             "sales",
             "First touch",
             first_touch,
-            f"{report.totals.get('windows_met', 0)} of "
-            f"{report.totals.get('windows_closed', 0)} windows met",
+            f"{totals.get('windows_met', 0)} of {totals.get('windows_closed', 0)} windows met",
             "windows_met",
+            actual_value=totals.get("windows_met", 0),
+            unit="windows_met",
+            out_of=totals.get("windows_closed", 0),
+            **response_promise,
         ),
         SummaryRow(
             "sales",
@@ -222,6 +308,8 @@ def summary_rows(review: Review) -> list[SummaryRow]:
             target("sla_compliance", "100%"),
             percent(report.sla_compliance),
             "windows_closed",
+            **fraction(report.sla_compliance),
+            **promised("sla_compliance", 1.0, FRACTION, "full_compliance"),
         ),
         SummaryRow(
             "sales",
@@ -229,9 +317,17 @@ def summary_rows(review: Review) -> list[SummaryRow]:
             target("speed_to_lead", first_touch),
             hours(speed["median"]),
             "handoffs",
+            **speed_hours(speed["median"]),
+            **speed_promise,
         ),
         SummaryRow(
-            "sales", "Speed to lead, 90th percentile", first_touch, hours(speed["p90"]), "handoffs"
+            "sales",
+            "Speed to lead, 90th percentile",
+            first_touch,
+            hours(speed["p90"]),
+            "handoffs",
+            **speed_hours(speed["p90"]),
+            **response_promise,
         ),
         SummaryRow(
             "sales",
@@ -242,6 +338,14 @@ def summary_rows(review: Review) -> list[SummaryRow]:
             ),
             number(report.attempts_per_lead, 2),
             "handoffs",
+            actual_value=report.attempts_per_lead,
+            unit="attempts",
+            **promised(
+                "attempts_per_lead",
+                review.cadence_steps or None,
+                "attempts" if review.cadence_steps else "",
+                "cadence" if review.cadence_steps else "",
+            ),
         ),
         SummaryRow(
             "sales",
@@ -251,6 +355,9 @@ def summary_rows(review: Review) -> list[SummaryRow]:
             if report.attempt_spacing_hours is None
             else f"{report.attempt_spacing_hours:.1f} h",
             "handoffs",
+            actual_value=report.attempt_spacing_hours,
+            unit="hours",
+            promised_basis="cadence",
         ),
         SummaryRow(
             "sales",
@@ -258,14 +365,29 @@ def summary_rows(review: Review) -> list[SummaryRow]:
             "100%",
             percent(report.cadence_met_share),
             "handoffs",
+            **fraction(report.cadence_met_share),
+            promised_value=1.0,
+            promised_unit=FRACTION,
+            promised_basis="cadence",
         ),
-        SummaryRow("sales", "Breaches", "0", number(report.totals.get("breached", 0)), "breached"),
+        SummaryRow(
+            "sales",
+            "Breaches",
+            "0",
+            number(totals.get("breached", 0)),
+            "breached",
+            **count(totals.get("breached", 0)),
+            promised_value=0,
+            promised_unit="count",
+            promised_basis="handoff_policy",
+        ),
         SummaryRow(
             "sales",
             "Leads returned to marketing",
             "with a reason",
-            number(report.totals.get("returned", 0)),
+            number(totals.get("returned", 0)),
             "returned",
+            **count(totals.get("returned", 0)),
         ),
     ]
     sales += [
@@ -273,11 +395,12 @@ def summary_rows(review: Review) -> list[SummaryRow]:
             "sales",
             f"Returned: {review.reason(code)}",
             "—",
-            number(count),
+            number(n),
             "returned",
             f"?key={code}" if code != "unspecified" else "",
+            **count(n),
         )
-        for code, count in report.returns_by_reason.items()
+        for code, n in report.returns_by_reason.items()
     ]
     return marketing + sales
 
@@ -416,6 +539,18 @@ def tables(review: Review) -> dict[str, Table]:
         "reasons": Table(
             "Rejections and returns by reason", ["Decision", "Reason", "Leads"], reasons
         ),
+        "velocity": Table(
+            "Velocity: days in each stage",
+            ["Stage", "Median (days)", "90th percentile (days)"],
+            [
+                [
+                    label,
+                    number(report.velocity_days[stage]["median"]),
+                    number(report.velocity_days[stage]["p90"]),
+                ]
+                for stage, label in VELOCITY_LABELS.items()
+            ],
+        ),
         "trends": Table(
             "Twelve-month trends",
             ["Month", "Leads", "MQLs", "SQLs", "Breaches", "Compliance (%)"],
@@ -449,13 +584,242 @@ def tables(review: Review) -> dict[str, Table]:
     }
 
 
+def _iso(moment: datetime | None, time_zone: str) -> str:
+    """An instant as ISO 8601 with its offset, in the SLA's time zone."""
+    if moment is None:
+        return ""
+    return timezone.localtime(moment, ZoneInfo(time_zone)).isoformat()
+
+
+def _fraction(value: float | None) -> float | None:
+    return None if value is None else round(value, 12)
+
+
+def csv_tables(review: Review) -> dict[str, Table]:
+    """The review's tables as raw values for a spreadsheet: numbers as numbers, rates as
+    fractions 0..1, ISO 8601 dates and instants, units and status codes in their own columns.
+    The same report as the page and the PDF, which write these values for people."""
+    report, tz = review.report, review.time_zone
+
+    def status_row(kind: str, status: Status) -> list:
+        target, unit = raw(status.target, status.unit)
+        actual, _ = raw(status.actual, status.unit)
+        previous, _ = raw(status.previous, status.unit)
+        change_value, _ = raw(status.change, status.unit)
+        return [
+            kind,
+            status.metric,
+            status.name,
+            status.owner,
+            unit,
+            target,
+            actual,
+            status.status,
+            previous,
+            change_value,
+            _fraction(status.pace),
+            status.forecast,
+            status.note,
+        ]
+
+    formatted = tables(review)
+    return {
+        "scorecard": Table(
+            "Scorecard",
+            [
+                "kind",
+                "metric",
+                "name",
+                "owner",
+                "unit",
+                "target",
+                "actual",
+                "status",
+                "previous_month",
+                "change",
+                "pace",
+                "forecast",
+                "note",
+            ],
+            [status_row("goal", goal) for goal in report.goals]
+            + [status_row("kpi", kpi) for kpi in report.kpis],
+        ),
+        "summary": Table(
+            "Compliance summary",
+            [
+                "side",
+                "measure",
+                "actual",
+                "unit",
+                "out_of",
+                "promised",
+                "promised_unit",
+                "promised_basis",
+            ],
+            [
+                [
+                    r.side,
+                    r.measure,
+                    r.actual_value,
+                    r.unit,
+                    r.out_of,
+                    r.promised_value,
+                    r.promised_unit,
+                    r.promised_basis,
+                ]
+                for r in summary_rows(review)
+            ],
+        ),
+        "funnel": Table(
+            "Funnel",
+            ["stage", "label", "count", "planned_per_month", "conversion_from_previous"],
+            [
+                [
+                    step.stage,
+                    step.label,
+                    step.count,
+                    step.planned_per_month,
+                    _fraction(step.conversion_from_previous),
+                ]
+                for step in report.funnel
+            ],
+        ),
+        "sources": Table(
+            "By source",
+            ["source", "leads", "mqls", "sqls", "opportunities", "won"],
+            [[b.key, b.leads, b.mqls, b.sqls, b.opportunities, b.won] for b in report.by_source],
+        ),
+        "segments": Table(
+            "By segment",
+            ["segment", "label", "leads", "mqls", "sqls", "opportunities", "won"],
+            [
+                [b.key, b.label, b.leads, b.mqls, b.sqls, b.opportunities, b.won]
+                for b in report.by_segment
+            ],
+        ),
+        "cohorts": Table(
+            "Cohorts",
+            ["created_in", "leads", "by_end_of", "mqls", "sqls", "won"],
+            formatted["cohorts"].rows,
+        ),
+        "reps": Table(
+            "Compliance by rep",
+            [
+                "rep_id",
+                "rep",
+                "handoffs",
+                "windows_closed",
+                "windows_met",
+                "compliance",
+                "breached",
+                "attempts",
+            ],
+            [
+                [
+                    rep.rep_id,
+                    rep.name,
+                    rep.handoffs,
+                    rep.windows_closed,
+                    rep.windows_met,
+                    _fraction(rep.compliance),
+                    rep.breached,
+                    rep.attempts,
+                ]
+                for rep in report.by_rep
+            ],
+        ),
+        "breaches": Table(
+            "Breached handoffs",
+            [
+                "handoff_id",
+                "lead_id",
+                "lead",
+                "rep_id",
+                "rep",
+                "handed_off_at",
+                "due_at",
+                "first_touch_at",
+                "late_business_minutes",
+                "state",
+            ],
+            [
+                [
+                    b.handoff_id,
+                    b.lead_id,
+                    b.lead,
+                    b.rep_id,
+                    b.rep,
+                    _iso(b.handed_off_at, tz),
+                    _iso(b.due_at, tz),
+                    _iso(b.first_touch_at, tz),
+                    b.late_business_minutes,
+                    b.state,
+                ]
+                for b in review.breaches
+            ],
+        ),
+        "reasons": Table(
+            "Rejections and returns by reason",
+            ["decision", "reason", "label", "leads"],
+            [
+                ["rejected", code, review.reason(code), n]
+                for code, n in report.rejections_by_reason.items()
+            ]
+            + [
+                ["returned", code, review.reason(code), n]
+                for code, n in report.returns_by_reason.items()
+            ],
+        ),
+        "velocity": Table(
+            "Velocity: days in each stage",
+            ["stage", "label", "median_days", "p90_days"],
+            [
+                [
+                    stage,
+                    label,
+                    report.velocity_days[stage]["median"],
+                    report.velocity_days[stage]["p90"],
+                ]
+                for stage, label in VELOCITY_LABELS.items()
+            ],
+        ),
+        "trends": Table(
+            "Twelve-month trends",
+            ["month", "leads", "mqls", "sqls", "breaches", "compliance"],
+            [
+                [str(month), leads, mqls, sqls, breaches, _fraction(compliance)]
+                for month, leads, mqls, sqls, breaches, compliance in zip(
+                    review.month.trailing(len(review.trends["labels"])),
+                    review.trends["leads_created"],
+                    review.trends["entered_mql"],
+                    review.trends["entered_sql"],
+                    review.trends["breached"],
+                    review.trends["compliance_rate"],
+                    strict=True,
+                )
+            ],
+        ),
+        "actions": Table(
+            "Action items",
+            ["action", "owner", "due_date", "agreed_in", "status", "done_at"],
+            [
+                [
+                    item.text,
+                    item.owner.get_full_name() or item.owner.username,
+                    item.due_date.isoformat(),
+                    str(Month.of(item.month)),
+                    "done" if item.done_at else "open",
+                    _iso(item.done_at, tz),
+                ]
+                for item in review.action_items
+            ],
+        ),
+    }
+
+
 def table_csv(table: Table) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(table.columns)
-    # A spreadsheet reads an empty cell as "no value"; the dash is for people.
-    writer.writerows([["" if cell == "—" else cell for cell in row] for row in table.rows])
-    return out.getvalue()
+    """A table as CSV: None is an empty cell, which a spreadsheet reads as "no value"."""
+    return csv_write([table.columns, *table.rows])
 
 
 def filename(review: Review, name: str, extension: str) -> str:
@@ -560,7 +924,7 @@ def review_pdf(review: Review) -> bytes:
         )
 
     _section(pdf, "Funnel and compliance", new_page=True)
-    for name in ("funnel", "reps", "reasons"):
+    for name in ("funnel", "reps", "reasons", "velocity"):
         pdf_rowset(pdf, _rowset(every[name]))
     _section(pdf, "Breaches")
     pdf_rowset(pdf, _rowset(every["breaches"]))

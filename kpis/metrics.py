@@ -20,7 +20,7 @@ from leads.models import Handoff, Lead
 
 from .models import DailyFigure, VisitorCount
 from .periods import Month
-from .rollups import STAGE_METRICS, review_time_zone
+from .rollups import STAGE_METRICS
 from .segments import LABELS as SEGMENT_LABELS
 from .selectors import review_version
 
@@ -114,6 +114,11 @@ class Status:
     status: str
     previous: float | None = None
     detail: str = ""
+    # A goal's pace (share of the plan so far) and forecast for its period, as numbers; `note`
+    # is what `detail` says beyond them (an estimate's basis, or why there is no figure).
+    pace: float | None = None
+    forecast: float | None = None
+    note: str = ""
 
     @property
     def change(self) -> float | None:
@@ -138,8 +143,11 @@ class MonthReport:
     mqls_planned: float | None
     rejections_by_reason: dict[str, int]
     returns_by_reason: dict[str, int]
-    velocity_days: dict[str, float | None]
+    velocity_days: dict[str, dict[str, float | None]]
+    # The instant the figures stand at: the month's last instant once it has ended, else now.
     judged_at: datetime | None = None
+    # The running month: its figures are "so far" and will still change.
+    partial: bool = False
     by_source: list[Breakdown] = field(default_factory=list)
     by_segment: list[Breakdown] = field(default_factory=list)
     cohorts: list[Cohort] = field(default_factory=list)
@@ -178,16 +186,18 @@ def funnel_for(figures: dict[str, int], visitors: int) -> list[FunnelStep]:
     return steps
 
 
-def month_report(
-    month: Month, *, now=None, with_previous: bool = True, time_zone: str | None = None
+def month_report_build(
+    month: Month, *, now: datetime, time_zone: str, with_previous: bool = True
 ) -> MonthReport:
-    now = now or timezone.now()
-    time_zone = time_zone or review_time_zone()
+    """The month's figures as they stood at its last instant once it has ended, else as they
+    stand `now`. Readers go through kpis.selectors.month_report, so all get the same answer."""
     start, end = month.bounds(time_zone)
+    # A closed month reads the same whenever and wherever it is asked for.
     judged_at = min(end - timedelta(microseconds=1), now)
     # A month is judged by the promise in force at its end (or now, for the current month);
-    # resolved once here because every figure below needs it.
-    version = review_version(judged_at)
+    # before the first version took effect, by the one in force now. Resolved once here
+    # because every figure below needs it.
+    version = review_version(judged_at) or review_version()
     plan = FunnelPlan.objects.filter(version=version).first() if version else None
     figures = _figures(month)
     visitors = _visitors(month)
@@ -213,13 +223,14 @@ def month_report(
         },
         attempts_per_lead=ratio(figures["handoff_attempts"], figures["handoffs"]),
         attempt_spacing_hours=_attempt_spacing_hours(month_handoffs),
-        cadence_met_share=_cadence_met_share(month_handoffs, now),
+        cadence_met_share=_cadence_met_share(month_handoffs, judged_at),
         mql_acceptance_rate=ratio(figures["accepted"], figures["accepted"] + figures["rejected"]),
         mqls_planned=_mqls_planned(plan),
         rejections_by_reason=_by_key(month, "rejected"),
         returns_by_reason=_by_key(month, "returned"),
         velocity_days=_velocity(start, end),
         judged_at=judged_at,
+        partial=start <= now < end,
         version=version,
         plan=plan,
     )
@@ -228,13 +239,15 @@ def month_report(
         report.by_source, report.by_segment = breakdowns(month)
         report.cohorts = cohorts(month, time_zone=time_zone)
     previous = (
-        month_report(month.previous, now=now, with_previous=False, time_zone=time_zone)
+        month_report_build(
+            month.previous, now=judged_at, time_zone=time_zone, with_previous=False
+        )
         if with_previous
         else None
     )
     report.kpis = kpi_statuses(report, previous=previous)
     report.goals = (
-        goal_statuses(now=now, version=version, time_zone=time_zone, plan=plan)
+        goal_statuses(now=judged_at, version=version, time_zone=time_zone, plan=plan)
         if with_previous
         else []
     )
@@ -447,24 +460,38 @@ def _mqls_planned(plan: FunnelPlan | None) -> float | None:
     return float(step.per_month) if step else None
 
 
-def _velocity(start, end) -> dict[str, float | None]:
-    """Median days spent in each stage, for leads that left it this month."""
-    pairs = {
-        "lead": ("created_at", "mql_at"),
-        "mql": ("mql_at", "sql_at"),
-        "sql": ("sql_at", "opportunity_at"),
-        "opportunity": ("opportunity_at", "customer_at"),
+VELOCITY_STAGES = {
+    "lead": ("created_at", "mql_at"),
+    "mql": ("mql_at", "sql_at"),
+    "sql": ("sql_at", "opportunity_at"),
+    "opportunity": ("opportunity_at", "customer_at"),
+}
+
+
+def _velocity(start, end) -> dict[str, dict[str, float | None]]:
+    """Days spent in each stage (median and 90th percentile), for leads that left it this month.
+
+    One query: the leads that left any stage in the month, with every stage's timestamps.
+    """
+    left_in_month = Q()
+    for entered, left in VELOCITY_STAGES.values():
+        left_in_month |= Q(
+            **{f"{left}__gte": start, f"{left}__lt": end, f"{entered}__isnull": False}
+        )
+    columns = ["created_at", "mql_at", "sql_at", "opportunity_at", "customer_at"]
+    spans: dict[str, list[float]] = {stage: [] for stage in VELOCITY_STAGES}
+    for row in Lead.objects.filter(left_in_month).values(*columns):
+        for stage, (entered, left) in VELOCITY_STAGES.items():
+            into, out = row[entered], row[left]
+            if into is not None and out is not None and start <= out < end:
+                spans[stage].append((out - into).total_seconds() / 86400)
+    return {
+        stage: {
+            "median": statistics.median(days) if days else None,
+            "p90": percentile(days, 0.9),
+        }
+        for stage, days in spans.items()
     }
-    velocity = {}
-    for stage, (entered, left) in pairs.items():
-        spans = [
-            (out - into).total_seconds() / 86400
-            for into, out in Lead.objects.filter(
-                **{f"{left}__gte": start, f"{left}__lt": end, f"{entered}__isnull": False},
-            ).values_list(entered, left)
-        ]
-        velocity[stage] = statistics.median(spans) if spans else None
-    return velocity
 
 
 # Judging figures against targets ---------------------------------------------------------
@@ -597,10 +624,10 @@ def _goal_status(goal: Goal, today: date, plan: FunnelPlan | None) -> Status:
         Metric.WON_DEALS: "entered_customer",
     }
     target = float(goal.target)
-    detail = ""
+    note, detail, pace, forecast = "", "", None, None
     if goal.metric in counts or goal.metric == Metric.NEW_REVENUE:
         if goal.metric == Metric.NEW_REVENUE:
-            actual, detail = revenue(totals, plan)
+            actual, note = revenue(totals, plan)
         else:
             actual = float(totals[counts[goal.metric]])
         forecast = None if actual is None or not elapsed else actual / elapsed
@@ -609,16 +636,16 @@ def _goal_status(goal: Goal, today: date, plan: FunnelPlan | None) -> Status:
             if forecast is None
             else ("green" if forecast >= target else "amber" if forecast >= 0.9 * target else "red")
         )
-        if forecast is not None:
+        detail = note
+        if forecast is not None and target and elapsed:
+            pace = actual / (target * elapsed)
             detail = (detail + "; " if detail else "") + (
-                f"pace {actual / (target * elapsed) * 100:.0f}% of plan, forecast "
+                f"pace {pace * 100:.0f}% of plan, forecast "
                 f"{forecast:,.0f} by {goal.period_end:%d %b %Y}"
-                if target and elapsed
-                else ""
             )
     else:
         actual, status = None, "grey"
-        detail = "tracked as a KPI on this page"
+        note = detail = "tracked as a KPI on this page"
     return Status(
         name=goal.name,
         metric=goal.metric,
@@ -628,6 +655,9 @@ def _goal_status(goal: Goal, today: date, plan: FunnelPlan | None) -> Status:
         unit=goal.unit,
         status=status,
         detail=detail,
+        pace=pace,
+        forecast=forecast,
+        note=note,
     )
 
 
@@ -650,6 +680,10 @@ def trends(months: list[Month]) -> dict[str, list]:
         _percent(
             by_month.get((str(m), "windows_met"), 0), by_month.get((str(m), "windows_closed"), 0)
         )
+        for m in months
+    ]
+    series["compliance_rate"] = [
+        ratio(by_month.get((str(m), "windows_met"), 0), by_month.get((str(m), "windows_closed"), 0))
         for m in months
     ]
     return series

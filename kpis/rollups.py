@@ -7,11 +7,12 @@ re-rolls recent days while attempts and decisions still land on them) is an upse
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Sum
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce as _Coalesce
 from django.utils import timezone
 
 from agreements.models import BusinessCalendar
-from leads.models import ContactAttempt, Handoff, Lead, StageChange
+from leads.models import ContactAttempt, Handoff, HandoffAssignment, Lead, StageChange
 
 from .models import DailyFigure
 from .periods import day_start
@@ -24,6 +25,35 @@ STAGE_METRICS = {
     "opportunity": "entered_opportunity",
     "customer": "entered_customer",
 }
+
+
+def Coalesce(*expressions):  # noqa: N802 - reads like the SQL function it wraps
+    # A user id from a foreign key or from a subquery's primary key: the same integer.
+    return _Coalesce(*expressions, output_field=IntegerField())
+
+
+def handed_rep():
+    """The rep a handoff was first given to: the first reassignment's "from", else its rep."""
+    first = HandoffAssignment.objects.filter(handoff=OuterRef("pk")).order_by("at", "id")
+    return Coalesce(Subquery(first.values("from_rep")[:1]), F("rep"))
+
+
+def accountable_rep(figure: str):
+    """Who a handoff figure belongs to: the rep who held the lead at that moment, as recorded
+    when it happened, so reassigning the lead later changes no one's figures. Handoffs closed
+    (accepted, rejected, returned) cannot be reassigned, so their rep is the one who decided."""
+    if figure == "handoffs":
+        return handed_rep()
+    if figure == "windows_closed":
+        # A window that closed late belongs to who held the lead at the deadline; one met,
+        # to who touched it; one not yet flagged, to the current rep (a reassignment after
+        # the deadline would have settled it).
+        return Coalesce(F("breach_rep"), F("response_rep"), F("rep"))
+    if figure == "windows_met":
+        return Coalesce(F("response_rep"), F("rep"))
+    if figure == "breached":
+        return Coalesce(F("breach_rep"), F("rep"))
+    return F("rep")
 
 
 def review_time_zone() -> str:
@@ -100,20 +130,37 @@ def rollup_day(*, day: date, time_zone: str | None = None, now=None) -> int:
     handoffs = Handoff.objects.filter(**{f"handed_off_at__{k}": v for k, v in in_day.items()})
     add(
         "handoffs",
-        handoffs.values("rep", "lead__source").annotate(n=Count("id")),
-        rep_field="rep",
+        handoffs.annotate(accountable=accountable_rep("handoffs"))
+        .values("accountable", "lead__source")
+        .annotate(n=Count("id")),
+        rep_field="accountable",
         source_field="lead__source",
     )
-    add("handoff_attempts", handoffs.values("rep").annotate(n=Count("attempts")), rep_field="rep")
+    add(
+        "handoff_attempts",
+        handoffs.annotate(accountable=Coalesce(F("attempts__rep"), F("rep")))
+        .values("accountable")
+        .annotate(n=Count("attempts")),
+        rep_field="accountable",
+    )
     # A lead sales handed back before its deadline, untouched, is not a missed response.
     closed = Handoff.objects.filter(due_at__gte=start, due_at__lt=min(end, now)).exclude(
         first_touch_at__isnull=True, returned_at__lte=F("due_at")
     )
-    add("windows_closed", closed.values("rep").annotate(n=Count("id")), rep_field="rep")
+    add(
+        "windows_closed",
+        closed.annotate(accountable=accountable_rep("windows_closed"))
+        .values("accountable")
+        .annotate(n=Count("id")),
+        rep_field="accountable",
+    )
     add(
         "windows_met",
-        closed.filter(first_touch_at__lte=F("due_at")).values("rep").annotate(n=Count("id")),
-        rep_field="rep",
+        closed.filter(first_touch_at__lte=F("due_at"))
+        .annotate(accountable=accountable_rep("windows_met"))
+        .values("accountable")
+        .annotate(n=Count("id")),
+        rep_field="accountable",
     )
     # Decisions on handoffs, by rep (and reason), dated by when each happened.
     for metric, moment, extra, key in (
@@ -125,16 +172,24 @@ def rollup_day(*, day: date, time_zone: str | None = None, now=None) -> int:
         happened = Handoff.objects.filter(
             **{f"{moment}__gte": start, f"{moment}__lt": end}, **extra
         )
-        fields = ["rep", key] if key else ["rep"]
+        fields = ["accountable", key] if key else ["accountable"]
         add(
-            metric, happened.values(*fields).annotate(n=Count("id")), rep_field="rep", key_field=key
+            metric,
+            happened.annotate(accountable=accountable_rep(metric))
+            .values(*fields)
+            .annotate(n=Count("id")),
+            rep_field="accountable",
+            key_field=key,
         )
     for metric, extra in (("attempts", {}), ("conversations", {"is_conversation": True})):
         attempts = ContactAttempt.objects.filter(at__gte=start, at__lt=end, **extra)
+        # An attempt belongs to the rep who held the lead when it was made.
         add(
             metric,
-            attempts.values("handoff__rep").annotate(n=Count("id")),
-            rep_field="handoff__rep",
+            attempts.annotate(accountable=Coalesce(F("rep"), F("handoff__rep")))
+            .values("accountable")
+            .annotate(n=Count("id")),
+            rep_field="accountable",
         )
     with transaction.atomic():
         DailyFigure.objects.filter(day=day).delete()

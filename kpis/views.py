@@ -5,7 +5,7 @@ The page reads the month's report and the twelve-month trends once per request, 
 of queries does not grow with the leads, the reps or the action items.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from agreements.models import CadenceStep, FunnelPlan, HandoffPolicy, ReturnReason
-from agreements.selectors import version_in_force, workspace_agreement
+from agreements.models import CadenceStep, HandoffPolicy, ReturnReason
+from agreements.selectors import workspace_agreement
 from agreements.services import amendment_start
 from leads.selectors import leads_visible_to
 from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
@@ -27,11 +27,12 @@ from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 from . import exports, forms, services
 from .drilldown import FIGURES, figure_handoffs, figure_leads
 from .exports import BreachRow, Review
-from .metrics import month_report, trends
+from .metrics import trends
 from .models import ActionItem, ReviewMeeting
 from .periods import Month
 from .rollups import review_time_zone
 from .segments import LABELS as SEGMENT_LABELS
+from .selectors import last_closed_month, month_report
 
 FIGURE_PAGE_SIZE = 50
 HANDOFF_FIGURES = {
@@ -83,11 +84,13 @@ def _today(time_zone: str, now: datetime | None = None):
 # Loading the month ------------------------------------------------------------------------
 
 
-def _breaches(month: Month) -> list[BreachRow]:
+def _breaches(month: Month, user) -> list[BreachRow]:
+    breached = figure_handoffs(month, "breached")
+    # A rep reads the team's figures but only their own leads' e-mails, as everywhere else.
+    if not has_role(user, *MANAGERS, Role.VIEWER):
+        breached = breached.filter(lead__in=leads_visible_to(user).values("pk"))
     handoffs = list(
-        figure_handoffs(month, "breached")
-        .select_related("lead", "rep")
-        .order_by("breached_at", "id")
+        breached.select_related("lead", "rep", "breach_rep").order_by("breached_at", "id")
     )
     targets = dict(
         HandoffPolicy.objects.filter(version_id__in={h.version_id for h in handoffs}).values_list(
@@ -96,6 +99,7 @@ def _breaches(month: Month) -> list[BreachRow]:
     )
     rows = []
     for handoff in handoffs:
+        breach_rep = handoff.breach_rep or handoff.rep
         target = targets.get(handoff.version_id)
         late = None
         if handoff.response_business_minutes is not None and target is not None:
@@ -104,8 +108,10 @@ def _breaches(month: Month) -> list[BreachRow]:
             BreachRow(
                 lead_id=handoff.lead_id,
                 lead=handoff.lead.email,
-                rep=handoff.rep.get_full_name() or handoff.rep.username,
-                rep_id=handoff.rep_id,
+                # The breach stays with the rep who held the lead at its deadline.
+                rep=breach_rep.get_full_name() or breach_rep.username,
+                rep_id=breach_rep.pk,
+                handoff_id=handoff.pk,
                 handed_off_at=handoff.handed_off_at,
                 due_at=handoff.due_at,
                 first_touch_at=handoff.first_touch_at,
@@ -130,25 +136,17 @@ def _action_items(agreement, month: Month, time_zone: str) -> list[ActionItem]:
     return sorted(items, key=lambda item: (item.done_at is not None, item.due_date, item.pk))
 
 
-def _as_of(month: Month, now: datetime) -> datetime:
-    """A past month is read as it stood when it ended, so its review reads the same whenever
-    it is opened or printed; the running month as it stands now."""
-    end = month.bounds(review_time_zone())[1] - timedelta(microseconds=1)
-    return min(now, end)
-
-
-def _load_review(month: Month, *, now) -> tuple[Review, object]:
-    as_of = _as_of(month, now)
-    report = month_report(month, now=as_of)
+def _load_review(month: Month, *, now, user) -> tuple[Review, object]:
+    """The page, its PDF and its CSVs: the month's one report (as the API reads it) plus what
+    only the meeting needs, with the breached leads this user may see."""
+    report = month_report(month=month, now=now)
+    as_of = report.judged_at
     series = trends(month.trailing(12))
     agreement = workspace_agreement()
-    # The promises the month is held to: the version in force as it ended (before the first
-    # version took effect, the one in force now).
-    version = agreement and (
-        version_in_force(agreement=agreement, at=as_of) or version_in_force(agreement=agreement)
-    )
+    # The promises the month is held to: the version the report was judged by.
+    version = report.version
     policy = HandoffPolicy.objects.filter(version=version).first() if version else None
-    plan = FunnelPlan.objects.filter(version=version).first() if version else None
+    plan = report.plan
     meeting = None
     if agreement is not None:
         meeting = (
@@ -180,7 +178,7 @@ def _load_review(month: Month, *, now) -> tuple[Review, object]:
         )
         if agreement
         else {},
-        breaches=_breaches(month),
+        breaches=_breaches(month, user),
         notes=meeting.notes if meeting else "",
         notes_updated=notes_updated,
         action_items=_action_items(agreement, month, report.time_zone),
@@ -270,7 +268,7 @@ def _chart_data(review: Review) -> dict:
 
 def _render_review(request, month: Month, *, notes_form=None, item_form=None, propose_form=None):
     now = timezone.now()
-    review, agreement = _load_review(month, now=now)
+    review, agreement = _load_review(month, now=now, user=request.user)
     can_write = agreement is not None and has_role(request.user, *MANAGERS)
     today = _today(review.time_zone, now)
     if can_write:
@@ -290,7 +288,11 @@ def _render_review(request, month: Month, *, notes_form=None, item_form=None, pr
             "month": month,
             "month_str": str(month),
             "is_current_month": month == current,
+            "is_partial": review.report.partial,
             "current_month": current,
+            "current_month_str": str(current),
+            "last_closed_month": current.previous,
+            "velocity_rows": _velocity_rows(review),
             "scorecard": _scorecard(review),
             "compliance_sides": [
                 (
@@ -319,7 +321,9 @@ def _render_review(request, month: Month, *, notes_form=None, item_form=None, pr
             ],
             "reason_rows": _reason_rows(review),
             "chart_data": _chart_data(review),
-            "csv_tables": [(name, table.title) for name, table in exports.tables(review).items()],
+            "csv_tables": [
+                (name, table.title) for name, table in exports.csv_tables(review).items()
+            ],
             "can_write": can_write,
             "today": today,
             "notes_form": notes_form,
@@ -328,6 +332,14 @@ def _render_review(request, month: Month, *, notes_form=None, item_form=None, pr
             "has_agreement": agreement is not None,
         },
     )
+
+
+def _velocity_rows(review: Review) -> list[dict]:
+    days = review.report.velocity_days
+    return [
+        {"label": label, "median": days[stage]["median"], "p90": days[stage]["p90"]}
+        for stage, label in exports.VELOCITY_LABELS.items()
+    ]
 
 
 def _reason_rows(review: Review) -> list[dict]:
@@ -421,14 +433,15 @@ def _funnel_rows(review: Review) -> list[dict]:
 @role_required(*READERS)
 @require_safe
 def review_current(request):
-    """The running month in the SLA's time zone, or the month the picker asked for."""
+    """The last closed month in the SLA's time zone (a month one day old would alarm a meeting
+    for nothing; "this month so far" is one click away), or the month the picker asked for."""
     picked = request.GET.get("month")
     if picked is not None:
         try:
             return redirect("kpis:review", month=str(Month.parse(picked)))
         except ValueError as error:
             messages.error(request, str(error))
-    return redirect("kpis:review", month=str(Month.of(_today(review_time_zone()))))
+    return redirect("kpis:review", month=str(last_closed_month()))
 
 
 @role_required(*READERS)
@@ -589,7 +602,7 @@ def _agreement_or_none(request):
 @role_required(*READERS)
 @require_safe
 def review_pdf(request, month):
-    review, _ = _load_review(_month(month), now=timezone.now())
+    review, _ = _load_review(_month(month), now=timezone.now(), user=request.user)
     response = HttpResponse(exports.review_pdf(review), content_type="application/pdf")
     name = exports.filename(review, "pack", "pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -599,8 +612,8 @@ def review_pdf(request, month):
 @role_required(*READERS)
 @require_safe
 def review_csv(request, month, table):
-    review, _ = _load_review(_month(month), now=timezone.now())
-    every = exports.tables(review)
+    review, _ = _load_review(_month(month), now=timezone.now(), user=request.user)
+    every = exports.csv_tables(review)
     if table not in every:
         raise Http404(f"No table called '{table}'.")
     response = HttpResponse(exports.table_csv(every[table]), content_type="text/csv; charset=utf-8")

@@ -100,6 +100,12 @@ class ReassignForm(forms.Form):
         label="Give to",
         error_messages={"invalid_choice": "Choose an active sales rep."},
     )
+    reason = forms.CharField(
+        label="Why",
+        required=False,
+        max_length=300,
+        help_text="Shown on the lead's timeline, e.g. “Rafael is on leave this week”.",
+    )
 
 
 class LeadSearchForm(forms.Form):

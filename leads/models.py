@@ -215,6 +215,14 @@ class Handoff(models.Model):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Who held the lead when its response deadline was met (the first touch) or breached (the
+    # deadline): written once, so reassigning the lead later moves the lead, never the result.
+    response_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    breach_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["due_at"]
@@ -257,6 +265,10 @@ class ContactAttempt(models.Model):
     note = models.TextField(blank=True)
     at = models.DateTimeField()
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The rep who held the lead when the attempt was made (a manager may log it for them).
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -264,6 +276,26 @@ class ContactAttempt(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()}: {self.disposition}"
+
+
+class HandoffAssignment(models.Model):
+    """A handoff given from one rep to another: who did it, when and why (the lead's timeline)."""
+
+    handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="assignments")
+    from_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    to_rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["handoff", "at"], name="assignment_handoff_at")]
+
+    def __str__(self):
+        return f"{self.handoff_id}: {self.from_rep_id} → {self.to_rep_id}"
 
 
 class NurtureEnrollment(models.Model):

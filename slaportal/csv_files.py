@@ -1,4 +1,8 @@
-"""Reading an uploaded CSV file: shared by the leads/events import and the visitor counts."""
+"""CSV files in and out: reading an upload (the leads/events import and the visitor counts) and
+writing the files people download (the review's tables)."""
+
+import csv
+import io
 
 from django import forms
 
@@ -40,3 +44,32 @@ def read_csv_upload(upload, *, max_bytes: int) -> str:
         return csv_text(upload.read(), max_bytes=max_bytes)
     except CsvRefused as refused:
         raise forms.ValidationError(str(refused)) from refused
+
+
+# Writing CSV files -------------------------------------------------------------------------
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe_cell(value):
+    """A cell a spreadsheet reads as data: text that would start a formula gets a leading
+    apostrophe; numbers stay numbers, so a negative change is still a number."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def csv_write(rows) -> str:
+    """Rows as CSV text with a byte-order mark, so Excel reads it as UTF-8 and not Latin-1.
+
+    Every CSV the app hands out goes through here, so no cell of it can run as a formula.
+    """
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([csv_safe_cell(cell) for cell in row])
+    return out.getvalue()

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0005_consent_and_scoring_version'),
+        ('leads', '0006_handoff_attribution'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Max, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agreements.business_hours import add_business_time, business_time_between
@@ -26,7 +27,15 @@ from agreements.selectors import version_calendar
 from slaportal.clock import local_time
 from slaportal.roles import Role
 
-from ..models import ContactAttempt, Handoff, Lead, NurtureEnrollment, Stage, StageChange
+from ..models import (
+    ContactAttempt,
+    Handoff,
+    HandoffAssignment,
+    Lead,
+    NurtureEnrollment,
+    Stage,
+    StageChange,
+)
 from .notifications import Notice, notify, notify_many
 
 User = get_user_model()
@@ -205,9 +214,14 @@ def _require_owner_or_manager(handoff: Handoff, user) -> None:
 
 
 def _touch(handoff: Handoff, now: datetime) -> None:
-    """The first touch stops the response timer: met if in time; a breach stays a breach."""
+    """The first touch stops the response timer: met if in time; a breach stays a breach.
+
+    The result is written down with the rep who holds the lead now; a breach settled earlier (by
+    the flag job or a reassignment after the deadline) keeps the rep who held it then.
+    """
     if handoff.first_touch_at is None:
         handoff.first_touch_at = now
+        handoff.response_rep_id = handoff.rep_id
         elapsed = business_time_between(
             handoff.handed_off_at, now, version_calendar(version=handoff.version)
         )
@@ -218,6 +232,8 @@ def _touch(handoff: Handoff, now: datetime) -> None:
             )
             if handoff.status == Handoff.Status.BREACHED:
                 handoff.breached_at = handoff.due_at
+        if now > handoff.due_at:
+            handoff.breach_rep_id = handoff.breach_rep_id or handoff.rep_id
 
 
 def attempt_log(
@@ -247,6 +263,7 @@ def attempt_log(
             note=note,
             at=now,
             by=by,
+            rep_id=handoff.rep_id,
             is_conversation=code.is_conversation,
         )
         _touch(handoff, now)
@@ -318,6 +335,7 @@ def handoff_return(
         handoff.closed_by = by
         if handoff.first_touch_at is None and now > handoff.due_at:
             handoff.breached_at = handoff.breached_at or handoff.due_at
+            handoff.breach_rep_id = handoff.breach_rep_id or handoff.rep_id
         handoff.status = Handoff.Status.RETURNED
         handoff.save()
         lead = handoff.lead
@@ -351,8 +369,16 @@ def handoff_return(
             )
 
 
-def handoff_reassign(*, handoff: Handoff, rep, by, now=None) -> None:
+def handoff_reassign(*, handoff: Handoff, rep, by, reason: str = "", now=None) -> None:
+    """Give the lead to another rep, recorded with who, when and why.
+
+    A deadline already past stays with the rep who held the lead then: its breach is settled on
+    them here, so a flag job that runs late still blames the rep who held it at the due time.
+    """
     now = now or timezone.now()
+    reason = reason.strip()
+    if len(reason) > 300:
+        raise ValidationError({"reason": "Keep the reason to 300 characters."})
     if not (by.is_superuser or by.groups.filter(name=Role.SALES_MANAGER).exists()):
         raise PermissionDenied("Only a sales manager reassigns leads.")
     if not active_reps().filter(pk=rep.pk).exists():
@@ -362,8 +388,13 @@ def handoff_reassign(*, handoff: Handoff, rep, by, now=None) -> None:
         _require_active(handoff)
         if handoff.rep_id == rep.pk:
             return
+        if handoff.first_touch_at is None and handoff.due_at <= now:
+            handoff.breach_rep_id = handoff.breach_rep_id or handoff.rep_id
+        HandoffAssignment.objects.create(
+            handoff=handoff, from_rep_id=handoff.rep_id, to_rep=rep, at=now, by=by, reason=reason
+        )
         handoff.rep = rep
-        handoff.save(update_fields=["rep"])
+        handoff.save(update_fields=["rep", "breach_rep"])
         Lead.objects.filter(pk=handoff.lead_id).update(owner=rep, updated_at=now)
         notify(
             now=now,
@@ -400,7 +431,13 @@ def breaches_flag(*, now=None) -> FlagResult:
         claim = uuid.uuid4()
         untouched.filter(
             status__in=[Handoff.Status.OPEN, Handoff.Status.AT_RISK], due_at__lte=now
-        ).update(status=Handoff.Status.BREACHED, breached_at=F("due_at"), flag_claim=claim)
+        ).update(
+            status=Handoff.Status.BREACHED,
+            breached_at=F("due_at"),
+            # A reassignment after the deadline already named the rep who held the lead then.
+            breach_rep=Coalesce(F("breach_rep"), F("rep")),
+            flag_claim=claim,
+        )
         breached = list(
             Handoff.objects.filter(flag_claim=claim).select_related(
                 "lead", "rep", "version__agreement__sales_manager"

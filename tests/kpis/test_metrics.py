@@ -1,15 +1,18 @@
 """Every figure of the KPI engine against the hand-computed October fixture (conftest)."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from kpis.drilldown import FIGURES, figure_handoffs, figure_leads
-from kpis.metrics import month_report, percentile, rag
+from kpis.metrics import percentile, rag
 from kpis.models import DailyFigure
 from kpis.periods import Month
 from kpis.rollups import rollup_day
+from kpis.selectors import month_report
+
+from .conftest import at
 
 pytestmark = pytest.mark.django_db
 OCT, SEP, DEC = Month(2026, 10), Month(2026, 9), Month(2026, 12)
@@ -17,7 +20,7 @@ NOW = datetime(2026, 11, 20, 12, tzinfo=ZoneInfo("America/Sao_Paulo"))
 
 
 def test_the_funnel_counts_each_stage_and_converts_from_the_previous(october):
-    report = month_report(OCT, now=NOW)
+    report = month_report(month=OCT, now=NOW)
     assert [(s.stage, s.count) for s in report.funnel] == [
         ("visitor", 1000),
         ("lead", 5),
@@ -31,7 +34,7 @@ def test_the_funnel_counts_each_stage_and_converts_from_the_previous(october):
 
 
 def test_a_lead_is_counted_in_the_month_of_the_slas_time_zone(october):
-    assert month_report(SEP, now=NOW).funnel[1].count == 1  # 23:30 on 30 Sep in São Paulo
+    assert month_report(month=SEP, now=NOW).funnel[1].count == 1  # 23:30 on 30 Sep in São Paulo
     assert [lead.email for lead in figure_leads(OCT, "leads_created")] == [
         "l1@x.com",
         "l2@x.com",
@@ -42,7 +45,7 @@ def test_a_lead_is_counted_in_the_month_of_the_slas_time_zone(october):
 
 
 def test_sales_compliance_speed_and_attempts(october, rep):
-    report = month_report(OCT, now=NOW)
+    report = month_report(month=OCT, now=NOW)
     # l1 touched in 60 business minutes (met), l2 in 300 (breached); l3 rejected before its due.
     assert report.sla_compliance == 0.5
     assert report.speed_to_lead_minutes == {"median": 180, "p90": 300}
@@ -60,34 +63,53 @@ def test_sales_compliance_speed_and_attempts(october, rep):
 
 
 def test_marketing_quality_acceptance_rejections_and_plan(october):
-    report = month_report(OCT, now=NOW)
+    report = month_report(month=OCT, now=NOW)
     assert report.mql_acceptance_rate == 0.5
     assert report.rejections_by_reason == {"bad_fit": 1}
     assert report.returns_by_reason == {}
     assert report.mqls_planned == pytest.approx(1200 / 12 * 1.0)  # 60 deals → 1,200 MQLs a year
 
 
-def test_velocity_is_the_median_days_in_each_stage(october):
-    report = month_report(OCT, now=NOW)
-    assert report.velocity_days["mql"] == pytest.approx(2 / 24)  # MQL 10:00 → SQL 12:00
-    assert report.velocity_days["opportunity"] is None
+def test_velocity_is_the_median_and_p90_days_in_each_stage(october):
+    report = month_report(month=OCT, now=NOW)
+    # MQL 10:00 → SQL 12:00, the only lead that left MQL in October.
+    assert report.velocity_days["mql"] == {
+        "median": pytest.approx(2 / 24),
+        "p90": pytest.approx(2 / 24),
+    }
+    assert report.velocity_days["opportunity"] == {"median": None, "p90": None}
+
+
+def test_velocity_p90_is_the_nearest_rank_of_the_stage_spans(october):
+    from leads.models import Lead
+
+    # Ten leads leave "lead" for MQL in November after 1..10 days.
+    for days in range(1, 11):
+        Lead.objects.create(
+            email=f"v{days}@x.com",
+            created_at=at(10, 9, month=11) - timedelta(days=days),
+            mql_at=at(10, 9, month=11),
+            updated_at=at(10, 9, month=11),
+        )
+    velocity = month_report(month=Month(2026, 11), now=NOW).velocity_days["lead"]
+    assert velocity == {"median": 5.5, "p90": 9.0}
 
 
 def test_kpis_are_judged_green_amber_red_against_their_thresholds(october):
-    kpis = {k.metric: k for k in month_report(OCT, now=NOW).kpis}
+    kpis = {k.metric: k for k in month_report(month=OCT, now=NOW).kpis}
     assert (kpis["sla_compliance"].actual, kpis["sla_compliance"].status) == (50.0, "red")
     assert (kpis["speed_to_lead"].actual, kpis["speed_to_lead"].status) == (3.0, "amber")
     assert kpis["sla_compliance"].previous is None  # September had no closed window
 
 
 def test_goal_progress_pace_and_forecast(october):
-    (goal,) = month_report(OCT, now=NOW).goals
+    (goal,) = month_report(month=OCT, now=NOW).goals
     assert goal.actual == 3 and goal.target == 60
     assert goal.status == "red" and "forecast" in goal.detail
 
 
 def test_an_empty_month_has_zero_counts_and_no_rates(october):
-    report = month_report(DEC, now=NOW)
+    report = month_report(month=DEC, now=NOW)
     assert [s.count for s in report.funnel] == [0] * 6
     assert report.sla_compliance is None and report.mql_acceptance_rate is None
     assert report.speed_to_lead_minutes == {"median": None, "p90": None}
@@ -159,7 +181,7 @@ def test_a_lead_that_requalifies_is_not_a_second_mql(october):
     from kpis.rollups import rollup_backfill
 
     rollup_backfill(since=date(2026, 10, 1), until=date(2026, 10, 31))
-    assert month_report(OCT, now=NOW).funnel[2].count == 3
+    assert month_report(month=OCT, now=NOW).funnel[2].count == 3
     assert figure_leads(OCT, "entered_mql").count() == 3
 
 
@@ -190,7 +212,7 @@ def test_new_revenue_adds_up_the_won_deal_values_the_crm_reported(october):
         now=at(10, 9),
     )
     rollup_backfill(since=date(2026, 10, 1), until=date(2026, 10, 31))
-    report = month_report(OCT, now=NOW)
+    report = month_report(month=OCT, now=NOW)
     assert report.funnel[-1].count == 1 and report.totals["won_value"] == 30000
     assert revenue(report.totals, report.plan) == (30000.0, "")
     assert revenue({"entered_customer": 2}, report.plan) == (
@@ -200,7 +222,7 @@ def test_new_revenue_adds_up_the_won_deal_values_the_crm_reported(october):
 
 
 def test_the_reverse_funnel_plan_stands_beside_the_actuals(october):
-    planned = {s.stage: s.planned_per_month for s in month_report(OCT, now=NOW).funnel}
+    planned = {s.stage: s.planned_per_month for s in month_report(month=OCT, now=NOW).funnel}
     # 1.2M ÷ 20k = 60 deals a year → 240 opportunities → 480 SQLs → 1,200 MQLs → 6,000 leads.
     assert planned == {
         "visitor": None,
@@ -213,7 +235,7 @@ def test_the_reverse_funnel_plan_stands_beside_the_actuals(october):
 
 
 def test_the_funnel_by_source_and_by_segment(october):
-    report = month_report(OCT, now=NOW)
+    report = month_report(month=OCT, now=NOW)
     sources = {b.key: (b.leads, b.mqls, b.sqls) for b in report.by_source}
     assert sources == {"website": (4, 2, 1), "webinar": (1, 1, 0)}
     assert [(b.key, b.leads, b.mqls, b.sqls) for b in report.by_segment] == [("unknown", 5, 3, 1)]

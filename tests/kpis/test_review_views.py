@@ -121,12 +121,12 @@ def chart_data(response) -> dict:
 # The month ---------------------------------------------------------------------------------
 
 
-def test_the_review_opens_on_the_running_month_of_the_slas_time_zone(october, as_user):
+def test_the_review_opens_on_the_last_closed_month_of_the_slas_time_zone(october, as_user):
     client = as_user("viewer")
-    assert client.get("/review/")["Location"] == "/review/2026-11/"
-    # 22:00 on 30 November in São Paulo is already December in UTC.
+    assert client.get("/review/")["Location"] == "/review/2026-10/"
+    # 22:00 on 30 November in São Paulo is already December in UTC: November is still open.
     with time_machine.travel(datetime(2026, 12, 1, 1, tzinfo=ZoneInfo("UTC")), tick=False):
-        assert client.get("/review/")["Location"] == "/review/2026-11/"
+        assert client.get("/review/")["Location"] == "/review/2026-10/"
 
 
 def test_without_an_sla_the_page_shows_the_pipeline_and_keeps_no_record(
@@ -155,13 +155,13 @@ def test_the_month_picker_goes_to_the_month_chosen(october, as_user):
         ("october", "use YYYY-MM"),
     ],
 )
-def test_a_malformed_or_impossible_month_goes_to_the_running_month_with_the_reason(
+def test_a_malformed_or_impossible_month_goes_to_the_last_closed_month_with_the_reason(
     october, as_user, text, reason
 ):
     client = as_user("viewer")
     for url in (f"/review/{text}/", f"/review/?month={text}"):
         response = client.get(url, follow=True)
-        assert response.redirect_chain[-1][0] == "/review/2026-11/"
+        assert response.redirect_chain[-1][0] == "/review/2026-10/"
         assert reason in response.content.decode()
 
 
@@ -542,7 +542,8 @@ def download(client, name: str) -> list[list[str]]:
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == f'attachment; filename="review-2026-10-{name}.csv"'
-    return list(csv.reader(io.StringIO(response.content.decode())))
+    # The byte-order mark makes Excel read the file as UTF-8.
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def test_every_table_downloads_as_csv_with_a_header(october, as_user, rep):
@@ -556,60 +557,80 @@ def test_every_table_downloads_as_csv_with_a_header(october, as_user, rep):
         by=rep,
     )
     assert download(client, "funnel") == [
-        ["Stage", "Count", "Plan per month", "Conversion from previous"],
-        ["Visitors", "1000", "", ""],
-        ["Leads", "5", "500.0", "0.5%"],
-        ["MQLs", "3", "100.0", "60%"],
-        ["SQLs", "1", "40.0", "33.3%"],
-        ["Opportunities", "0", "20.0", "0%"],
-        ["Won", "0", "5.0", ""],
+        ["stage", "label", "count", "planned_per_month", "conversion_from_previous"],
+        ["visitor", "Visitors", "1000", "", ""],
+        ["lead", "Leads", "5", "500.0", "0.005"],
+        ["mql", "MQLs", "3", "100.0", "0.6"],
+        ["sql", "SQLs", "1", "40.0", "0.333333333333"],
+        ["opportunity", "Opportunities", "0", "20.0", "0.0"],
+        ["customer", "Won", "0", "5.0", ""],
     ]
     assert download(client, "sources")[0] == [
-        "Source",
-        "Leads",
-        "MQLs",
-        "SQLs",
-        "Opportunities",
-        "Won",
+        "source",
+        "leads",
+        "mqls",
+        "sqls",
+        "opportunities",
+        "won",
     ]
     assert download(client, "reps") == [
-        ["Rep", "Handoffs", "Windows closed", "Windows met", "Compliance", "Breached", "Attempts"],
-        ["Rita Souza", "3", "2", "1", "50%", "1", "2"],
+        [
+            "rep_id",
+            "rep",
+            "handoffs",
+            "windows_closed",
+            "windows_met",
+            "compliance",
+            "breached",
+            "attempts",
+        ],
+        [str(rep.pk), "Rita Souza", "3", "2", "1", "0.5", "1", "2"],
     ]
-    assert download(client, "breaches") == [
-        [
-            "Lead",
-            "Rep",
-            "Handed off (America/Sao_Paulo)",
-            "Due",
-            "First touch",
-            "How late (business time)",
-        ],
-        [
-            "l2@x.com",
-            "Rita Souza",
-            "06 Oct 2026 10:00",
-            "06 Oct 2026 14:00",
-            "06 Oct 2026 15:00",
-            "1 h late",
-        ],
+    (handoff_id, lead_id, *breach) = download(client, "breaches")[1]
+    assert breach == [
+        "l2@x.com",
+        str(rep.pk),
+        "Rita Souza",
+        "2026-10-06T10:00:00-03:00",
+        "2026-10-06T14:00:00-03:00",
+        "2026-10-06T15:00:00-03:00",
+        "60.0",
+        "touched_late",
     ]
     assert download(client, "reasons") == [
-        ["Decision", "Reason", "Leads"],
-        ["Rejected", "Bad fit", "1"],
+        ["decision", "reason", "label", "leads"],
+        ["rejected", "bad_fit", "Bad fit", "1"],
     ]
     assert download(client, "actions") == [
-        ["Action", "Owner", "Due", "Agreed in", "Status"],
-        ["Coach Rita", "Rita Souza", "2026-12-01", "October 2026", "open"],
+        ["action", "owner", "due_date", "agreed_in", "status", "done_at"],
+        ["Coach Rita", "Rita Souza", "2026-12-01", "2026-10", "open", ""],
     ]
     scorecard = download(client, "scorecard")
-    assert scorecard[0][:6] == ["Kind", "Name", "Owner", "Target", "Actual", "Status"]
-    assert scorecard[2][:6] == ["KPI", "SLA compliance", "Sales", "90%", "50%", "red"]
+    assert scorecard[0][:8] == [
+        "kind",
+        "metric",
+        "name",
+        "owner",
+        "unit",
+        "target",
+        "actual",
+        "status",
+    ]
+    assert scorecard[2][:8] == [
+        "kpi",
+        "sla_compliance",
+        "SLA compliance",
+        "Sales",
+        "fraction",
+        "0.9",
+        "0.5",
+        "red",
+    ]
     summary = download(client, "summary")
-    assert ["Sales", "Breaches", "0", "1"] in summary
+    assert ["sales", "Breaches", "1", "count", "", "0", "count", "handoff_policy"] in summary
     trends = download(client, "trends")
-    assert trends[0] == ["Month", "Leads", "MQLs", "SQLs", "Breaches", "Compliance (%)"]
-    assert trends[-1] == ["Oct 2026", "5", "3", "1", "1", "50.0"] and len(trends) == 13
+    assert trends[0] == ["month", "leads", "mqls", "sqls", "breaches", "compliance"]
+    assert trends[-1] == ["2026-10", "5", "3", "1", "1", "0.5"] and len(trends) == 13
 
 
 def test_an_unknown_table_is_not_found(october, as_user):

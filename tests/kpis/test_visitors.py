@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from kpis.metrics import month_report
 from kpis.models import VisitorCount
 from kpis.periods import Month
+from kpis.selectors import month_report
 from kpis.visitors import VisitorRow, visitor_counts_upsert
 from slaportal.roles import Role
 from tests.factories import UserFactory
@@ -98,7 +98,7 @@ def test_stored_visitors_reach_the_reviews_funnel_at_once(db):
         ]
     )
 
-    assert month_report(OCT, now=NOW).funnel[0].count == 1000
+    assert month_report(month=OCT, now=NOW).funnel[0].count == 1000
 
 
 # The API ----------------------------------------------------------------------------------
@@ -375,7 +375,7 @@ def test_confirming_stores_every_row_and_replaces_stored_figures(
     assert response.redirect_chain == [(PAGE, 302)]
     assert b"Stored 2 visitor counts from visitors.csv (1,120 visitors)" in response.content
     assert stored() == {(date(2026, 10, 5), "website", 1000), (date(2026, 10, 5), "webinar", 120)}
-    assert month_report(OCT, now=NOW).funnel[0].count == 1120
+    assert month_report(month=OCT, now=NOW).funnel[0].count == 1120
 
 
 def test_confirming_twice_stores_the_same_figures_once(client_for, marketing_manager):
