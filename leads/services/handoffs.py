@@ -440,7 +440,7 @@ def breaches_flag(*, now=None) -> FlagResult:
         )
         breached = list(
             Handoff.objects.filter(flag_claim=claim).select_related(
-                "lead", "rep", "version__agreement__sales_manager"
+                "lead", "rep", "breach_rep", "version__agreement__sales_manager"
             )
         )
         claim = uuid.uuid4()
@@ -470,11 +470,14 @@ def breaches_flag(*, now=None) -> FlagResult:
             )
             result.at_risk.append(handoff.pk)
         for handoff in breached:
+            # The breach is the rep's who held the lead at the deadline; whoever holds it now
+            # is told too, since the lead is theirs to rescue.
+            accountable = handoff.breach_rep or handoff.rep
             message = (
-                f"SLA breached: {handoff.lead} (rep {handoff.rep.get_full_name() or handoff.rep}) "
+                f"SLA breached: {handoff.lead} (rep {accountable.get_full_name() or accountable}) "
                 f"was not touched by {due(handoff)}."
             )
-            for user in {handoff.rep, handoff.version.agreement.sales_manager}:
+            for user in {accountable, handoff.rep, handoff.version.agreement.sales_manager}:
                 notices.append(
                     Notice(
                         user=user,

@@ -15,8 +15,9 @@ from kpis.drilldown import figure_handoffs
 from kpis.periods import Month
 from kpis.rollups import rollup_day
 from kpis.selectors import month_report
-from leads.models import Handoff, HandoffAssignment
+from leads.models import Handoff, HandoffAssignment, Notification
 from leads.services import handoffs as hs
+from slaportal.outbox import outbox_deliver
 from slaportal.roles import Role
 from tests.factories import UserFactory
 from tests.kpis.conftest import arrive, at, publish_october_sla
@@ -115,6 +116,11 @@ def test_a_breach_flagged_late_still_blames_the_rep_who_held_the_lead_at_its_dea
     figures = by_rep()
     assert figures["Rafael Lima"]["breached"] == 1
     assert figures.get("Rita Souza", {}).get("breached", 0) == 0
+    # The notice names the rep it blames and reaches him, the rep who holds it now, the manager.
+    outbox_deliver()
+    notices = Notification.objects.filter(key=f"breach:{handoff.pk}")
+    assert {notice.user for notice in notices} == {rafael, rita, sales_manager}
+    assert all("(rep Rafael Lima)" in notice.message for notice in notices)
 
 
 def test_a_late_first_touch_after_reassignment_is_the_first_reps_breach(
