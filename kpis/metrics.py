@@ -239,9 +239,7 @@ def month_report_build(
         report.by_source, report.by_segment = breakdowns(month)
         report.cohorts = cohorts(month, time_zone=time_zone)
     previous = (
-        month_report_build(
-            month.previous, now=judged_at, time_zone=time_zone, with_previous=False
-        )
+        month_report_build(month.previous, now=judged_at, time_zone=time_zone, with_previous=False)
         if with_previous
         else None
     )
