@@ -33,7 +33,15 @@ from agreements.selectors import qualification_rules, version_calendar
 from slaportal.clock import local_time
 from slaportal.roles import Role, has_role
 
-from .models import ContactAttempt, Handoff, Lead, LeadEvent, Notification, Stage
+from .models import (
+    ContactAttempt,
+    Handoff,
+    HandoffAssignment,
+    Lead,
+    LeadEvent,
+    Notification,
+    Stage,
+)
 from .services.pipeline import current_version
 
 
@@ -509,8 +517,35 @@ def lead_timeline(lead: Lead) -> list[TimelineItem]:
     dispositions = dict(
         DispositionCode.objects.filter(version_id__in=version_ids).values_list("code", "label")
     )
+    assignments = list(
+        HandoffAssignment.objects.filter(handoff__lead=lead)
+        .select_related("from_rep", "to_rep", "by")
+        .order_by("at", "id")
+    )
+    # Who the lead was first handed to: the handoff's rep is whoever holds it now.
+    first_reps = {}
+    for assignment in assignments:
+        first_reps.setdefault(assignment.handoff_id, assignment.from_rep)
     for handoff in handoffs:
-        items.extend(_handoff_items(handoff, {**CADENCE_REASONS, **reasons}))
+        items.extend(
+            _handoff_items(
+                handoff,
+                {**CADENCE_REASONS, **reasons},
+                first_rep=first_reps.get(handoff.pk, handoff.rep),
+            )
+        )
+    for assignment in assignments:
+        items.append(
+            TimelineItem(
+                at=assignment.at,
+                kind="reassign",
+                title=f"Reassigned from {_person(assignment.from_rep)} to "
+                f"{_person(assignment.to_rep)}",
+                detail=assignment.reason,
+                by=_person(assignment.by),
+                order=2,
+            )
+        )
     attempts = ContactAttempt.objects.filter(handoff__lead=lead).select_related("by")
     for attempt in attempts:
         items.append(
@@ -546,13 +581,13 @@ def handoff_trigger_detail(handoff: Handoff) -> str:
     return handoff.trigger_detail
 
 
-def _handoff_items(handoff: Handoff, reasons: dict[str, str]) -> list[TimelineItem]:
+def _handoff_items(handoff: Handoff, reasons: dict[str, str], *, first_rep) -> list[TimelineItem]:
     detail = handoff_trigger_detail(handoff)
     items = [
         TimelineItem(
             at=handoff.handed_off_at,
             kind="handoff",
-            title=f"Handed to {_person(handoff.rep)}: {handoff.get_trigger_display().lower()}"
+            title=f"Handed to {_person(first_rep)}: {handoff.get_trigger_display().lower()}"
             + (f" ({detail})" if detail else ""),
             detail=f"First touch due {local_time(handoff.due_at)} under {handoff.version}",
             order=2,

@@ -21,9 +21,8 @@ from slaportal.clock import local_time
 from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 
 from . import forms
-from .models import Handoff, HandoffAssignment, Lead, Stage
+from .models import Handoff, Lead, Stage
 from .selectors import (
-    TimelineItem,
     lead_score_explanations,
     lead_timeline,
     leads_search,
@@ -284,26 +283,6 @@ def handoff_row(request, pk):
 # The lead page and the leads list -----------------------------------------------------------
 
 
-def _with_reassignments(timeline: list[TimelineItem], lead) -> list[TimelineItem]:
-    """The timeline with each reassignment: who gave the lead to whom, when and why."""
-    assignments = HandoffAssignment.objects.filter(handoff__lead=lead).select_related(
-        "from_rep", "to_rep", "by"
-    )
-    items = timeline + [
-        TimelineItem(
-            at=assignment.at,
-            kind="reassign",
-            title=_("Reassigned from %(from_rep)s to %(to_rep)s")
-            % {"from_rep": _name(assignment.from_rep), "to_rep": _name(assignment.to_rep)},
-            detail=assignment.reason,
-            by=_name(assignment.by),
-            order=2,
-        )
-        for assignment in assignments
-    ]
-    return sorted(items, key=lambda item: (item.at, item.order), reverse=True)
-
-
 @role_required(*READERS)
 @require_safe
 def lead_detail(request, pk):
@@ -323,7 +302,7 @@ def lead_detail(request, pk):
             "time_zone": version_calendar(version=version).time_zone if version else "UTC",
             "stage_label": stage_labels(version=version).get(lead.stage, lead.stage),
             "explanations": lead_score_explanations(lead, now=now),
-            "timeline": _with_reassignments(lead_timeline(lead), lead),
+            "timeline": lead_timeline(lead),
             "enrollments": lead.enrollments.select_related("track", "next_step", "by"),
             "row": row,
             "can_act": bool(active) and _may_act_for(user, active.rep),

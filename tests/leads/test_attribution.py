@@ -197,6 +197,8 @@ def test_the_reassignment_is_on_the_timeline_with_who_when_and_why(
     assert "Reassigned from Rafael Lima to Rita Souza" in page
     assert "Rafael is on leave this week" in page
     assert "by Sergio" in page
+    # The handoff still says who it was first given to.
+    assert "Handed to Rafael Lima" in page and "Handed to Rita" not in page
 
 
 def test_a_reason_over_300_characters_is_refused_and_nothing_changes(
