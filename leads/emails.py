@@ -36,10 +36,13 @@ class InvalidEmail(ValueError):
 
 def email_normalise(email: str) -> str:
     """The canonical form of an e-mail address: folded local part @ punycode domain."""
-    local, at, domain = unicodedata.normalize("NFKC", email.strip()).rpartition("@")
-    if not at or not local or not domain:
+    # Strip after NFKC and after folding: both can turn a character into a space plus a
+    # combining mark (e.g. "¨" → " ̈"), and a second pass would strip that space.
+    local, at, domain = unicodedata.normalize("NFKC", email).strip().rpartition("@")
+    local = _fold(local).strip()
+    if not at or not local or not domain.strip():
         raise InvalidEmail(f"{email!r} is not an e-mail address.")
-    return f"{_fold(local)}@{_domain(domain)}"
+    return f"{local}@{_domain(domain.strip())}"
 
 
 def _fold(text: str) -> str:
