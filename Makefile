@@ -36,11 +36,14 @@ run: demo
 	echo "Celery worker and beat: logging to var/celery.log"; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# One pytest process per core; each file stays on one process (its fixtures are shared).
+XDIST := -n auto --dist loadfile
+
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest $(XDIST)
 
 test-fast: install
-	$(PY) -m pytest -m "not browser"
+	$(PY) -m pytest $(XDIST) -m "not browser"
 
 test-browser: install
 	$(PY) -m pytest -m browser

@@ -70,7 +70,8 @@ def demo_users_load() -> dict:
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
-            user.groups.add(Group.objects.get(name=person.role))
+            # The role groups come from a migration; a database emptied by `flush` has none.
+            user.groups.add(Group.objects.get_or_create(name=person.role)[0])
             users[person.username] = user
     return users
 
