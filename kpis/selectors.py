@@ -4,11 +4,17 @@ The review page, its PDF and CSVs and GET /api/v1/kpis/ all read `month_report`,
 asked for in two places is the same figure.
 """
 
-from datetime import datetime
+import hashlib
+from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from agreements.selectors import version_in_force, workspace_agreement
+
+# A closed month's report, cached under the stamps of the rollups it was built from. A week
+# bounds what an evicted-but-unchanged month costs; the stamps, not the timeout, keep it right.
+REPORT_CACHE_SECONDS = 7 * 24 * 3600
 
 
 def review_version(at=None):
@@ -17,12 +23,60 @@ def review_version(at=None):
 
 
 def month_report(*, month, now: datetime | None = None):
-    """The month's report "as of" its end once it has ended, "so far" (partial) while it runs."""
+    """The month's report "as of" its end once it has ended, "so far" (partial) while it runs.
+
+    Built from the rollups only. A closed month's report is cached: its key carries the
+    RollupStamp tokens of that month and every month before it (the report also reads last
+    month's figures, the cohorts' earlier months and the goals' periods), the version it is
+    judged by and the time zone, so a rewrite of any rollup it read makes a new key.
+    """
     # Imported here: the KPI engine and the rollups read review_version from this module.
-    from .metrics import month_report_build
+    from .metrics import month_report_build, month_version
     from .rollups import review_time_zone
 
-    return month_report_build(month, now=now or timezone.now(), time_zone=review_time_zone())
+    now = now or timezone.now()
+    time_zone = review_time_zone()
+
+    def cached(month, now):
+        """(the report if cached, its key): a key only for a month that has ended by `now`."""
+        _, end = month.bounds(time_zone)
+        judged_at = min(end - timedelta(microseconds=1), now)
+        version = month_version(judged_at)
+        key = _report_key(month, time_zone, version) if now >= end else None
+        return (cache.get(key) if key else None), key, version
+
+    def previous_report(previous, at):
+        # Last month's figures for the KPIs' comparison: its cached report, else its figures
+        # alone (without its own comparison, cohorts and goals, which the KPIs do not read).
+        report, _, version = cached(previous, at)
+        return report or month_report_build(
+            previous, now=at, time_zone=time_zone, version=version, with_previous=False
+        )
+
+    report, key, version = cached(month, now)
+    if report is None:
+        report = month_report_build(
+            month, now=now, time_zone=time_zone, version=version, previous_report=previous_report
+        )
+        if key:
+            cache.set(key, report, REPORT_CACHE_SECONDS)
+    return report
+
+
+def _report_key(month, time_zone: str, version) -> str | None:
+    """None when no rollup was ever stamped up to the month: nothing worth keeping."""
+    from .models import RollupStamp
+
+    tokens = list(
+        RollupStamp.objects.filter(month__lte=month.first_day)
+        .order_by("month")
+        .values_list("token", flat=True)
+    )
+    if not tokens:
+        return None
+    digest = hashlib.sha256("|".join(tokens).encode()).hexdigest()[:32]
+    version_id = version.pk if version else 0
+    return f"kpis:month-report:v1:{month}:{time_zone}:{version_id}:{digest}"
 
 
 def last_closed_month(*, now: datetime | None = None):
