@@ -1,0 +1,163 @@
+"""The review at any size (issue 9): the page and GET /api/v1/kpis/ read only the rollups, in a
+number of queries that does not grow with the leads, and a closed month's report is cached
+until a rollup it was built from is rewritten.
+
+The clock stands at 20 November 2026, noon in São Paulo.
+"""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from kpis.models import DailyFigure, DailyValue, RollupStamp
+from kpis.periods import Month
+from kpis.rollups import rollup_backfill, rollup_day, rollup_range
+from kpis.selectors import month_report
+from kpis.visitors import VisitorRow, visitor_counts_upsert
+from leads.models import Lead
+
+from .conftest import at
+
+pytestmark = pytest.mark.django_db
+SP = ZoneInfo("America/Sao_Paulo")
+NOW = datetime(2026, 11, 20, 12, tzinfo=SP)
+OCT = Month(2026, 10)
+# The most either reads with nothing cached; a page or API call that reads leads or events
+# per month, stage or lead would pass it at once.
+MAX_API_QUERIES = 40
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def grow(count: int, month: int = 10) -> None:
+    """`count` more leads created that month, some reaching MQL and SQL, then rolled up."""
+    for n in range(count):
+        created = at(1 + n % 27, 9, month=month)
+        Lead.objects.create(
+            email=f"grown{month}-{n}@x.com",
+            source=["website", "webinar", "partner"][n % 3],
+            company_size=[None, 10, 200, 5000][n % 4],
+            created_at=created,
+            updated_at=created,
+            mql_at=created + timedelta(hours=5) if n % 2 else None,
+            sql_at=created + timedelta(days=1) if n % 4 == 1 else None,
+        )
+    rollup_backfill(since=Month(2026, month).first_day, until=NOW.date())
+
+
+def counted(call) -> tuple[int, int]:
+    """Queries of a call with nothing cached, then of the same call again."""
+    cache.clear()
+    with CaptureQueriesContext(connection) as cold:
+        call()
+    with CaptureQueriesContext(connection) as warm:
+        call()
+    return len(cold.captured_queries), len(warm.captured_queries)
+
+
+def api_get(client, month: str):
+    def call():
+        response = client.get(f"/api/v1/kpis/?month={month}")
+        assert response.status_code == 200, response.content
+
+    return call
+
+
+def page_get(client, month: str):
+    def call():
+        assert client.get(f"/review/{month}/").status_code == 200
+
+    return call
+
+
+@pytest.mark.parametrize("month", ["2026-10", "2026-11"], ids=["closed", "current"])
+def test_the_kpi_api_reads_as_many_queries_for_50_leads_as_for_5(
+    october, client_for, viewer, month
+):
+    client = client_for(viewer)
+    small = counted(api_get(client, month))
+    grow(45, month=int(month[-2:]))
+    large = counted(api_get(client, month))
+    assert large == small
+    assert small[0] <= MAX_API_QUERIES
+
+
+@pytest.mark.parametrize("month", ["2026-10", "2026-11"], ids=["closed", "current"])
+def test_the_review_page_reads_as_many_queries_for_50_leads_as_for_5(
+    october, client_for, marketing_manager, month
+):
+    client = client_for(marketing_manager)
+    small = counted(page_get(client, month))
+    grow(45, month=int(month[-2:]))
+    large = counted(page_get(client, month))
+    assert large == small
+
+
+def test_a_closed_months_report_is_read_from_the_cache(october, client_for, viewer):
+    cold, warm = counted(api_get(client_for(viewer), "2026-10"))
+    assert warm < cold
+
+
+def test_the_running_month_is_not_cached_but_read_so_far(october):
+    """Its figures move with every rollup of the periodic job."""
+    november = Month(2026, 11)
+    assert month_report(month=november).partial
+    leads_before = month_report(month=november).funnel[1].count
+    grow(3, month=11)
+    assert month_report(month=november).funnel[1].count == leads_before + 3
+
+
+def test_rewriting_a_months_rollups_invalidates_its_cached_report(october):
+    assert month_report(month=OCT).funnel[1].count == 5
+    Lead.objects.create(
+        email="late-import@x.com",
+        source="website",
+        created_at=at(12, 9),
+        updated_at=at(12, 9),
+    )
+    # Until the day is rolled up again the review shows what the rollups hold.
+    assert month_report(month=OCT).funnel[1].count == 5
+    rollup_day(day=date(2026, 10, 12), time_zone="America/Sao_Paulo")
+    assert month_report(month=OCT).funnel[1].count == 6
+
+
+def test_a_re_roll_that_changes_nothing_keeps_the_months_stamp(october):
+    token = RollupStamp.objects.get(month=OCT.first_day).token
+    rollup_range(first=OCT.first_day, last=OCT.last_day, time_zone="America/Sao_Paulo")
+    assert RollupStamp.objects.get(month=OCT.first_day).token == token
+
+
+def test_new_visitor_counts_invalidate_the_cached_report(october):
+    assert month_report(month=OCT).funnel[0].count == 1000
+    visitor_counts_upsert(rows=[VisitorRow(day=date(2026, 10, 9), source="ads", visitors=500)])
+    assert month_report(month=OCT).funnel[0].count == 1500
+
+
+def test_a_range_rolled_up_at_once_equals_its_days_rolled_up_one_by_one(october):
+    def stored():
+        return sorted(
+            DailyFigure.objects.filter(day__gte=OCT.first_day, day__lte=OCT.last_day).values_list(
+                "day", "metric", "rep_id", "source", "segment", "key", "value"
+            )
+        ), sorted(
+            DailyValue.objects.filter(day__gte=OCT.first_day, day__lte=OCT.last_day).values_list(
+                "day", "metric", "value"
+            )
+        )
+
+    at_once = stored()
+    assert at_once[0] and at_once[1]
+    DailyFigure.objects.all().delete()
+    DailyValue.objects.all().delete()
+    for day in OCT.days():
+        rollup_day(day=day, time_zone="America/Sao_Paulo")
+    assert stored() == at_once
