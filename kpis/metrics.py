@@ -567,22 +567,31 @@ def goal_statuses(*, now, version, time_zone: str, plan: FunnelPlan | None) -> l
         return []
     today = timezone.localtime(now, timezone=_zone(time_zone)).date()
     statuses = []
+    # Goals usually share their period (the year, the quarter): one query per period.
+    totals_by_period: dict[tuple[date, date], dict[str, int]] = {}
     for goal in Goal.objects.filter(version=version).order_by("position", "id"):
-        statuses.append(_goal_status(goal, today, plan))
+        period = (goal.period_start, min(today, goal.period_end))
+        if period not in totals_by_period:
+            totals_by_period[period] = _period_totals(*period)
+        statuses.append(_goal_status(goal, today, plan, totals_by_period[period]))
     return statuses
 
 
-def _goal_status(goal: Goal, today: date, plan: FunnelPlan | None) -> Status:
-    period_days = (goal.period_end - goal.period_start).days + 1
-    elapsed_days = min(max((today - goal.period_start).days + 1, 0), period_days)
-    elapsed = elapsed_days / period_days
-    figures = DailyFigure.objects.filter(
-        day__gte=goal.period_start, day__lte=min(today, goal.period_end)
-    )
-    totals = defaultdict(
+GOAL_FIGURES = ["leads_created", *STAGE_METRICS.values(), "won_value"]
+
+
+def _period_totals(first: date, last: date) -> dict[str, int]:
+    figures = DailyFigure.objects.filter(day__gte=first, day__lte=last, metric__in=GOAL_FIGURES)
+    return defaultdict(
         int,
         {r["metric"]: r["total"] for r in figures.values("metric").annotate(total=Sum("value"))},
     )
+
+
+def _goal_status(goal: Goal, today: date, plan: FunnelPlan | None, totals) -> Status:
+    period_days = (goal.period_end - goal.period_start).days + 1
+    elapsed_days = min(max((today - goal.period_start).days + 1, 0), period_days)
+    elapsed = elapsed_days / period_days
     counts = {
         Metric.LEADS: "leads_created",
         Metric.MQLS: "entered_mql",

@@ -180,7 +180,12 @@ class StageChange(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["to_stage", "at"], name="stage_change_to_at")]
+        indexes = [
+            models.Index(fields=["to_stage", "at"], name="stage_change_to_at"),
+            # The KPI rollups' "first entry into a stage" probe: is there an earlier change of
+            # this lead into this stage? One index lookup per change instead of a lead's list.
+            models.Index(fields=["lead", "to_stage", "at"], name="stage_change_lead_to_at"),
+        ]
 
     def __str__(self):
         return f"{self.from_stage or '—'} → {self.to_stage}"

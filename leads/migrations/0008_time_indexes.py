@@ -12,6 +12,9 @@ BRIN range on them would match most of the table. A btree on created_at at a mil
 is ~20 MB and is also what SQLite (the default database) can build, so one migration serves
 both. The nullable columns are partial (IS NOT NULL): most leads never reach SQL, and a
 range condition implies NOT NULL, so the planner uses them and they stay small.
+
+stage_change_lead_to_at serves the rollups' "first entry into a stage" anti-join (no earlier
+change of the same lead into the same stage): one index probe per change in the range.
 """
 
 from django.conf import settings
@@ -74,5 +77,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='lead',
             index=models.Index(condition=models.Q(('customer_at__isnull', False)), fields=['customer_at'], name='lead_customer_at'),
+        ),
+        migrations.AddIndex(
+            model_name='stagechange',
+            index=models.Index(fields=['lead', 'to_stage', 'at'], name='stage_change_lead_to_at'),
         ),
     ]
