@@ -161,3 +161,27 @@ def test_a_range_rolled_up_at_once_equals_its_days_rolled_up_one_by_one(october)
     for day in OCT.days():
         rollup_day(day=day, time_zone="America/Sao_Paulo")
     assert stored() == at_once
+
+
+def test_the_page_lists_the_first_breaches_and_counts_them_all(
+    october, client_for, marketing_manager, monkeypatch
+):
+    from kpis import views
+    from leads.services import handoffs as hs
+
+    from .conftest import arrive
+
+    arrive("l7@x.com", at(20, 10))
+    hs.breaches_flag(now=at(20, 15))
+    rollup_backfill(since=OCT.first_day, until=OCT.last_day)
+    monkeypatch.setattr(views, "PAGE_BREACHES", 1)
+    response = client_for(marketing_manager).get("/review/2026-10/")
+    review = response.context["review"]
+    assert [b.lead for b in review.breaches] == ["l2@x.com"]
+    assert review.breaches_total == 2
+    page = response.content.decode()
+    assert 'id="breaches-more"' in page and "The first 1 of 2." in page
+    assert "/review/2026-10/leads/breached/" in page
+    # The downloads carry them all.
+    csv_text = client_for(marketing_manager).get("/review/2026-10/breaches.csv").content.decode()
+    assert "l2@x.com" in csv_text and "l7@x.com" in csv_text
