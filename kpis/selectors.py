@@ -4,6 +4,7 @@ The review page, its PDF and CSVs and GET /api/v1/kpis/ all read `month_report`,
 asked for in two places is the same figure.
 """
 
+import dataclasses
 import hashlib
 from datetime import datetime, timedelta
 
@@ -25,10 +26,12 @@ def review_version(at=None):
 def month_report(*, month, now: datetime | None = None):
     """The month's report "as of" its end once it has ended, "so far" (partial) while it runs.
 
-    Built from the rollups only. A closed month's report is cached: its key carries the
-    RollupStamp tokens of that month and every month before it (the report also reads last
-    month's figures, the cohorts' earlier months and the goals' periods), the version it is
-    judged by and the time zone, so a rewrite of any rollup it read makes a new key.
+    Built from the rollups only, and cached: the key carries the RollupStamp tokens of that
+    month and every month before it (the report also reads last month's figures, the
+    cohorts' earlier months and the goals' periods), the version it is judged by and the
+    time zone, so a rewrite of any rollup it read makes a new key. The running month's
+    figures are those of the days rolled up so far (the periodic rollup re-rolls them every
+    few minutes); its key also carries the day.
     """
     # Imported here: the KPI engine and the rollups read review_version from this module.
     from .metrics import month_report_build, month_version
@@ -38,12 +41,18 @@ def month_report(*, month, now: datetime | None = None):
     time_zone = review_time_zone()
 
     def cached(month, now):
-        """(the report if cached, its key): a key only for a month that has ended by `now`."""
+        """(the report if cached, its key, its version)."""
         _, end = month.bounds(time_zone)
         judged_at = min(end - timedelta(microseconds=1), now)
         version = month_version(judged_at)
-        key = _report_key(month, time_zone, version) if now >= end else None
-        return (cache.get(key) if key else None), key, version
+        # The running month's figures are the rollups so far; of `now` they read only the
+        # day (the goals' pace), so a day's key serves until a rollup changes.
+        today = None if now >= end else timezone.localtime(now, _zone(time_zone)).date()
+        key = _report_key(month, time_zone, version, today=today)
+        report = cache.get(key) if key else None
+        if report is not None and today is not None:
+            report = dataclasses.replace(report, judged_at=judged_at)
+        return report, key, version
 
     def previous_report(previous, at):
         # Last month's figures for the KPIs' comparison: its cached report, else its figures
@@ -63,7 +72,22 @@ def month_report(*, month, now: datetime | None = None):
     return report
 
 
-def _report_key(month, time_zone: str, version) -> str | None:
+def month_trends(*, month) -> dict:
+    """The twelve months' series ending with `month` (the review's charts), cached like the
+    report: under the rollup stamps of every month up to it."""
+    from .metrics import trends
+    from .rollups import review_time_zone
+
+    key = _report_key(month, review_time_zone(), None, today="trends")
+    series = cache.get(key) if key else None
+    if series is None:
+        series = trends(month.trailing(12))
+        if key:
+            cache.set(key, series, REPORT_CACHE_SECONDS)
+    return series
+
+
+def _report_key(month, time_zone: str, version, *, today=None) -> str | None:
     """None when no rollup was ever stamped up to the month: nothing worth keeping."""
     from .models import RollupStamp
 
@@ -76,7 +100,7 @@ def _report_key(month, time_zone: str, version) -> str | None:
         return None
     digest = hashlib.sha256("|".join(tokens).encode()).hexdigest()[:32]
     version_id = version.pk if version else 0
-    return f"kpis:month-report:v1:{month}:{time_zone}:{version_id}:{digest}"
+    return f"kpis:month-report:v1:{month}:{today or 'closed'}:{time_zone}:{version_id}:{digest}"
 
 
 def last_closed_month(*, now: datetime | None = None):

@@ -27,12 +27,11 @@ from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 from . import exports, forms, services
 from .drilldown import FIGURES, figure_handoffs, figure_leads
 from .exports import BreachRow, Review
-from .metrics import trends
 from .models import ActionItem, ReviewMeeting
 from .periods import Month
 from .rollups import review_time_zone
 from .segments import LABELS as SEGMENT_LABELS
-from .selectors import last_closed_month, month_report
+from .selectors import last_closed_month, month_report, month_trends
 
 FIGURE_PAGE_SIZE = 50
 HANDOFF_FIGURES = {
@@ -154,7 +153,7 @@ def _load_review(
     report = month_report(month=month, now=now)
     breaches, breaches_total = _breaches(month, user, limit=breach_limit)
     as_of = report.judged_at
-    series = trends(month.trailing(12))
+    series = month_trends(month=month)
     agreement = workspace_agreement()
     # The promises the month is held to: the version the report was judged by.
     version = report.version

@@ -1,6 +1,6 @@
 """The review at any size (issue 9): the page and GET /api/v1/kpis/ read only the rollups, in a
-number of queries that does not grow with the leads, and a closed month's report is cached
-until a rollup it was built from is rewritten.
+number of queries that does not grow with the leads, and a month's report is cached until a
+rollup it was built from is rewritten.
 
 The clock stands at 20 November 2026, noon in São Paulo.
 """
@@ -107,13 +107,17 @@ def test_a_closed_months_report_is_read_from_the_cache(october, client_for, view
     assert warm < cold
 
 
-def test_the_running_month_is_not_cached_but_read_so_far(october):
-    """Its figures move with every rollup of the periodic job."""
+def test_the_running_month_moves_with_every_rollup_and_is_judged_now(october):
     november = Month(2026, 11)
-    assert month_report(month=november).partial
-    leads_before = month_report(month=november).funnel[1].count
+    report = month_report(month=november)
+    assert report.partial and report.judged_at == NOW
     grow(3, month=11)
-    assert month_report(month=november).funnel[1].count == leads_before + 3
+    assert month_report(month=november).funnel[1].count == report.funnel[1].count + 3
+    # Read again later the same day: the same figures, as of the new instant.
+    later = NOW + timedelta(hours=2)
+    again = month_report(month=november, now=later)
+    assert again.judged_at == later
+    assert again.funnel[1].count == report.funnel[1].count + 3
 
 
 def test_rewriting_a_months_rollups_invalidates_its_cached_report(october):
