@@ -155,6 +155,8 @@ class MonthReport:
     judged_at: datetime | None = None
     # The running month: its figures are "so far" and will still change.
     partial: bool = False
+    # When the month's days were last rolled up: its figures are as of then.
+    rolled_up_at: datetime | None = None
     by_source: list[Breakdown] = field(default_factory=list)
     by_segment: list[Breakdown] = field(default_factory=list)
     cohorts: list[Cohort] = field(default_factory=list)

@@ -76,7 +76,9 @@ class RollupStamp(models.Model):
 
     month = models.DateField(unique=True, help_text="The first day of the month.")
     token = models.CharField(max_length=32)
-    changed_at = models.DateTimeField()
+    # The last rollup of any of its days, changed or not: what the running month's figures
+    # are "as of".
+    rolled_up_at = models.DateTimeField()
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.token}"

@@ -409,6 +409,7 @@ def _store(first, last, figures, values, *, compare: bool, now) -> int:
         _insert(DailyFigure, FIGURE_COLUMNS, figures)
         _insert(DailyValue, VALUE_COLUMNS, values)
         rollup_stamp_bump(months=changed, now=now)
+        RollupStamp.objects.filter(month__in=[m.first_day for m in months]).update(rolled_up_at=now)
     return len(figures) + len(values)
 
 
@@ -451,7 +452,7 @@ def rollup_stamp_bump(*, months, now=None) -> None:
     now = now or timezone.now()
     for month in sorted(months):
         RollupStamp.objects.update_or_create(
-            month=month.first_day, defaults={"token": uuid.uuid4().hex, "changed_at": now}
+            month=month.first_day, defaults={"token": uuid.uuid4().hex, "rolled_up_at": now}
         )
 
 

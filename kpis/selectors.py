@@ -48,25 +48,26 @@ def month_report(*, month, now: datetime | None = None):
         # The running month's figures are the rollups so far; of `now` they read only the
         # day (the goals' pace), so a day's key serves until a rollup changes.
         today = None if now >= end else timezone.localtime(now, _zone(time_zone)).date()
-        key = _report_key(month, time_zone, version, today=today)
+        key, rolled_up_at = _report_key(month, time_zone, version, today=today)
         report = cache.get(key) if key else None
-        if report is not None and today is not None:
-            report = dataclasses.replace(report, judged_at=judged_at)
-        return report, key, version
+        if report is not None:
+            report = dataclasses.replace(report, judged_at=judged_at, rolled_up_at=rolled_up_at)
+        return report, key, version, rolled_up_at
 
     def previous_report(previous, at):
         # Last month's figures for the KPIs' comparison: its cached report, else its figures
         # alone (without its own comparison, cohorts and goals, which the KPIs do not read).
-        report, _, version = cached(previous, at)
+        report, _, version, _ = cached(previous, at)
         return report or month_report_build(
             previous, now=at, time_zone=time_zone, version=version, with_previous=False
         )
 
-    report, key, version = cached(month, now)
+    report, key, version, rolled_up_at = cached(month, now)
     if report is None:
         report = month_report_build(
             month, now=now, time_zone=time_zone, version=version, previous_report=previous_report
         )
+        report.rolled_up_at = rolled_up_at
         if key:
             cache.set(key, report, REPORT_CACHE_SECONDS)
     return report
@@ -78,7 +79,7 @@ def month_trends(*, month) -> dict:
     from .metrics import trends
     from .rollups import review_time_zone
 
-    key = _report_key(month, review_time_zone(), None, today="trends")
+    key, _ = _report_key(month, review_time_zone(), None, today="trends")
     series = cache.get(key) if key else None
     if series is None:
         series = trends(month.trailing(12))
@@ -87,20 +88,23 @@ def month_trends(*, month) -> dict:
     return series
 
 
-def _report_key(month, time_zone: str, version, *, today=None) -> str | None:
-    """None when no rollup was ever stamped up to the month: nothing worth keeping."""
+def _report_key(month, time_zone: str, version, *, today=None):
+    """(the cache key, when the month was last rolled up); no key when no rollup was ever
+    stamped up to the month: nothing worth keeping."""
     from .models import RollupStamp
 
-    tokens = list(
+    stamps = list(
         RollupStamp.objects.filter(month__lte=month.first_day)
         .order_by("month")
-        .values_list("token", flat=True)
+        .values_list("month", "token", "rolled_up_at")
     )
-    if not tokens:
-        return None
-    digest = hashlib.sha256("|".join(tokens).encode()).hexdigest()[:32]
+    if not stamps:
+        return None, None
+    digest = hashlib.sha256("|".join(token for _, token, _ in stamps).encode()).hexdigest()[:32]
+    rolled_up_at = stamps[-1][2] if stamps[-1][0] == month.first_day else None
     version_id = version.pk if version else 0
-    return f"kpis:month-report:v1:{month}:{today or 'closed'}:{time_zone}:{version_id}:{digest}"
+    key = f"kpis:month-report:v1:{month}:{today or 'closed'}:{time_zone}:{version_id}:{digest}"
+    return key, rolled_up_at
 
 
 def last_closed_month(*, now: datetime | None = None):

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('month', models.DateField(help_text='The first day of the month.', unique=True)),
                 ('token', models.CharField(max_length=32)),
-                ('changed_at', models.DateTimeField()),
+                ('rolled_up_at', models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(

@@ -189,3 +189,17 @@ def test_the_page_lists_the_first_breaches_and_counts_them_all(
     # The downloads carry them all.
     csv_text = client_for(marketing_manager).get("/review/2026-10/breaches.csv").content.decode()
     assert "l2@x.com" in csv_text and "l7@x.com" in csv_text
+
+
+def test_the_running_month_says_when_its_figures_were_rolled_up(
+    october, client_for, marketing_manager
+):
+    rollup_range(
+        first=date(2026, 11, 20),
+        last=date(2026, 11, 20),
+        time_zone="America/Sao_Paulo",
+        now=NOW - timedelta(minutes=7),
+    )
+    response = client_for(marketing_manager).get("/review/2026-11/")
+    assert response.context["report"].rolled_up_at == NOW - timedelta(minutes=7)
+    assert "Figures rolled up at 11:53" in response.content.decode()
