@@ -103,6 +103,7 @@ def _report_key(month, time_zone: str, version, *, today=None):
     digest = hashlib.sha256("|".join(token for _, token, _ in stamps).encode()).hexdigest()[:32]
     rolled_up_at = stamps[-1][2] if stamps[-1][0] == month.first_day else None
     version_id = version.pk if version else 0
+    # "v1": bump it when MonthReport changes shape, so no process unpickles an older one.
     key = f"kpis:month-report:v1:{month}:{today or 'closed'}:{time_zone}:{version_id}:{digest}"
     return key, rolled_up_at
 
