@@ -94,6 +94,8 @@ class Review:
     action_items: list
     as_of: datetime = field(default_factory=timezone.now)
     generated_at: datetime = field(default_factory=timezone.now)
+    # How many breaches this user may see in all; the page lists only the first of them.
+    breaches_total: int | None = None
 
     @property
     def time_zone(self) -> str:

@@ -1,5 +1,6 @@
-"""The KPI engine: a month's figures from the daily rollups, plus the few medians and cohorts
-that are read from handoffs and leads (never from the raw events).
+"""The KPI engine: a month's figures from the daily rollups only (DailyFigure, DailyValue,
+VisitorCount), never from leads, handoffs or events, so a month costs the same few queries
+at any size. What is not additive (medians, cadence met) was measured at rollup time.
 
 Rates are fractions 0..1 and None when their denominator is zero; the page shows them as %.
 """
@@ -10,17 +11,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, Sum
+from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from agreements.funnel import plan_from
 from agreements.models import AgreementVersion, FunnelPlan, Goal, Kpi, Metric
-from leads.models import Handoff, Lead
 
-from .models import DailyFigure, VisitorCount
+from .models import DailyFigure, DailyValue, VisitorCount
 from .periods import Month
-from .rollups import STAGE_METRICS
+from .rollups import (
+    ATTEMPT_GAP,
+    COHORT_METRICS,
+    SPEED_TO_LEAD,
+    STAGE_METRICS,
+    VELOCITY_STAGES,
+    velocity_metric,
+)
 from .segments import LABELS as SEGMENT_LABELS
 from .selectors import review_version
 
@@ -148,6 +155,8 @@ class MonthReport:
     judged_at: datetime | None = None
     # The running month: its figures are "so far" and will still change.
     partial: bool = False
+    # When the month's days were last rolled up: its figures are as of then.
+    rolled_up_at: datetime | None = None
     by_source: list[Breakdown] = field(default_factory=list)
     by_segment: list[Breakdown] = field(default_factory=list)
     cohorts: list[Cohort] = field(default_factory=list)
@@ -164,6 +173,28 @@ def _figures(month: Month) -> dict[str, int]:
         .annotate(total=Sum("value"))
     )
     return defaultdict(int, {row["metric"]: row["total"] for row in rows})
+
+
+# Rollup metrics the report reads but does not show among its totals.
+ROLLUP_ONLY = {"cadence_met", *COHORT_METRICS}
+
+
+def _values(month: Month) -> dict[str, list[float]]:
+    """The month's measured values behind each median, in one range scan."""
+    values: dict[str, list[float]] = defaultdict(list)
+    for metric, value in DailyValue.objects.filter(
+        day__gte=month.first_day, day__lte=month.last_day
+    ).values_list("metric", "value"):
+        values[metric].append(value)
+    # Business minutes are whole minutes: shown as they were measured, not as floats.
+    values[SPEED_TO_LEAD] = [int(minutes) for minutes in values[SPEED_TO_LEAD]]
+    return values
+
+
+def month_version(judged_at):
+    """A month is judged by the promise in force at its end (or now, for the current month);
+    before the first version took effect, by the one in force now."""
+    return review_version(judged_at) or review_version()
 
 
 def _visitors(month: Month) -> int:
@@ -187,34 +218,39 @@ def funnel_for(figures: dict[str, int], visitors: int) -> list[FunnelStep]:
 
 
 def month_report_build(
-    month: Month, *, now: datetime, time_zone: str, with_previous: bool = True
+    month: Month,
+    *,
+    now: datetime,
+    time_zone: str,
+    with_previous: bool = True,
+    version=None,
+    previous_report=None,
 ) -> MonthReport:
     """The month's figures as they stood at its last instant once it has ended, else as they
-    stand `now`. Readers go through kpis.selectors.month_report, so all get the same answer."""
+    stand `now`. Readers go through kpis.selectors.month_report, so all get the same answer.
+
+    `version`, if given, is the one review_version resolves for the month (the selector has
+    it already); `previous_report(month, now)` supplies last month's report for the KPIs'
+    comparison (the selector reads it from the cache)."""
     start, end = month.bounds(time_zone)
     # A closed month reads the same whenever and wherever it is asked for.
     judged_at = min(end - timedelta(microseconds=1), now)
     # A month is judged by the promise in force at its end (or now, for the current month);
     # before the first version took effect, by the one in force now. Resolved once here
     # because every figure below needs it.
-    version = review_version(judged_at) or review_version()
+    if version is None:
+        version = month_version(judged_at)
     plan = FunnelPlan.objects.filter(version=version).first() if version else None
     figures = _figures(month)
     visitors = _visitors(month)
-
+    values = _values(month)
+    touched = values[SPEED_TO_LEAD]
     reps = _rep_compliance(month)
-    touched = list(
-        Handoff.objects.filter(first_touch_at__gte=start, first_touch_at__lt=end).values_list(
-            "response_business_minutes", flat=True
-        )
-    )
-    touched = [minutes for minutes in touched if minutes is not None]
-    month_handoffs = Handoff.objects.filter(handed_off_at__gte=start, handed_off_at__lt=end)
     report = MonthReport(
         month=month,
         time_zone=time_zone,
         funnel=funnel_for(figures, visitors),
-        totals=dict(figures) | {"visitors": visitors},
+        totals={k: v for k, v in figures.items() if k not in ROLLUP_ONLY} | {"visitors": visitors},
         by_rep=reps,
         sla_compliance=ratio(figures["windows_met"], figures["windows_closed"]),
         speed_to_lead_minutes={
@@ -222,13 +258,23 @@ def month_report_build(
             "p90": percentile(touched, 0.9),
         },
         attempts_per_lead=ratio(figures["handoff_attempts"], figures["handoffs"]),
-        attempt_spacing_hours=_attempt_spacing_hours(month_handoffs),
-        cadence_met_share=_cadence_met_share(month_handoffs, judged_at),
+        attempt_spacing_hours=statistics.median(values[ATTEMPT_GAP])
+        if values[ATTEMPT_GAP]
+        else None,
+        # Judged when the days were rolled up: as of the month's end once it has ended.
+        cadence_met_share=ratio(figures["cadence_met"], figures["handoffs"]),
         mql_acceptance_rate=ratio(figures["accepted"], figures["accepted"] + figures["rejected"]),
         mqls_planned=_mqls_planned(plan),
         rejections_by_reason=_by_key(month, "rejected"),
         returns_by_reason=_by_key(month, "returned"),
-        velocity_days=_velocity(start, end),
+        velocity_days={
+            stage: {
+                "median": statistics.median(days) if days else None,
+                "p90": percentile(days, 0.9),
+            }
+            for stage in VELOCITY_STAGES
+            for days in [values[velocity_metric(stage)]]
+        },
         judged_at=judged_at,
         partial=start <= now < end,
         version=version,
@@ -238,11 +284,14 @@ def month_report_build(
     if with_previous:
         report.by_source, report.by_segment = breakdowns(month)
         report.cohorts = cohorts(month, time_zone=time_zone)
-    previous = (
-        month_report_build(month.previous, now=judged_at, time_zone=time_zone, with_previous=False)
-        if with_previous
-        else None
-    )
+    if not with_previous:
+        previous = None
+    elif previous_report is not None:
+        previous = previous_report(month.previous, judged_at)
+    else:
+        previous = month_report_build(
+            month.previous, now=judged_at, time_zone=time_zone, with_previous=False
+        )
     report.kpis = kpi_statuses(report, previous=previous)
     report.goals = (
         goal_statuses(now=judged_at, version=version, time_zone=time_zone, plan=plan)
@@ -311,29 +360,54 @@ def breakdowns(month: Month) -> tuple[list[Breakdown], list[Breakdown]]:
 
 def cohorts(month: Month, *, time_zone: str, count: int = 6) -> list[Cohort]:
     """Leads created in each of the last `count` months, and where they stood at the end of
-    each month since (cumulative: a lead that reached SQL also counts as having been an MQL)."""
-    result = []
-    for cohort_month in month.trailing(count):
-        start, end = cohort_month.bounds(time_zone)
-        later = [m for m in month.trailing(count) if m >= cohort_month]
-        aggregates = {"created": Count("id")}
-        for index, later_month in enumerate(later):
-            _, month_end = later_month.bounds(time_zone)
-            aggregates[f"mql_{index}"] = Count("id", filter=Q(mql_at__lt=month_end))
-            aggregates[f"sql_{index}"] = Count("id", filter=Q(sql_at__lt=month_end))
-            aggregates[f"won_{index}"] = Count("id", filter=Q(customer_at__lt=month_end))
-        counts = Lead.objects.filter(created_at__gte=start, created_at__lt=end).aggregate(
-            **aggregates
+    each month since (cumulative: a lead that reached SQL also counts as having been an MQL).
+
+    From the rollups: leads_created per creation month, and the cohort_* figures, which
+    count each lead on the local day it reached the stage under its creation month."""
+    months = month.trailing(count)
+    created = defaultdict(int)
+    for row in (
+        DailyFigure.objects.filter(
+            day__gte=months[0].first_day, day__lte=month.last_day, metric="leads_created"
         )
+        .annotate(month=TruncMonth("day"))
+        .values("month")
+        .annotate(total=Sum("value"))
+    ):
+        created[Month.of(row["month"])] = row["total"]
+    reached: dict[tuple[str, str, Month], int] = defaultdict(int)
+    for row in (
+        DailyFigure.objects.filter(
+            day__lte=month.last_day, metric__in=COHORT_METRICS, key__in=[str(m) for m in months]
+        )
+        .annotate(month=TruncMonth("day"))
+        .values("metric", "key", "month")
+        .annotate(total=Sum("value"))
+    ):
+        reached[(row["metric"], row["key"], Month.of(row["month"]))] = row["total"]
+
+    def by_end_of(metric: str, cohort_month: Month, later_month: Month) -> int:
+        return sum(
+            total
+            for (m, key, when), total in reached.items()
+            if m == metric and key == str(cohort_month) and when <= later_month
+        )
+
+    result = []
+    for cohort_month in months:
+        later = [m for m in months if m >= cohort_month]
         result.append(
             Cohort(
                 cohort_month,
-                counts["created"],
+                created[cohort_month],
                 [
                     CohortMonth(
-                        later_month, counts[f"mql_{i}"], counts[f"sql_{i}"], counts[f"won_{i}"]
+                        later_month,
+                        by_end_of("cohort_mql", cohort_month, later_month),
+                        by_end_of("cohort_sql", cohort_month, later_month),
+                        by_end_of("cohort_won", cohort_month, later_month),
                     )
-                    for i, later_month in enumerate(later)
+                    for later_month in later
                 ],
             )
         )
@@ -381,115 +455,12 @@ def _by_key(month: Month, metric: str) -> dict[str, int]:
     return {row["key"] or "unspecified": row["total"] for row in rows.order_by("-total", "key")}
 
 
-def _attempt_spacing_hours(handoffs) -> float | None:
-    from leads.models import ContactAttempt
-
-    gaps, last = [], {}
-    for handoff_id, at in (
-        ContactAttempt.objects.filter(handoff__in=handoffs)
-        .order_by("handoff", "at")
-        .values_list("handoff", "at")
-    ):
-        if handoff_id in last:
-            gaps.append((at - last[handoff_id]).total_seconds() / 3600)
-        last[handoff_id] = at
-    return statistics.median(gaps) if gaps else None
-
-
-def _cadence_met_share(handoffs, now) -> float | None:
-    """Share of the month's handoffs whose attempts kept up with the cadence steps already due.
-
-    A conversation satisfies the cadence: it exists to reach the lead, not to count calls.
-    """
-    from agreements.business_hours import add_business_days, add_business_time
-    from agreements.models import CadenceStep
-    from agreements.selectors import version_calendar
-
-    rows = list(
-        handoffs.annotate(
-            attempts_made=Count("attempts"),
-            conversations=Count("attempts", filter=Q(attempts__is_conversation=True)),
-        ).values(
-            "version",
-            "handed_off_at",
-            "accepted_at",
-            "returned_at",
-            "attempts_made",
-            "conversations",
-        )
-    )
-    if not rows:
-        return None
-    steps_by_version, calendars = {}, {}
-    met = 0
-    for row in rows:
-        version_id = row["version"]
-        if version_id not in steps_by_version:
-            steps_by_version[version_id] = list(
-                CadenceStep.objects.filter(version_id=version_id).order_by("position", "id")
-            )
-            from agreements.models import AgreementVersion
-
-            calendars[version_id] = version_calendar(
-                version=AgreementVersion.objects.get(pk=version_id)
-            )
-        if row["conversations"]:
-            met += 1
-            continue
-        closed = min(filter(None, [row["accepted_at"], row["returned_at"], now]))
-        due = 0
-        for step in steps_by_version[version_id]:
-            if step.offset_unit == "business_hours":
-                at = add_business_time(
-                    row["handed_off_at"], timedelta(hours=step.offset), calendars[version_id]
-                )
-            else:
-                at = add_business_days(row["handed_off_at"], step.offset, calendars[version_id])
-            due += at <= closed
-        met += row["attempts_made"] >= due
-    return met / len(rows)
-
-
 def _mqls_planned(plan: FunnelPlan | None) -> float | None:
     if plan is None:
         return None
     result = plan_from(plan)
     step = next((s for s in result.steps if s.stage == "MQLs"), None)
     return float(step.per_month) if step else None
-
-
-VELOCITY_STAGES = {
-    "lead": ("created_at", "mql_at"),
-    "mql": ("mql_at", "sql_at"),
-    "sql": ("sql_at", "opportunity_at"),
-    "opportunity": ("opportunity_at", "customer_at"),
-}
-
-
-def _velocity(start, end) -> dict[str, dict[str, float | None]]:
-    """Days spent in each stage (median and 90th percentile), for leads that left it this month.
-
-    One query: the leads that left any stage in the month, with every stage's timestamps.
-    """
-    left_in_month = Q()
-    for entered, left in VELOCITY_STAGES.values():
-        left_in_month |= Q(
-            **{f"{left}__gte": start, f"{left}__lt": end, f"{entered}__isnull": False}
-        )
-    columns = ["created_at", "mql_at", "sql_at", "opportunity_at", "customer_at"]
-    spans: dict[str, list[float]] = {stage: [] for stage in VELOCITY_STAGES}
-    for row in Lead.objects.filter(left_in_month).values(*columns):
-        for stage, (entered, left) in VELOCITY_STAGES.items():
-            into, out = row[entered], row[left]
-            if into is not None and out is not None and start <= out < end:
-                spans[stage].append((out - into).total_seconds() / 86400)
-    return {
-        stage: {
-            "median": statistics.median(days) if days else None,
-            "p90": percentile(days, 0.9),
-        }
-        for stage, days in spans.items()
-    }
 
 
 # Judging figures against targets ---------------------------------------------------------
@@ -598,22 +569,31 @@ def goal_statuses(*, now, version, time_zone: str, plan: FunnelPlan | None) -> l
         return []
     today = timezone.localtime(now, timezone=_zone(time_zone)).date()
     statuses = []
+    # Goals usually share their period (the year, the quarter): one query per period.
+    totals_by_period: dict[tuple[date, date], dict[str, int]] = {}
     for goal in Goal.objects.filter(version=version).order_by("position", "id"):
-        statuses.append(_goal_status(goal, today, plan))
+        period = (goal.period_start, min(today, goal.period_end))
+        if period not in totals_by_period:
+            totals_by_period[period] = _period_totals(*period)
+        statuses.append(_goal_status(goal, today, plan, totals_by_period[period]))
     return statuses
 
 
-def _goal_status(goal: Goal, today: date, plan: FunnelPlan | None) -> Status:
-    period_days = (goal.period_end - goal.period_start).days + 1
-    elapsed_days = min(max((today - goal.period_start).days + 1, 0), period_days)
-    elapsed = elapsed_days / period_days
-    figures = DailyFigure.objects.filter(
-        day__gte=goal.period_start, day__lte=min(today, goal.period_end)
-    )
-    totals = defaultdict(
+GOAL_FIGURES = ["leads_created", *STAGE_METRICS.values(), "won_value"]
+
+
+def _period_totals(first: date, last: date) -> dict[str, int]:
+    figures = DailyFigure.objects.filter(day__gte=first, day__lte=last, metric__in=GOAL_FIGURES)
+    return defaultdict(
         int,
         {r["metric"]: r["total"] for r in figures.values("metric").annotate(total=Sum("value"))},
     )
+
+
+def _goal_status(goal: Goal, today: date, plan: FunnelPlan | None, totals) -> Status:
+    period_days = (goal.period_end - goal.period_start).days + 1
+    elapsed_days = min(max((today - goal.period_start).days + 1, 0), period_days)
+    elapsed = elapsed_days / period_days
     counts = {
         Metric.LEADS: "leads_created",
         Metric.MQLS: "entered_mql",

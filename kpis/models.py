@@ -49,6 +49,41 @@ class DailyFigure(models.Model):
         return f"{self.day} {self.metric}={self.value}"
 
 
+class DailyValue(models.Model):
+    """One measured value behind a median or 90th percentile, filed under its local day.
+
+    Medians are not additive, so a month's cannot be summed from daily figures; storing the
+    values themselves (one row per handoff touched, lead leaving a stage, or gap between two
+    attempts: tens of thousands a month at a million leads) keeps the percentiles exact and
+    the month's read one indexed range scan. A histogram would be smaller but would round
+    the figures the review has always shown. Written only by kpis.rollups, with DailyFigure.
+    """
+
+    day = models.DateField()
+    metric = models.CharField(max_length=40)
+    value = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "metric"], name="daily_value_day_metric")]
+
+    def __str__(self):
+        return f"{self.day} {self.metric}: {self.value}"
+
+
+class RollupStamp(models.Model):
+    """A month's rollup generation: a fresh token whenever its rollups or visitor counts
+    change, so a cached report keyed on the tokens is never stale and never needlessly cold."""
+
+    month = models.DateField(unique=True, help_text="The first day of the month.")
+    token = models.CharField(max_length=32)
+    # The last rollup of any of its days, changed or not: what the running month's figures
+    # are "as of".
+    rolled_up_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.token}"
+
+
 class ReviewMeeting(models.Model):
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="+")
     month = models.DateField(help_text="The first day of the month reviewed.")

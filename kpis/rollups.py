@@ -1,21 +1,46 @@
-"""Daily rollups: each day's additive figures, computed with grouped SQL and stored whole.
+"""Daily rollups: each day's figures, computed with grouped SQL and stored whole.
 
-`rollup_day` replaces one day's rows in a transaction, so running it again (the periodic job
-re-rolls recent days while attempts and decisions still land on them) is an upsert.
+`rollup_range` replaces a range of days' rows in one transaction, so running it again (the
+periodic job re-rolls recent days while attempts and decisions still land on them) is an
+upsert. Each metric is one statement over the whole range, grouped by the local day in the
+SLA's time zone (`TruncDate(tzinfo=…)`: `(col AT TIME ZONE tz)::date` on PostgreSQL), over
+indexed time columns (leads migration 0008): a year's backfill is a few dozen statements,
+not twenty per day.
+
+Besides the additive DailyFigure rows it stores what the review would otherwise compute
+from leads and handoffs at request time: the values behind its medians (DailyValue), the
+handoffs that kept the cadence (the business-hours arithmetic runs here, once per handoff,
+not on every page view) and the cohorts' progress. Whenever a month's rows change, its
+RollupStamp gets a new token, which is what a closed month's cached report is keyed on.
 """
 
-from datetime import date, timedelta
+import uuid
+from collections import defaultdict
+from datetime import date, datetime, timedelta
 
-from django.db import transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery, Sum
+from django.db import connection, transaction
+from django.db.models import (
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Window,
+)
 from django.db.models.functions import Coalesce as _Coalesce
+from django.db.models.functions import Lag, TruncDate, TruncMonth
 from django.utils import timezone
 
 from agreements.models import BusinessCalendar
 from leads.models import ContactAttempt, Handoff, HandoffAssignment, Lead, StageChange
 
-from .models import DailyFigure
-from .periods import day_start
+from .models import DailyFigure, DailyValue, RollupStamp
+from .periods import Month, day_start
 from .segments import segment_case
 from .selectors import review_version
 
@@ -70,52 +95,92 @@ def first_entries():
     return StageChange.objects.filter(to_stage__in=STAGE_METRICS).exclude(Exists(earlier))
 
 
-def rollup_day(*, day: date, time_zone: str | None = None, now=None) -> int:
-    """Recompute and store one local day's figures; returns how many rows were written.
+# Stages a lead passes through, as (the column it entered at, the column it left at): the
+# review's "days in stage" for leads that left the stage in the month.
+VELOCITY_STAGES = {
+    "lead": ("created_at", "mql_at"),
+    "mql": ("mql_at", "sql_at"),
+    "sql": ("sql_at", "opportunity_at"),
+    "opportunity": ("opportunity_at", "customer_at"),
+}
+# Cohorts: a lead counts toward its creation month's cohort from the day it reached the stage.
+COHORT_METRICS = {"cohort_mql": "mql_at", "cohort_sql": "sql_at", "cohort_won": "customer_at"}
+# DailyValue metrics.
+SPEED_TO_LEAD = "speed_to_lead_minutes"
+ATTEMPT_GAP = "attempt_gap_hours"
 
-    A response window counts as closed only once its deadline has passed (`now`).
+
+FIGURE_COLUMNS = ["day", "metric", "rep_id", "source", "segment", "key", "value"]
+VALUE_COLUMNS = ["day", "metric", "value"]
+
+
+def velocity_metric(stage: str) -> str:
+    return f"days_in_{stage}"
+
+
+def rollup_day(*, day: date, time_zone: str | None = None, now=None) -> int:
+    """Recompute and store one local day's figures; returns how many rows were written."""
+    return rollup_range(first=day, last=day, time_zone=time_zone, now=now)
+
+
+def rollup_range(
+    *, first: date, last: date, time_zone: str | None = None, now=None, compare: bool = True
+) -> int:
+    """Recompute and store the figures of the local days first..last; returns the rows written.
+
+    A response window counts as closed only once its deadline has passed (`now`), and the
+    cadence of a handoff is judged as of `now` or the end of its month, whichever is first
+    (the instant the review judges that month at). With `compare`, a month whose rows come
+    out the same keeps its stamp, so the periodic re-roll does not empty the report cache.
     """
     time_zone = time_zone or review_time_zone()
     now = now or timezone.now()
-    start, end = day_start(day, time_zone), day_start(day + timedelta(days=1), time_zone)
-    rows: list[DailyFigure] = []
+    zone = _zone(time_zone)
+    start, end = day_start(first, time_zone), day_start(last + timedelta(days=1), time_zone)
+    # Plain tuples in FIGURE_COLUMNS / VALUE_COLUMNS order: a backfill writes hundreds of
+    # thousands, and model instances would cost more to build than the rows cost to store.
+    figures: list[tuple] = []
+    values: list[tuple] = []
+
+    def day_of(column):
+        return TruncDate(column, tzinfo=zone)
 
     def add(metric, groups, rep_field=None, source_field=None, key_field=None):
         for group in groups:
             if group["n"]:
-                rows.append(
-                    DailyFigure(
-                        day=day,
-                        metric=metric,
-                        value=int(group["n"]),
-                        rep_id=group.get(rep_field) if rep_field else None,
-                        source=(group.get(source_field) or "") if source_field else "",
-                        segment=group.get("segment") or "",
-                        key=(group.get(key_field) or "") if key_field else "",
+                figures.append(
+                    (
+                        group["day"],
+                        metric,
+                        group.get(rep_field) if rep_field else None,
+                        (group.get(source_field) or "") if source_field else "",
+                        group.get("segment") or "",
+                        (group.get(key_field) or "") if key_field else "",
+                        int(group["n"]),
                     )
                 )
 
-    in_day = {"gte": start, "lt": end}
     add(
         "leads_created",
         Lead.objects.filter(created_at__gte=start, created_at__lt=end)
-        .annotate(segment=segment_case("company_size"))
-        .values("source", "segment")
+        .annotate(day=day_of("created_at"), segment=segment_case("company_size"))
+        .values("day", "source", "segment")
         .annotate(n=Count("id")),
         source_field="source",
     )
     # A lead enters a stage once: a lead returned and re-qualified is not a second MQL.
-    entries = (
+    entries = list(
         first_entries()
         .filter(at__gte=start, at__lt=end)
-        .annotate(segment=segment_case("lead__company_size"))
-        .values("to_stage", "lead__source", "lead__owner", "segment")
+        .annotate(day=day_of("at"), segment=segment_case("lead__company_size"))
+        .values("day", "to_stage", "lead__source", "lead__owner", "segment")
         .annotate(n=Count("lead", distinct=True))
     )
     won = (
         first_entries()
         .filter(at__gte=start, at__lt=end, to_stage="customer", lead__deal_value__isnull=False)
-        .values("lead__source", "lead__owner")
+        .annotate(day=day_of("at"))
+        .values("day", "lead__source", "lead__owner")
         .annotate(n=Sum("lead__deal_value"))
     )
     add("won_value", won, rep_field="lead__owner", source_field="lead__source")
@@ -127,11 +192,13 @@ def rollup_day(*, day: date, time_zone: str | None = None, now=None) -> int:
             source_field="lead__source",
         )
 
-    handoffs = Handoff.objects.filter(**{f"handed_off_at__{k}": v for k, v in in_day.items()})
+    handoffs = Handoff.objects.filter(handed_off_at__gte=start, handed_off_at__lt=end).annotate(
+        day=day_of("handed_off_at")
+    )
     add(
         "handoffs",
         handoffs.annotate(accountable=accountable_rep("handoffs"))
-        .values("accountable", "lead__source")
+        .values("day", "accountable", "lead__source")
         .annotate(n=Count("id")),
         rep_field="accountable",
         source_field="lead__source",
@@ -139,18 +206,20 @@ def rollup_day(*, day: date, time_zone: str | None = None, now=None) -> int:
     add(
         "handoff_attempts",
         handoffs.annotate(accountable=Coalesce(F("attempts__rep"), F("rep")))
-        .values("accountable")
+        .values("day", "accountable")
         .annotate(n=Count("attempts")),
         rep_field="accountable",
     )
     # A lead sales handed back before its deadline, untouched, is not a missed response.
-    closed = Handoff.objects.filter(due_at__gte=start, due_at__lt=min(end, now)).exclude(
-        first_touch_at__isnull=True, returned_at__lte=F("due_at")
+    closed = (
+        Handoff.objects.filter(due_at__gte=start, due_at__lt=min(end, now))
+        .exclude(first_touch_at__isnull=True, returned_at__lte=F("due_at"))
+        .annotate(day=day_of("due_at"))
     )
     add(
         "windows_closed",
         closed.annotate(accountable=accountable_rep("windows_closed"))
-        .values("accountable")
+        .values("day", "accountable")
         .annotate(n=Count("id")),
         rep_field="accountable",
     )
@@ -158,7 +227,7 @@ def rollup_day(*, day: date, time_zone: str | None = None, now=None) -> int:
         "windows_met",
         closed.filter(first_touch_at__lte=F("due_at"))
         .annotate(accountable=accountable_rep("windows_met"))
-        .values("accountable")
+        .values("day", "accountable")
         .annotate(n=Count("id")),
         rep_field="accountable",
     )
@@ -171,8 +240,8 @@ def rollup_day(*, day: date, time_zone: str | None = None, now=None) -> int:
     ):
         happened = Handoff.objects.filter(
             **{f"{moment}__gte": start, f"{moment}__lt": end}, **extra
-        )
-        fields = ["accountable", key] if key else ["accountable"]
+        ).annotate(day=day_of(moment))
+        fields = ["day", "accountable", key] if key else ["day", "accountable"]
         add(
             metric,
             happened.annotate(accountable=accountable_rep(metric))
@@ -186,26 +255,221 @@ def rollup_day(*, day: date, time_zone: str | None = None, now=None) -> int:
         # An attempt belongs to the rep who held the lead when it was made.
         add(
             metric,
-            attempts.annotate(accountable=Coalesce(F("rep"), F("handoff__rep")))
-            .values("accountable")
+            attempts.annotate(day=day_of("at"), accountable=Coalesce(F("rep"), F("handoff__rep")))
+            .values("day", "accountable")
             .annotate(n=Count("id")),
             rep_field="accountable",
         )
+    # Cohorts: leads by the day they reached a stage and the month they were created in.
+    for metric, column in COHORT_METRICS.items():
+        for group in (
+            Lead.objects.filter(**{f"{column}__gte": start, f"{column}__lt": end})
+            .annotate(day=day_of(column), cohort=TruncMonth("created_at", tzinfo=zone))
+            .values("day", "cohort")
+            .annotate(n=Count("id"))
+        ):
+            cohort = group["cohort"]
+            key = f"{cohort.year:04d}-{cohort.month:02d}"
+            figures.append((group["day"], metric, None, "", "", key, group["n"]))
+    met = _cadence_met(handoffs, now=now, time_zone=time_zone)
+    figures.extend((day, "cadence_met", None, "", "", "", n) for day, n in sorted(met.items()) if n)
+    values.extend(_speed_to_lead(start, end, day_of))
+    values.extend(_velocity(start, end, day_of))
+    values.extend(_attempt_gaps(start, end, day_of))
+    return _store(first, last, figures, values, compare=compare, now=now)
+
+
+def _speed_to_lead(start, end, day_of) -> list[tuple]:
+    """Business minutes from handoff to first touch, on the day of the touch."""
+    return [
+        (day, SPEED_TO_LEAD, float(minutes))
+        for day, minutes in Handoff.objects.filter(
+            first_touch_at__gte=start,
+            first_touch_at__lt=end,
+            response_business_minutes__isnull=False,
+        )
+        .annotate(day=day_of("first_touch_at"))
+        .values_list("day", "response_business_minutes")
+    ]
+
+
+def _velocity(start, end, day_of) -> list[tuple]:
+    """Days each lead spent in a stage, on the day it left the stage."""
+    values = []
+    for stage, (entered, left) in VELOCITY_STAGES.items():
+        rows = (
+            Lead.objects.filter(
+                **{f"{left}__gte": start, f"{left}__lt": end, f"{entered}__isnull": False}
+            )
+            .annotate(day=day_of(left), span=_span(entered, left))
+            .values_list("day", "span")
+        )
+        metric = velocity_metric(stage)
+        values.extend((day, metric, span.total_seconds() / 86400) for day, span in rows)
+    return values
+
+
+def _attempt_gaps(start, end, day_of) -> list[tuple]:
+    """Hours between a handoff's consecutive attempts, on the day the lead was handed off."""
+    previous = Window(Lag("at"), partition_by=[F("handoff")], order_by=[F("at").asc()])
+    rows = (
+        ContactAttempt.objects.filter(
+            handoff__handed_off_at__gte=start, handoff__handed_off_at__lt=end
+        )
+        .annotate(day=day_of("handoff__handed_off_at"), previous_at=previous)
+        .annotate(gap=_span("previous_at", "at"))
+        .filter(previous_at__isnull=False)
+        .values_list("day", "gap")
+    )
+    return [(day, ATTEMPT_GAP, gap.total_seconds() / 3600) for day, gap in rows]
+
+
+def _span(since: str, until: str):
+    """until - since as a duration, computed by the database (a timedelta in Python)."""
+    return ExpressionWrapper(F(until) - F(since), output_field=DurationField())
+
+
+def _cadence_met(handoffs, *, now: datetime, time_zone: str) -> dict[date, int]:
+    """Per day, the handoffs whose attempts kept up with the cadence steps already due.
+
+    A conversation satisfies the cadence: it exists to reach the lead, not to count calls.
+    A handoff still open is judged as of its month's last instant once the month has ended
+    (as the review judges that month), else as of `now`.
+    """
+    from agreements.business_hours import add_business_days, add_business_time
+    from agreements.models import AgreementVersion, CadenceStep
+    from agreements.selectors import version_calendar
+
+    rows = handoffs.annotate(
+        attempts_made=Count("attempts"),
+        conversations=Count("attempts", filter=Q(attempts__is_conversation=True)),
+    ).values_list(
+        "day",
+        "version",
+        "handed_off_at",
+        "accepted_at",
+        "returned_at",
+        "attempts_made",
+        "conversations",
+    )
+    met: dict[date, int] = defaultdict(int)
+    steps_by_version, calendars, judged = {}, {}, {}
+    for day, version_id, handed_off_at, accepted_at, returned_at, made, conversations in rows:
+        if conversations:
+            met[day] += 1
+            continue
+        if version_id not in steps_by_version:
+            steps_by_version[version_id] = list(
+                CadenceStep.objects.filter(version_id=version_id).order_by("position", "id")
+            )
+            calendars[version_id] = version_calendar(
+                version=AgreementVersion.objects.get(pk=version_id)
+            )
+        steps = steps_by_version[version_id]
+        # As many attempts as steps keeps up whatever is due: no arithmetic needed.
+        if made >= len(steps):
+            met[day] += 1
+            continue
+        month = Month.of(day)
+        if month not in judged:
+            month_end = day_start(month.next.first_day, time_zone)
+            judged[month] = min(month_end - timedelta(microseconds=1), now)
+        closed = min(filter(None, [accepted_at, returned_at, judged[month]]))
+        due, kept_up = 0, True
+        for step in steps:
+            if step.offset_unit == "business_hours":
+                at = add_business_time(
+                    handed_off_at, timedelta(hours=step.offset), calendars[version_id]
+                )
+            else:
+                at = add_business_days(handed_off_at, step.offset, calendars[version_id])
+            due += at <= closed
+            if due > made:  # behind already; later steps can only add to what is due
+                kept_up = False
+                break
+        met[day] += kept_up
+    return met
+
+
+def _store(first, last, figures, values, *, compare: bool, now) -> int:
+    """Replace the days' rows; give each month whose rows changed a new stamp."""
+    in_range = {"day__gte": first, "day__lte": last}
+    months = {Month.of(first)}
+    day = first
+    while Month.of(day) != Month.of(last):
+        day = Month.of(day).next.first_day
+        months.add(Month.of(day))
     with transaction.atomic():
-        DailyFigure.objects.filter(day=day).delete()
-        DailyFigure.objects.bulk_create(rows)
-    return len(rows)
+        if compare:
+            changed = _changed_months(in_range, figures, values)
+        else:
+            changed = months
+        DailyFigure.objects.filter(**in_range).delete()
+        DailyValue.objects.filter(**in_range).delete()
+        _insert(DailyFigure, FIGURE_COLUMNS, figures)
+        _insert(DailyValue, VALUE_COLUMNS, values)
+        rollup_stamp_bump(months=changed, now=now)
+        RollupStamp.objects.filter(month__in=[m.first_day for m in months]).update(rolled_up_at=now)
+    return len(figures) + len(values)
+
+
+def _insert(model, columns: list[str], rows) -> None:
+    """Plain rows into a rollup table: COPY on PostgreSQL, executemany elsewhere. A year's
+    backfill writes hundreds of thousands of rows, and bulk_create spends longer preparing
+    them field by field than the database takes to store them."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))
+
+
+def _changed_months(in_range, figures, values) -> set[Month]:
+    old, new = defaultdict(list), defaultdict(list)
+    for table, rows in (("f", figures), ("v", values)):
+        for row in rows:
+            new[Month.of(row[0])].append((table, *row))
+    for table, model, columns in (
+        ("f", DailyFigure, FIGURE_COLUMNS),
+        ("v", DailyValue, VALUE_COLUMNS),
+    ):
+        for row in model.objects.filter(**in_range).values_list(*columns):
+            old[Month.of(row[0])].append((table, *row))
+    return {
+        month
+        for month in old.keys() | new.keys()
+        if sorted(old[month], key=repr) != sorted(new[month], key=repr)
+    }
+
+
+def rollup_stamp_bump(*, months, now=None) -> None:
+    """A fresh token for each month: its cached report, if any, is no longer read."""
+    now = now or timezone.now()
+    for month in sorted(months):
+        RollupStamp.objects.update_or_create(
+            month=month.first_day, defaults={"token": uuid.uuid4().hex, "rolled_up_at": now}
+        )
 
 
 def rollup_recent(*, days: int = 31, today: date | None = None) -> int:
     """The periodic job: re-roll the last `days` days, where late attempts and decisions land."""
     time_zone = review_time_zone()
     today = today or timezone.localtime(timezone.now(), timezone=_zone(time_zone)).date()
-    return sum(rollup_day(day=today - timedelta(days=n), time_zone=time_zone) for n in range(days))
+    return rollup_range(first=today - timedelta(days=days - 1), last=today, time_zone=time_zone)
 
 
 def rollup_backfill(*, since: date | None = None, until: date | None = None) -> int:
-    """Every day from the first lead (or `since`) to today: for a new install or a fix."""
+    """Every day from the first lead (or `since`) to today: for a new install or a fix.
+
+    A quarter at a time: each statement scans its tables' range once for three months (a
+    month at a time repeats the joins' fixed costs twelve times a year), while the values
+    held in memory stay bounded (a quarter's at a million leads: well under 500 MB).
+    """
     time_zone = review_time_zone()
     until = until or timezone.localtime(timezone.now(), timezone=_zone(time_zone)).date()
     if since is None:
@@ -213,10 +477,11 @@ def rollup_backfill(*, since: date | None = None, until: date | None = None) -> 
         if first is None:
             return 0
         since = timezone.localtime(first, timezone=_zone(time_zone)).date()
-    written, day = 0, since
+    now, written, day = timezone.now(), 0, since
     while day <= until:
-        written += rollup_day(day=day, time_zone=time_zone)
-        day += timedelta(days=1)
+        last = min(Month.of(day).next.next.last_day, until)
+        written += rollup_range(first=day, last=last, time_zone=time_zone, now=now, compare=False)
+        day = last + timedelta(days=1)
     return written
 
 

@@ -4,11 +4,18 @@ The review page, its PDF and CSVs and GET /api/v1/kpis/ all read `month_report`,
 asked for in two places is the same figure.
 """
 
-from datetime import datetime
+import dataclasses
+import hashlib
+from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from agreements.selectors import version_in_force, workspace_agreement
+
+# A closed month's report, cached under the stamps of the rollups it was built from. A week
+# bounds what an evicted-but-unchanged month costs; the stamps, not the timeout, keep it right.
+REPORT_CACHE_SECONDS = 7 * 24 * 3600
 
 
 def review_version(at=None):
@@ -17,12 +24,88 @@ def review_version(at=None):
 
 
 def month_report(*, month, now: datetime | None = None):
-    """The month's report "as of" its end once it has ended, "so far" (partial) while it runs."""
+    """The month's report "as of" its end once it has ended, "so far" (partial) while it runs.
+
+    Built from the rollups only, and cached: the key carries the RollupStamp tokens of that
+    month and every month before it (the report also reads last month's figures, the
+    cohorts' earlier months and the goals' periods), the version it is judged by and the
+    time zone, so a rewrite of any rollup it read makes a new key. The running month's
+    figures are those of the days rolled up so far (the periodic rollup re-rolls them every
+    few minutes); its key also carries the day.
+    """
     # Imported here: the KPI engine and the rollups read review_version from this module.
-    from .metrics import month_report_build
+    from .metrics import month_report_build, month_version
     from .rollups import review_time_zone
 
-    return month_report_build(month, now=now or timezone.now(), time_zone=review_time_zone())
+    now = now or timezone.now()
+    time_zone = review_time_zone()
+
+    def cached(month, now):
+        """(the report if cached, its key, its version)."""
+        _, end = month.bounds(time_zone)
+        judged_at = min(end - timedelta(microseconds=1), now)
+        version = month_version(judged_at)
+        # The running month's figures are the rollups so far; of `now` they read only the
+        # day (the goals' pace), so a day's key serves until a rollup changes.
+        today = None if now >= end else timezone.localtime(now, _zone(time_zone)).date()
+        key, rolled_up_at = _report_key(month, time_zone, version, today=today)
+        report = cache.get(key) if key else None
+        if report is not None:
+            report = dataclasses.replace(report, judged_at=judged_at, rolled_up_at=rolled_up_at)
+        return report, key, version, rolled_up_at
+
+    def previous_report(previous, at):
+        # Last month's figures for the KPIs' comparison: its cached report, else its figures
+        # alone (without its own comparison, cohorts and goals, which the KPIs do not read).
+        report, _, version, _ = cached(previous, at)
+        return report or month_report_build(
+            previous, now=at, time_zone=time_zone, version=version, with_previous=False
+        )
+
+    report, key, version, rolled_up_at = cached(month, now)
+    if report is None:
+        report = month_report_build(
+            month, now=now, time_zone=time_zone, version=version, previous_report=previous_report
+        )
+        report.rolled_up_at = rolled_up_at
+        if key:
+            cache.set(key, report, REPORT_CACHE_SECONDS)
+    return report
+
+
+def month_trends(*, month) -> dict:
+    """The twelve months' series ending with `month` (the review's charts), cached like the
+    report: under the rollup stamps of every month up to it."""
+    from .metrics import trends
+    from .rollups import review_time_zone
+
+    key, _ = _report_key(month, review_time_zone(), None, today="trends")
+    series = cache.get(key) if key else None
+    if series is None:
+        series = trends(month.trailing(12))
+        if key:
+            cache.set(key, series, REPORT_CACHE_SECONDS)
+    return series
+
+
+def _report_key(month, time_zone: str, version, *, today=None):
+    """(the cache key, when the month was last rolled up); no key when no rollup was ever
+    stamped up to the month: nothing worth keeping."""
+    from .models import RollupStamp
+
+    stamps = list(
+        RollupStamp.objects.filter(month__lte=month.first_day)
+        .order_by("month")
+        .values_list("month", "token", "rolled_up_at")
+    )
+    if not stamps:
+        return None, None
+    digest = hashlib.sha256("|".join(token for _, token, _ in stamps).encode()).hexdigest()[:32]
+    rolled_up_at = stamps[-1][2] if stamps[-1][0] == month.first_day else None
+    version_id = version.pk if version else 0
+    # "v1": bump it when MonthReport changes shape, so no process unpickles an older one.
+    key = f"kpis:month-report:v1:{month}:{today or 'closed'}:{time_zone}:{version_id}:{digest}"
+    return key, rolled_up_at
 
 
 def last_closed_month(*, now: datetime | None = None):

@@ -27,12 +27,11 @@ from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 from . import exports, forms, services
 from .drilldown import FIGURES, figure_handoffs, figure_leads
 from .exports import BreachRow, Review
-from .metrics import trends
 from .models import ActionItem, ReviewMeeting
 from .periods import Month
 from .rollups import review_time_zone
 from .segments import LABELS as SEGMENT_LABELS
-from .selectors import last_closed_month, month_report
+from .selectors import last_closed_month, month_report, month_trends
 
 FIGURE_PAGE_SIZE = 50
 HANDOFF_FIGURES = {
@@ -84,14 +83,24 @@ def _today(time_zone: str, now: datetime | None = None):
 # Loading the month ------------------------------------------------------------------------
 
 
-def _breaches(month: Month, user) -> list[BreachRow]:
+# The page lists the month's first breaches; the rest are one click away (the breached figure's
+# list, breaches.csv, the PDF). At a million leads a month has thousands, and rendering them
+# all would cost the page seconds.
+PAGE_BREACHES = 50
+
+
+def _breaches(month: Month, user, *, limit: int | None = None) -> tuple[list[BreachRow], int]:
+    """The month's breached handoffs this user may see (the first `limit`), and their count."""
     breached = figure_handoffs(month, "breached")
     # A rep reads the team's figures but only their own leads' e-mails, as everywhere else.
     if not has_role(user, *MANAGERS, Role.VIEWER):
         breached = breached.filter(lead__in=leads_visible_to(user).values("pk"))
-    handoffs = list(
-        breached.select_related("lead", "rep", "breach_rep").order_by("breached_at", "id")
-    )
+    ordered = breached.select_related("lead", "rep", "breach_rep").order_by("breached_at", "id")
+    handoffs = list(ordered if limit is None else ordered[: limit + 1])
+    if limit is None or len(handoffs) <= limit:
+        total = len(handoffs)
+    else:
+        handoffs, total = handoffs[:limit], breached.count()
     targets = dict(
         HandoffPolicy.objects.filter(version_id__in={h.version_id for h in handoffs}).values_list(
             "version_id", "response_target_hours"
@@ -119,7 +128,7 @@ def _breaches(month: Month, user) -> list[BreachRow]:
                 returned_at=handoff.returned_at,
             )
         )
-    return rows
+    return rows, total
 
 
 def _action_items(agreement, month: Month, time_zone: str) -> list[ActionItem]:
@@ -136,12 +145,15 @@ def _action_items(agreement, month: Month, time_zone: str) -> list[ActionItem]:
     return sorted(items, key=lambda item: (item.done_at is not None, item.due_date, item.pk))
 
 
-def _load_review(month: Month, *, now, user) -> tuple[Review, object]:
+def _load_review(
+    month: Month, *, now, user, breach_limit: int | None = None
+) -> tuple[Review, object]:
     """The page, its PDF and its CSVs: the month's one report (as the API reads it) plus what
     only the meeting needs, with the breached leads this user may see."""
     report = month_report(month=month, now=now)
+    breaches, breaches_total = _breaches(month, user, limit=breach_limit)
     as_of = report.judged_at
-    series = trends(month.trailing(12))
+    series = month_trends(month=month)
     agreement = workspace_agreement()
     # The promises the month is held to: the version the report was judged by.
     version = report.version
@@ -178,7 +190,8 @@ def _load_review(month: Month, *, now, user) -> tuple[Review, object]:
         )
         if agreement
         else {},
-        breaches=_breaches(month, user),
+        breaches=breaches,
+        breaches_total=breaches_total,
         notes=meeting.notes if meeting else "",
         notes_updated=notes_updated,
         action_items=_action_items(agreement, month, report.time_zone),
@@ -268,7 +281,7 @@ def _chart_data(review: Review) -> dict:
 
 def _render_review(request, month: Month, *, notes_form=None, item_form=None, propose_form=None):
     now = timezone.now()
-    review, agreement = _load_review(month, now=now, user=request.user)
+    review, agreement = _load_review(month, now=now, user=request.user, breach_limit=PAGE_BREACHES)
     can_write = agreement is not None and has_role(request.user, *MANAGERS)
     today = _today(review.time_zone, now)
     if can_write:

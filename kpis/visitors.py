@@ -20,6 +20,7 @@ from slaportal.csv_files import CsvRefused
 
 from .models import VisitorCount
 from .periods import Month
+from .rollups import rollup_stamp_bump
 
 MAX_ITEMS_PER_BATCH = 1000
 MAX_CSV_BYTES = 1024 * 1024
@@ -154,6 +155,8 @@ def visitor_counts_upsert(*, rows: Iterable[VisitorRow]) -> int:
             unique_fields=["day", "source"],
             update_fields=["visitors", "updated_at"],
         )
+        # The funnel's first step changed: a cached report of those months is stale.
+        rollup_stamp_bump(months={Month.of(day) for day, _ in latest})
     return len(objects)
 
 

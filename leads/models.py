@@ -105,6 +105,16 @@ class Lead(models.Model):
             models.Index(fields=["stage", "status"], name="lead_stage_status"),
             models.Index(fields=["owner", "stage"], name="lead_owner_stage"),
             models.Index(fields=["updated_at"], name="lead_updated_at"),
+            # The KPI rollups range-scan each of these (leads migration 0008 says why btree).
+            models.Index(fields=["created_at"], name="lead_created_at"),
+            *(
+                models.Index(
+                    fields=[column],
+                    name=f"lead_{column}",
+                    condition=Q(**{f"{column}__isnull": False}),
+                )
+                for column in ("mql_at", "sql_at", "opportunity_at", "customer_at")
+            ),
         ]
 
     def __str__(self):
@@ -170,7 +180,12 @@ class StageChange(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["to_stage", "at"], name="stage_change_to_at")]
+        indexes = [
+            models.Index(fields=["to_stage", "at"], name="stage_change_to_at"),
+            # The KPI rollups' "first entry into a stage" probe: is there an earlier change of
+            # this lead into this stage? One index lookup per change instead of a lead's list.
+            models.Index(fields=["lead", "to_stage", "at"], name="stage_change_lead_to_at"),
+        ]
 
     def __str__(self):
         return f"{self.from_stage or '—'} → {self.to_stage}"
@@ -246,6 +261,22 @@ class Handoff(models.Model):
             ),
             models.Index(fields=["rep", "status"], name="handoff_rep_status"),
             models.Index(fields=["handed_off_at"], name="handoff_handed_off_at"),
+            # The KPI rollups range-scan each of these (leads migration 0008 says why btree).
+            models.Index(fields=["due_at"], name="handoff_due_at"),
+            *(
+                models.Index(
+                    fields=[column],
+                    name=f"handoff_{column}",
+                    condition=Q(**{f"{column}__isnull": False}),
+                )
+                for column in (
+                    "first_touch_at",
+                    "breached_at",
+                    "accepted_at",
+                    "rejected_at",
+                    "returned_at",
+                )
+            ),
         ]
 
     def __str__(self):
@@ -272,7 +303,11 @@ class ContactAttempt(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["handoff", "at"], name="attempt_handoff_at")]
+        indexes = [
+            models.Index(fields=["handoff", "at"], name="attempt_handoff_at"),
+            # The KPI rollups count a range of days' attempts.
+            models.Index(fields=["at"], name="attempt_at"),
+        ]
 
     def __str__(self):
         return f"{self.get_channel_display()}: {self.disposition}"

@@ -91,6 +91,8 @@ def test_velocity_p90_is_the_nearest_rank_of_the_stage_spans(october):
             mql_at=at(10, 9, month=11),
             updated_at=at(10, 9, month=11),
         )
+    # The review reads the rollups, never the leads: the day they left is rolled up first.
+    rollup_day(day=date(2026, 11, 10), time_zone="America/Sao_Paulo")
     velocity = month_report(month=Month(2026, 11), now=NOW).velocity_days["lead"]
     assert velocity == {"median": 5.5, "p90": 9.0}
 
