@@ -246,6 +246,18 @@ class Handoff(models.Model):
             ),
             models.Index(fields=["rep", "status"], name="handoff_rep_status"),
             models.Index(fields=["handed_off_at"], name="handoff_handed_off_at"),
+            # A rep's queue and the team's loads: active handoffs only (see migration 0009).
+            models.Index(
+                fields=["rep", "due_at"],
+                name="handoff_active_rep_due",
+                condition=Q(accepted_at__isnull=True, returned_at__isnull=True),
+            ),
+            # The breach job re-reads the rows its claim won.
+            models.Index(
+                fields=["flag_claim"],
+                name="handoff_flag_claim",
+                condition=Q(flag_claim__isnull=False),
+            ),
         ]
 
     def __str__(self):

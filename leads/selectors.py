@@ -5,11 +5,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
 from django.db.models import (
     Case,
     Count,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
@@ -223,14 +225,36 @@ def handoffs_by_urgency(handoffs, *, now=None):
     )
 
 
+# The version's frozen document is large and no row shows it.
+_ROW_DEFERRED = ("version__snapshot", "version__part_revisions")
+
+
 def rep_queue(*, rep, now=None):
     return handoffs_by_urgency(
-        Handoff.objects.filter(rep=rep).select_related("lead", "version"), now=now
+        Handoff.objects.filter(rep=rep).select_related("lead", "version").defer(*_ROW_DEFERRED),
+        now=now,
     )
 
 
 def team_handoffs(*, now=None):
-    return handoffs_by_urgency(Handoff.objects.select_related("lead", "rep", "version"), now=now)
+    return handoffs_by_urgency(
+        Handoff.objects.select_related("lead", "rep", "version").defer(*_ROW_DEFERRED), now=now
+    )
+
+
+def handoffs_page(handoffs, *, number, per_page: int):
+    """A page of handoffs from handoffs_by_urgency: the sort runs over ids alone, then only
+    the page's rows are read whole.
+
+    Sorting the joined rows (lead and version) of every active handoff drags each through the
+    sort; ordering the ids first keeps the sort narrow, and it reads the partial index of
+    active handoffs (one query more than sorting whole rows, far less work at 10 k rows).
+    """
+    page = Paginator(handoffs.values_list("pk", flat=True), per_page).get_page(number)
+    ids = list(page.object_list)
+    rows = {handoff.pk: handoff for handoff in handoffs.filter(pk__in=ids)} if ids else {}
+    page.object_list = [rows[pk] for pk in ids if pk in rows]
+    return page
 
 
 def sales_reps():
@@ -244,23 +268,30 @@ def sales_reps():
 
 
 def rep_loads(*, now=None):
-    """Each rep's active handoffs, at risk and breached, in one aggregate query."""
+    """Each rep's active handoffs, at risk and breached, in one aggregate query.
+
+    The join is to active handoffs only (a FilteredRelation, read through the partial index
+    of active handoffs by rep), never to every handoff a rep ever had.
+    """
     now = now or timezone.now()
-    active = Q(handoffs__accepted_at__isnull=True, handoffs__returned_at__isnull=True)
-    untouched = Q(handoffs__first_touch_at__isnull=True)
-    breached = Q(handoffs__status=Handoff.Status.BREACHED) | untouched & Q(
-        handoffs__due_at__lte=now
-    )
+    untouched = Q(active__first_touch_at__isnull=True)
+    breached = Q(active__status=Handoff.Status.BREACHED) | untouched & Q(active__due_at__lte=now)
     at_risk = (
-        Q(handoffs__status=Handoff.Status.AT_RISK) | untouched & Q(handoffs__at_risk_at__lte=now)
+        Q(active__status=Handoff.Status.AT_RISK) | untouched & Q(active__at_risk_at__lte=now)
     ) & ~breached
     return (
         get_user_model()
         .objects.filter(groups__name=Role.SALES_REP)
         .annotate(
-            active_count=Count("handoffs", filter=active),
-            at_risk_count=Count("handoffs", filter=active & at_risk),
-            breached_count=Count("handoffs", filter=active & breached),
+            active=FilteredRelation(
+                "handoffs",
+                condition=Q(handoffs__accepted_at__isnull=True, handoffs__returned_at__isnull=True),
+            )
+        )
+        .annotate(
+            active_count=Count("active"),
+            at_risk_count=Count("active", filter=at_risk),
+            breached_count=Count("active", filter=breached),
         )
         .order_by("-is_active", "first_name", "username")
     )
@@ -452,7 +483,7 @@ def queue_rows(
         enrollable = {h.version_id for h in handoffs if h.version_enrollable}
     versions = _VersionCache((handoff.version_id for handoff in handoffs), enrollable=enrollable)
     if labels is None:
-        labels = stage_labels(version=current_version(now))
+        labels = stage_labels(version=version_in_force_now(now))
     lead_ids = [handoff.lead_id for handoff in handoffs]
     if with_reasons and scores is None and recent is None:
         scores = {}

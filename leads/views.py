@@ -13,6 +13,8 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -22,6 +24,7 @@ from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 from . import forms
 from .models import Handoff, Lead, Stage
 from .selectors import (
+    handoffs_page,
     lead_page,
     lead_timeline,
     leads_search,
@@ -83,7 +86,9 @@ def queue(request):
     page = None
     rows = []
     if rep is not None:
-        page = Paginator(rep_queue(rep=rep, now=now), PAGE_SIZE).get_page(request.GET.get("page"))
+        page = handoffs_page(
+            rep_queue(rep=rep, now=now), number=request.GET.get("page"), per_page=PAGE_SIZE
+        )
         rows = queue_rows(page.object_list, now=now)
     return render(
         request,
@@ -393,21 +398,39 @@ def lead_list(request):
 # The sales manager's team view --------------------------------------------------------------
 
 
+def _rep_options(reps) -> dict:
+    """The reassign menu's <option>s with each rep selected, built once per page: rendering
+    every rep for every row in the template cost more than the rest of the page."""
+    names = [(rep.pk, _name(rep)) for rep in reps]
+
+    def options(selected):
+        return format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((pk, mark_safe(" selected") if pk == selected else "", name) for pk, name in names),
+        )
+
+    return {None: options(None)} | {pk: options(pk) for pk, _ in names}
+
+
 def _team_context(request, now, rows):
     loads = list(rep_loads(now=now))
-    return {
-        "rows": rows,
-        "loads": loads,
-        "reps": [rep for rep in loads if rep.is_active],
-        "can_reassign": has_role(request.user, Role.SALES_MANAGER),
-    }
+    reps = [rep for rep in loads if rep.is_active]
+    can_reassign = has_role(request.user, Role.SALES_MANAGER)
+    if can_reassign:
+        options = _rep_options(reps)
+        for row in rows:
+            row.rep_options = options.get(row.handoff.rep_id, options[None])
+    return {"rows": rows, "loads": loads, "reps": reps, "can_reassign": can_reassign}
 
 
 @role_required(*MANAGERS)
 @require_safe
 def team(request):
     now = timezone.now()
-    page = Paginator(team_handoffs(now=now), TEAM_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = handoffs_page(
+        team_handoffs(now=now), number=request.GET.get("page"), per_page=TEAM_PAGE_SIZE
+    )
     rows = queue_rows(page.object_list, now=now, with_reasons=False)
     return render(request, "leads/team.html", {"page": page, **_team_context(request, now, rows)})
 

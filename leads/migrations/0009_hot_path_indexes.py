@@ -1,0 +1,37 @@
+"""Indexes for the hot paths of issue 9, each for a query that scanned a whole table.
+
+- handoff_active_rep_due (rep, due_at) WHERE accepted_at IS NULL AND returned_at IS NULL:
+  a rep's queue, the team's loads per rep and the narrow id sort of the team page read only
+  active handoffs (about 10 k of 1 M at scale). Without it the queue used handoff_rep_status,
+  which also holds every closed handoff of the rep, and rep_loads joined every handoff ever
+  made (3.4 s at 1 M handoffs). Partial, so it stays small however long the history grows.
+- handoff_flag_claim (flag_claim) WHERE flag_claim IS NOT NULL: breaches_flag re-reads the
+  rows its claim UPDATE won by their token; that was a sequential scan of all handoffs
+  (~100 ms each, twice a run, at 1 M handoffs) even when nothing was due. Only flagged rows
+  carry a token, so the index holds the flagged history, not every handoff.
+"""
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("leads", "0007_job_resumability")]
+
+    operations = [
+        migrations.AddIndex(
+            model_name="handoff",
+            index=models.Index(
+                condition=models.Q(("accepted_at__isnull", True), ("returned_at__isnull", True)),
+                fields=["rep", "due_at"],
+                name="handoff_active_rep_due",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="handoff",
+            index=models.Index(
+                condition=models.Q(("flag_claim__isnull", False)),
+                fields=["flag_claim"],
+                name="handoff_flag_claim",
+            ),
+        ),
+    ]
