@@ -284,7 +284,13 @@ class ContactAttempt(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["handoff", "at"], name="attempt_handoff_at")]
+        indexes = [
+            models.Index(fields=["handoff", "at"], name="attempt_handoff_at"),
+            # The cadence job's "no conversation yet" test (see migration 0009).
+            models.Index(
+                fields=["handoff"], name="attempt_conversation", condition=Q(is_conversation=True)
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_channel_display()}: {self.disposition}"
