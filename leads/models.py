@@ -249,6 +249,7 @@ class Handoff(models.Model):
             # A rep's queue and the team's loads: active handoffs only (see migration 0009).
             models.Index(
                 fields=["rep", "due_at"],
+                include=["id", "status", "first_touch_at", "at_risk_at"],
                 name="handoff_active_rep_due",
                 condition=Q(accepted_at__isnull=True, returned_at__isnull=True),
             ),

@@ -1,10 +1,13 @@
 """Indexes for the hot paths of issue 9, each for a query that scanned a whole table.
 
-- handoff_active_rep_due (rep, due_at) WHERE accepted_at IS NULL AND returned_at IS NULL:
-  a rep's queue, the team's loads per rep and the narrow id sort of the team page read only
-  active handoffs (about 10 k of 1 M at scale). Without it the queue used handoff_rep_status,
-  which also holds every closed handoff of the rep, and rep_loads joined every handoff ever
-  made (3.4 s at 1 M handoffs). Partial, so it stays small however long the history grows.
+- handoff_active_rep_due (rep, due_at) INCLUDE (id, status, first_touch_at, at_risk_at)
+  WHERE accepted_at IS NULL AND returned_at IS NULL: a rep's queue, the team's loads per rep
+  and the narrow id sort of the team page read only active handoffs (about 10 k of 1 M at
+  scale), and every column their urgency needs is in the index, so all three are index-only
+  scans (queue ids 0.2 ms, team ids 2.3 ms, rep loads 6.5 ms at 1 M handoffs; before: the
+  queue used handoff_rep_status, which also holds every closed handoff of the rep, and the
+  loads joined every handoff ever made, 3.4 s). Partial, so it stays small however long the
+  history grows. (INCLUDE is PostgreSQL's; elsewhere it is a plain partial index.)
 - handoff_flag_claim (flag_claim) WHERE flag_claim IS NOT NULL: breaches_flag re-reads the
   rows its claim UPDATE won by their token; that was a sequential scan of all handoffs
   (~100 ms each, twice a run, at 1 M handoffs) even when nothing was due. Only flagged rows
@@ -28,6 +31,7 @@ class Migration(migrations.Migration):
             index=models.Index(
                 condition=models.Q(("accepted_at__isnull", True), ("returned_at__isnull", True)),
                 fields=["rep", "due_at"],
+                include=["id", "status", "first_touch_at", "at_risk_at"],
                 name="handoff_active_rep_due",
             ),
         ),
