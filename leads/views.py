@@ -398,9 +398,9 @@ def lead_list(request):
 # The sales manager's team view --------------------------------------------------------------
 
 
-def _rep_options(reps) -> dict:
-    """The reassign menu's <option>s with each rep selected, built once per page: rendering
-    every rep for every row in the template cost more than the rest of the page."""
+def _rep_options(reps, selected_ids) -> dict:
+    """The reassign menu's <option>s with each rep on the page selected, each built once:
+    rendering every rep for every row in the template cost more than the rest of the page."""
     names = [(rep.pk, _name(rep)) for rep in reps]
 
     def options(selected):
@@ -410,7 +410,7 @@ def _rep_options(reps) -> dict:
             ((pk, mark_safe(" selected") if pk == selected else "", name) for pk, name in names),
         )
 
-    return {None: options(None)} | {pk: options(pk) for pk, _ in names}
+    return {selected: options(selected) for selected in {None, *selected_ids}}
 
 
 def _team_context(request, now, rows):
@@ -418,9 +418,9 @@ def _team_context(request, now, rows):
     reps = [rep for rep in loads if rep.is_active]
     can_reassign = has_role(request.user, Role.SALES_MANAGER)
     if can_reassign:
-        options = _rep_options(reps)
+        options = _rep_options(reps, {row.handoff.rep_id for row in rows})
         for row in rows:
-            row.rep_options = options.get(row.handoff.rep_id, options[None])
+            row.rep_options = options[row.handoff.rep_id]
     return {"rows": rows, "loads": loads, "reps": reps, "can_reassign": can_reassign}
 
 
