@@ -23,6 +23,7 @@ rules, and the two differ on İ, ß and every character outside ASCII under the 
 The address as the lead typed it stays in Lead.email, for display and for sending.
 """
 
+import functools
 import unicodedata
 
 import idna
@@ -34,6 +35,8 @@ class InvalidEmail(ValueError):
     """Not an address email_normalise can put in one form."""
 
 
+# Pure and called for every event of a batch (twice): most addresses repeat.
+@functools.lru_cache(maxsize=16384)
 def email_normalise(email: str) -> str:
     """The canonical form of an e-mail address: folded local part @ punycode domain."""
     # Strip after NFKC and after folding: both can turn a character into a space plus a
@@ -57,6 +60,7 @@ def _fold(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=4096)
 def _domain(domain: str) -> str:
     domain = domain.replace(TURKISH_CAPITAL_I, "i")
     try:

@@ -277,6 +277,19 @@ class Handoff(models.Model):
                     "returned_at",
                 )
             ),
+            # A rep's queue and the team's loads: active handoffs only (see migration 0009).
+            models.Index(
+                fields=["rep", "due_at"],
+                include=["id", "status", "first_touch_at", "at_risk_at"],
+                name="handoff_active_rep_due",
+                condition=Q(accepted_at__isnull=True, returned_at__isnull=True),
+            ),
+            # The breach job re-reads the rows its claim won.
+            models.Index(
+                fields=["flag_claim"],
+                name="handoff_flag_claim",
+                condition=Q(flag_claim__isnull=False),
+            ),
         ]
 
     def __str__(self):
@@ -307,6 +320,10 @@ class ContactAttempt(models.Model):
             models.Index(fields=["handoff", "at"], name="attempt_handoff_at"),
             # The KPI rollups count a range of days' attempts.
             models.Index(fields=["at"], name="attempt_at"),
+            # The cadence job's "no conversation yet" test (see migration 0009).
+            models.Index(
+                fields=["handoff"], name="attempt_conversation", condition=Q(is_conversation=True)
+            ),
         ]
 
     def __str__(self):

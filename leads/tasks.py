@@ -5,12 +5,15 @@ from celery import shared_task
 from slaportal.queue import enqueue
 
 from .services.handoffs import breaches_flag, cadence_apply
+from .services.ingestion import scoring_request_taken
 from .services.nurture import nurture_advance
 from .services.pipeline import leads_waiting_for_scoring, pipeline_run
 
 
 @shared_task
 def score_new_activity() -> int:
+    # Before reading the marked leads: a batch stored from here on queues the next run.
+    scoring_request_taken()
     return pipeline_run().scored
 
 

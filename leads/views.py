@@ -13,22 +13,23 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from agreements.selectors import version_calendar
 from slaportal.clock import local_time
 from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 
 from . import forms
 from .models import Handoff, Lead, Stage
 from .selectors import (
-    lead_score_explanations,
+    handoffs_page,
+    lead_page,
     lead_timeline,
     leads_search,
     leads_visible_to,
     notifications_for,
-    open_handoff,
     queue_row,
     queue_rows,
     rep_loads,
@@ -36,6 +37,7 @@ from .selectors import (
     sales_reps,
     stage_labels,
     team_handoffs,
+    timeline_cursor_parse,
 )
 from .services.consent import lead_data_export, lead_erase
 from .services.handoffs import (
@@ -84,7 +86,9 @@ def queue(request):
     page = None
     rows = []
     if rep is not None:
-        page = Paginator(rep_queue(rep=rep, now=now), PAGE_SIZE).get_page(request.GET.get("page"))
+        page = handoffs_page(
+            rep_queue(rep=rep, now=now), number=request.GET.get("page"), per_page=PAGE_SIZE
+        )
         rows = queue_rows(page.object_list, now=now)
     return render(
         request,
@@ -286,25 +290,32 @@ def handoff_row(request, pk):
 @role_required(*READERS)
 @require_safe
 def lead_detail(request, pk):
+    """The lead page; `?before=` pages the timeline back (htmx asks for the entries only)."""
     user = request.user
     lead = get_object_or_404(
         leads_visible_to(user).select_related("owner", "scored_version__agreement"), pk=pk
     )
-    now = timezone.now()
-    version = current_version(now)
-    active = open_handoff(lead)
-    row = queue_row(active.pk, now=now) if active else None
+    before = timeline_cursor_parse(request.GET.get("before"))
+    if request.htmx and before is not None:
+        return render(
+            request,
+            "leads/partials/timeline_page.html",
+            {"lead": lead, "timeline": lead_timeline(lead, before=before)},
+        )
+    data = lead_page(lead, now=timezone.now(), before=before)
+    active = data.active
     return render(
         request,
         "leads/lead_detail.html",
         {
             "lead": lead,
-            "time_zone": version_calendar(version=version).time_zone if version else "UTC",
-            "stage_label": stage_labels(version=version).get(lead.stage, lead.stage),
-            "explanations": lead_score_explanations(lead, now=now),
-            "timeline": lead_timeline(lead),
-            "enrollments": lead.enrollments.select_related("track", "next_step", "by"),
-            "row": row,
+            # The SLA's zone, which the clock middleware made the request's.
+            "time_zone": timezone.get_current_timezone_name(),
+            "stage_label": data.stage_label,
+            "explanations": data.explanations,
+            "timeline": data.timeline,
+            "enrollments": data.enrollments,
+            "row": data.row,
             "can_act": bool(active) and _may_act_for(user, active.rep),
             "queue_url": _queue_url(active, user) if active else "",
             # An accepted lead belongs to sales' pipeline: handing it over again would
@@ -312,7 +323,7 @@ def lead_detail(request, pk):
             "can_hand_off": has_role(user, *MANAGERS)
             and active is None
             and lead.stage in (Stage.LEAD, Stage.MQL)
-            and version is not None,
+            and data.in_force is not None,
         },
     )
 
@@ -387,21 +398,39 @@ def lead_list(request):
 # The sales manager's team view --------------------------------------------------------------
 
 
+def _rep_options(reps, selected_ids) -> dict:
+    """The reassign menu's <option>s with each rep on the page selected, each built once:
+    rendering every rep for every row in the template cost more than the rest of the page."""
+    names = [(rep.pk, _name(rep)) for rep in reps]
+
+    def options(selected):
+        return format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((pk, mark_safe(" selected") if pk == selected else "", name) for pk, name in names),
+        )
+
+    return {selected: options(selected) for selected in {None, *selected_ids}}
+
+
 def _team_context(request, now, rows):
     loads = list(rep_loads(now=now))
-    return {
-        "rows": rows,
-        "loads": loads,
-        "reps": [rep for rep in loads if rep.is_active],
-        "can_reassign": has_role(request.user, Role.SALES_MANAGER),
-    }
+    reps = [rep for rep in loads if rep.is_active]
+    can_reassign = has_role(request.user, Role.SALES_MANAGER)
+    if can_reassign:
+        options = _rep_options(reps, {row.handoff.rep_id for row in rows})
+        for row in rows:
+            row.rep_options = options[row.handoff.rep_id]
+    return {"rows": rows, "loads": loads, "reps": reps, "can_reassign": can_reassign}
 
 
 @role_required(*MANAGERS)
 @require_safe
 def team(request):
     now = timezone.now()
-    page = Paginator(team_handoffs(now=now), TEAM_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = handoffs_page(
+        team_handoffs(now=now), number=request.GET.get("page"), per_page=TEAM_PAGE_SIZE
+    )
     rows = queue_rows(page.object_list, now=now, with_reasons=False)
     return render(request, "leads/team.html", {"page": page, **_team_context(request, now, rows)})
 

@@ -59,6 +59,7 @@ def notify_many(notices: list[Notice], *, now: datetime | None = None) -> None:
     each event new (a breach run), so the e-mail need not wait to see the in-app row land."""
     now = now or timezone.now()
     rows = []
+    links: dict[int, str] = {}  # a lead's link is reversed once, not once per person told
     for notice in notices:
         rows.append(
             OutboxMessage(
@@ -73,7 +74,7 @@ def notify_many(notices: list[Notice], *, now: datetime | None = None) -> None:
                 OutboxMessage(
                     channel=EMAIL,
                     key=f"{EMAIL}:{notice.user.pk}:{notice.key}",
-                    payload=_email_payload(notice.user, notice.message, notice.lead),
+                    payload=_email_payload(notice.user, notice.message, notice.lead, links),
                     created_at=now,
                 )
             )
@@ -90,8 +91,13 @@ def _in_app_payload(user, key: str, message: str, lead: Lead | None, now: dateti
     }
 
 
-def _email_payload(user, message: str, lead: Lead | None) -> dict:
-    url = f"{settings.SITE_URL}{lead.get_absolute_url()}" if lead else settings.SITE_URL
+def _email_payload(user, message: str, lead: Lead | None, links: dict | None = None) -> dict:
+    url = settings.SITE_URL
+    if lead is not None:
+        links = {} if links is None else links
+        if lead.pk not in links:
+            links[lead.pk] = lead.get_absolute_url()
+        url = f"{settings.SITE_URL}{links[lead.pk]}"
     return {"to": [user.email], "subject": f"[SLA Portal] {message}", "body": f"{message}\n\n{url}"}
 
 

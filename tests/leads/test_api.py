@@ -601,3 +601,23 @@ def test_the_schema_documents_the_event_batch_as_a_list(viewer):
     body = schema["paths"]["/api/v1/events/"]["post"]["requestBody"]["content"]
     assert body["application/json"]["schema"]["type"] == "array"
     assert "/api/v1/leads/{id}/" in schema["paths"]
+
+
+def test_the_lead_detail_takes_the_same_queries_for_5_and_80_events(
+    published, a_lead, viewer, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(viewer)
+
+    def queries_for_detail() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(detail(a_lead.pk)).status_code == 200
+        return len(queries)
+
+    client.post(EVENTS, [event(email=a_lead.email) for _ in range(5)], format="json")
+    few = queries_for_detail()
+    client.post(EVENTS, [event(email=a_lead.email) for _ in range(75)], format="json")
+    with django_assert_max_num_queries(15):
+        assert queries_for_detail() == few

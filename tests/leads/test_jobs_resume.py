@@ -321,3 +321,41 @@ def test_enqueue_survives_a_broker_outage(monkeypatch, db, django_capture_on_com
         queue.enqueue("leads.tasks.score_new_activity")  # no exception: the sweeper catches up
 
     assert len(callbacks) == 1
+
+
+def test_batches_stored_while_a_scoring_run_is_queued_queue_no_other(monkeypatch, db):
+    from leads.services import ingestion
+
+    queued = []
+    monkeypatch.setattr(ingestion, "enqueue", lambda name, *args: queued.append(name))
+    cache.delete(ingestion.SCORING_QUEUED_KEY)
+    now = timezone.now()
+
+    def batch(email):
+        events_ingest(events=[EventInput(email=email, type="page_view", occurred_at=now)], now=now)
+
+    for index in range(3):
+        batch(f"b{index}@example.com")
+    lead_upsert(email="c@example.com", fields={})
+    assert queued == ["leads.tasks.score_new_activity"]
+
+    tasks.score_new_activity()  # the run starts: what arrives now needs a run of its own
+    batch("d@example.com")
+    assert queued == ["leads.tasks.score_new_activity"] * 2
+    cache.delete(ingestion.SCORING_QUEUED_KEY)
+
+
+def test_a_batch_queues_scoring_when_the_cache_is_down(monkeypatch, db):
+    from leads.services import ingestion
+
+    queued = []
+    monkeypatch.setattr(ingestion, "enqueue", lambda name, *args: queued.append(name))
+
+    def cache_down(*args, **kwargs):
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(ingestion.cache, "add", cache_down)
+    now = timezone.now()
+    for email in ("e@example.com", "f@example.com"):
+        events_ingest(events=[EventInput(email=email, type="page_view", occurred_at=now)], now=now)
+    assert queued == ["leads.tasks.score_new_activity"] * 2

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from leads.models import ContactAttempt, Handoff, Lead, Notification, NurtureEnrollment, Stage
+from leads.selectors import timeline_cursor, timeline_cursor_parse
 from leads.services.handoffs import attempt_log
 from leads.services.ingestion import lead_upsert
 from slaportal.outbox import outbox_deliver
@@ -714,3 +715,76 @@ def test_the_team_view_costs_the_same_queries_for_5_and_25_handoffs(
     with django_assert_max_num_queries(TEAM_QUERIES):
         twenty_five = count_queries(client, url)
     assert five == twenty_five
+
+
+LEAD_PAGE_QUERIES = 20  # 5 are the session, user, roles, SLA zone and the navbar's bell
+
+
+def _add_events(lead, number):
+    from django.utils import timezone
+
+    from leads.services.ingestion import EventInput, events_ingest
+
+    now = timezone.now()
+    events_ingest(
+        events=[
+            EventInput(email=lead.email, type="pricing_page_view", occurred_at=now)
+            for _ in range(number)
+        ],
+        now=now,
+    )
+
+
+def test_the_lead_page_costs_the_same_queries_for_5_and_80_events(
+    handoff, sales_manager, client_for, django_assert_max_num_queries
+):
+    client = client_for(sales_manager)
+    url = reverse("leads:detail", args=[handoff.lead_id])
+    _add_events(handoff.lead, 3)  # 5 events with the fixture's two
+    client.get(url)
+    with django_assert_max_num_queries(LEAD_PAGE_QUERIES):
+        few = count_queries(client, url)
+    _add_events(handoff.lead, 75)
+    with django_assert_max_num_queries(LEAD_PAGE_QUERIES):
+        many = count_queries(client, url)
+    assert few == many
+
+
+def test_the_lead_timeline_pages_back_without_losing_or_repeating_an_entry(
+    handoff, sales_manager, client_for, clock
+):
+    from leads.selectors import TIMELINE_PAGE, lead_timeline
+
+    _add_events(handoff.lead, 78)  # 80 events, all at the same instant, plus the handoff's
+    clock.shift(timedelta(minutes=30))
+    attempt_log(handoff=handoff, channel="phone", disposition="no_answer", by=handoff.rep)
+    everything = lead_timeline(handoff.lead, size=1000).items
+    client = client_for(sales_manager)
+    url = reverse("leads:detail", args=[handoff.lead_id])
+    page = text(client.get(url))
+    assert page.count('<li class="kind-') == TIMELINE_PAGE
+    assert "Older entries" in page
+    seen = []
+    before = None
+    while True:
+        timeline = lead_timeline(handoff.lead, before=before)
+        seen.extend(item.key for item in timeline.items)
+        if timeline.older is None:
+            break
+        older_link = f"?before={timeline.older}"
+        query = {"before": timeline_cursor(before)} if before else {}
+        assert older_link in text(client.get(url, query))
+        before = timeline_cursor_parse(timeline.older)
+    assert seen == [item.key for item in everything]
+    assert len(seen) == len(set(seen)) > TIMELINE_PAGE
+    # htmx asks for the entries alone, with the link to the page after.
+    partial = client.get(url, {"before": everything[TIMELINE_PAGE - 1].cursor}, **HTMX)
+    assert [t.name for t in partial.templates][0] == "leads/partials/timeline_page.html"
+    assert text(partial).count('<li class="kind-') == len(everything) - TIMELINE_PAGE
+
+
+def test_an_unreadable_timeline_cursor_shows_the_newest_entries(handoff, sales_manager, client_for):
+    url = reverse("leads:detail", args=[handoff.lead_id])
+    response = client_for(sales_manager).get(url, {"before": "not-a-cursor"})
+    assert response.status_code == 200
+    assert "Demo request" in text(response)
