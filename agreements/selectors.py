@@ -1,9 +1,10 @@
 """Reads of the SLA shared by views, services and the lead engine."""
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .business_hours import Calendar
 from .consistency import Contradiction, contradictions
@@ -53,8 +54,40 @@ def agreement_list():
     return Agreement.objects.select_related("marketing_manager", "sales_manager").order_by("name")
 
 
+# A published version never changes (its parts are frozen at publication), so what is read
+# from its parts can be kept for the life of the process: the lead page, the queue and every
+# scoring batch ask for the same few versions' rules and calendars over and over. Drafts are
+# always read afresh. The key carries the publication instant as well as the id, so a
+# database flushed and reloaded under a running process (ids restart) is not served stale.
+_PUBLISHED_MEMO_SIZE = 64
+_published_memo: OrderedDict = OrderedDict()
+
+
+def published_memo_clear() -> None:
+    """Forget what was read from published versions (tests, whose databases roll back)."""
+    _published_memo.clear()
+
+
+def _published_memoised(kind: str, version: AgreementVersion, read):
+    if version.status != AgreementVersion.Status.PUBLISHED or version.published_at is None:
+        return read()
+    # The language too: rule labels are text for people.
+    key = (kind, version.pk, version.published_at, translation.get_language())
+    if key in _published_memo:
+        _published_memo.move_to_end(key)
+        return _published_memo[key]
+    value = _published_memo[key] = read()
+    if len(_published_memo) > _PUBLISHED_MEMO_SIZE:
+        _published_memo.popitem(last=False)
+    return value
+
+
 def version_calendar(*, version: AgreementVersion) -> Calendar:
     """The pure business-hours calendar the version's timers count in."""
+    return _published_memoised("calendar", version, lambda: _version_calendar_read(version))
+
+
+def _version_calendar_read(version: AgreementVersion) -> Calendar:
     settings, _ = BusinessCalendar.objects.get_or_create(version=version)
     return Calendar(
         time_zone=settings.time_zone,
@@ -67,6 +100,14 @@ def version_calendar(*, version: AgreementVersion) -> Calendar:
 
 def qualification_rules(*, version: AgreementVersion):
     """The version's scoring rules as the pure scoring core's specs."""
+    fit, interest, thresholds = _published_memoised(
+        "qualification", version, lambda: _qualification_rules_read(version)
+    )
+    # Fresh lists, so a caller that edits its copy cannot change the memoised rules.
+    return list(fit), list(interest), thresholds
+
+
+def _qualification_rules_read(version: AgreementVersion):
     settings, _ = QualificationSettings.objects.get_or_create(version=version)
     fit = [
         FitRuleSpec(

@@ -5,6 +5,7 @@ from django.core.cache import caches
 from django.test import Client
 
 from agreements import services
+from agreements.selectors import published_memo_clear
 from slaportal.roles import Role
 from tests.factories import UserFactory
 
@@ -18,6 +19,8 @@ def _fresh_throttles_and_cache():
     from django.conf import settings
 
     caches["throttle"].clear()
+    # Test databases roll back and reuse ids: forget rules read from published versions.
+    published_memo_clear()
     if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
         caches["default"].clear()
 

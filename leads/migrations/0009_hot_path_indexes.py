@@ -23,7 +23,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("leads", "0007_job_resumability")]
+    dependencies = [("leads", "0008_time_indexes")]
 
     operations = [
         migrations.AddIndex(

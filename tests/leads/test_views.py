@@ -717,7 +717,7 @@ def test_the_team_view_costs_the_same_queries_for_5_and_25_handoffs(
     assert five == twenty_five
 
 
-LEAD_PAGE_QUERIES = 20  # 5 are the session, user, roles, SLA zone and the navbar's bell
+LEAD_PAGE_QUERIES = 15  # 5 are the session, user, roles, SLA zone and the navbar's bell
 
 
 def _add_events(lead, number):
