@@ -2,7 +2,8 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import Count, Q
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.http import require_safe
 
 from agreements.models import AgreementVersion
@@ -64,3 +65,10 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says (feed readers,
+    bookmarks); send them to the static SVG. Temporary, so a new icon's hashed name is seen."""
+    return redirect(static("favicon.svg"))
