@@ -49,7 +49,7 @@ def home(request):
 
 
 def _pipeline_today(user) -> dict:
-    """The handoffs in sales's hands that this user may see, by SLA status, in one query."""
+    """The handoffs with sales that this user may see, by SLA status, in one query."""
     active = handoffs_visible_to(user).filter(accepted_at__isnull=True, returned_at__isnull=True)
     return active.aggregate(
         total=Count("id"),
