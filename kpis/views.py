@@ -16,7 +16,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST, require_safe
+from django.utils.translation import gettext
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_htmx.http import HttpResponseClientRedirect
 
 from agreements.models import CadenceStep, HandoffPolicy, ReturnReason
 from agreements.selectors import workspace_agreement
@@ -528,21 +530,33 @@ def notes_save(request, month):
     return redirect(reverse("kpis:review", args=[str(month)]) + "#meeting")
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @role_required(*MANAGERS)
 def action_item_create(request, month):
+    """Errors show where the eye is: htmx swaps the form in place with them; without
+    JavaScript this URL is the form's own short page. A GET (a reload, a bookmark) goes
+    back to the review's action items rather than answering 405."""
     month = _month(month)
+    review_url = reverse("kpis:review", args=[str(month)]) + "#actions"
+    if request.method != "POST":
+        return redirect(review_url)
     agreement = _agreement_or_none(request)
     if agreement is None:
         return redirect("kpis:review", month=str(month))
     form = forms.ActionItemForm(request.POST, today=_today(review_time_zone()))
     if not form.is_valid():
-        return _render_review(request, month, item_form=form)
+        context = {"item_form": form, "month": month, "month_str": str(month)}
+        if request.htmx:
+            return render(request, "kpis/partials/action_item_form.html", context)
+        return render(request, "kpis/action_item_page.html", context)
     services.action_item_create(
         agreement=agreement, month=month, by=request.user, **form.cleaned_data
     )
-    messages.success(request, "Action item added.")
-    return redirect(reverse("kpis:review", args=[str(month)]) + "#actions")
+    messages.success(request, gettext("Action item added."))
+    if request.htmx:
+        # The new row, the carried-over list and the message belong to the whole page.
+        return HttpResponseClientRedirect(review_url)
+    return redirect(review_url)
 
 
 @require_POST
