@@ -111,3 +111,24 @@ def test_reading_leaves_the_stored_document_alone():
 )
 def test_only_big_plain_numbers_are_grouped(value, text):
     assert readable_number(value) == text
+
+
+@pytest.mark.parametrize(
+    ("username", "marketing", "sales"),
+    [
+        ("rafael", False, True),
+        ("marina", True, False),
+        ("sergio", False, True),
+        ("vera", True, True),
+    ],
+)
+def test_home_tells_each_role_what_the_sla_means_for_them(
+    client_for, django_user_model, demo_v1, username, marketing, sales
+):
+    person = django_user_model.objects.get(username=username)  # the demo's rep, managers, viewer
+    page = client_for(person).get("/").content.decode()
+    box = page[page.index('data-testid="for-you"') :]
+    box = box[: box.index("</section>")]
+    assert "What this means for you" in box
+    assert (DEMO_MARKETING[0] in box) is marketing
+    assert (DEMO_SALES[0] in box) is sales
