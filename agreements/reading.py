@@ -65,6 +65,8 @@ def document_readable(
                     _codes(values[i], event_labels) if i in events else readable_number(values[i])
                     for i in keep
                 ]
+                # Each value with its column, for tables that stack into cards on a phone.
+                item["cells"] = list(zip(rowset["columns"], item["values"], strict=True))
     return readable
 
 

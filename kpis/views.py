@@ -6,6 +6,7 @@ of queries does not grow with the leads, the reps or the action items.
 """
 
 from datetime import datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -18,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from agreements.models import CadenceStep, HandoffPolicy, ReturnReason
 from agreements.selectors import workspace_agreement
@@ -554,7 +555,11 @@ def action_item_create(request, month):
     )
     messages.success(request, gettext("Action item added."))
     if request.htmx:
-        # The new row, the carried-over list and the message belong to the whole page.
+        # The new row, the carried-over list and the message belong to the whole page. From
+        # the review itself that is a reload: a redirect to the same page plus "#actions"
+        # would only move to the anchor.
+        if urlsplit(request.htmx.current_url or "").path == urlsplit(review_url).path:
+            return HttpResponseClientRefresh()
         return HttpResponseClientRedirect(review_url)
     return redirect(review_url)
 

@@ -48,12 +48,22 @@ def test_a_post_without_javascript_shows_the_form_page_with_the_errors(manager, 
     assert 'id="breaches-table"' not in html
 
 
-def test_a_good_htmx_post_sends_the_browser_back_to_the_review(manager, rep):
+def test_a_good_htmx_post_from_the_review_reloads_it(manager, rep):
+    response = manager.post(
+        URL,
+        {"text": "Coach Rita", "owner": rep.pk, "due_date": "2026-12-01"},
+        HTTP_HX_CURRENT_URL="http://testserver/review/2026-10/",
+        **HTMX,
+    )
+    assert response.headers["HX-Refresh"] == "true"
+    assert ActionItem.objects.get().text == "Coach Rita"
+
+
+def test_a_good_htmx_post_from_elsewhere_goes_to_the_review(manager, rep):
     response = manager.post(
         URL, {"text": "Coach Rita", "owner": rep.pk, "due_date": "2026-12-01"}, **HTMX
     )
     assert response.headers["HX-Redirect"] == "/review/2026-10/#actions"
-    assert ActionItem.objects.get().text == "Coach Rita"
 
 
 def test_a_good_post_redirects_to_the_review(manager, rep):
