@@ -8,7 +8,7 @@ from agreements.demo import DEMO_PASSWORD, demo_agreement_load, demo_users_load
 from leads.services.ingestion import EventInput, events_ingest, lead_upsert
 from leads.services.pipeline import pipeline_run
 
-from .conftest import login, screenshot
+from .conftest import ARTIFACTS, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -112,3 +112,36 @@ def test_an_empty_action_item_shows_its_errors_at_the_form_and_keeps_the_url(
     expect(summary).to_contain_text("Say what has to be done.")
     assert page.url == review_url  # htmx swapped the form; the address is still the review
     screenshot(page, "action-item-errors")
+
+
+def test_presenter_mode_shows_one_section_a_screen_and_moves_by_keyboard(page, live_server, demo):
+    from playwright.sync_api import expect
+
+    login(page, live_server, "sergio", DEMO_PASSWORD)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/review/")
+    page.locator("#present-review").click()
+    review_url = page.url.split("?")[0]
+    expect(page.locator("nav.navbar")).to_be_hidden()
+    position = page.locator("[data-presenter-position]")
+    expect(position).to_contain_text("1 / 6")
+    screenshot(page, "present-1-scorecard")
+
+    page.keyboard.press("ArrowRight")
+    expect(position).to_contain_text("2 / 6")
+    expect(position).to_contain_text("What each side promised and did")
+    top = page.evaluate("() => document.getElementById('compliance').getBoundingClientRect().top")
+    assert abs(top) <= 2
+    # What the room sees: the window, not the whole page.
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "present-2-compliance-screen.png"))
+    page.keyboard.press("End")
+    expect(position).to_contain_text("6 / 6")
+    page.keyboard.press("PageUp")
+    expect(position).to_contain_text("5 / 6")
+    page.locator("[data-presenter-next]").click()
+    expect(position).to_contain_text("6 / 6")
+
+    page.keyboard.press("Escape")
+    page.wait_for_url(review_url)
+    expect(page.locator("nav.navbar")).to_be_visible()

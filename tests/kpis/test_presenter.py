@@ -1,0 +1,31 @@
+"""The review's presenter mode: the same page, one section a screen, with its controls."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=ZoneInfo("America/Sao_Paulo"))
+SECTIONS = ["scorecard", "compliance", "charts", "tables", "breakdowns", "meeting"]
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def test_the_review_offers_presenter_mode(sla, client_for, viewer):
+    html = client_for(viewer).get("/review/2026-10/").content.decode()
+    assert 'id="present-review"' in html and 'href="?present=1"' in html
+    assert "data-presenter" not in html
+
+
+def test_presenter_mode_wraps_the_sections_with_controls_and_a_way_out(sla, client_for, viewer):
+    html = client_for(viewer).get("/review/2026-10/?present=1").content.decode()
+    assert 'class="presenter" data-presenter data-exit-url="/review/2026-10/"' in html
+    assert "data-presenter-next" in html and "data-presenter-prev" in html
+    assert "Exit (Esc)" in html and 'id="present-review"' not in html
+    positions = [html.index(f'id="{section}"') for section in SECTIONS]
+    assert positions == sorted(positions)
