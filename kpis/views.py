@@ -237,10 +237,18 @@ def _chart_data(review: Review) -> dict:
         "customer": "entered_customer",
     }
     reasons = list(dict.fromkeys([*report.rejections_by_reason, *report.returns_by_reason]))
+    # The plan and the target beside the actuals: a chart without them cannot say "behind".
+    compliance_target = next(
+        (kpi.target for kpi in report.kpis if kpi.metric == "sla_compliance"), None
+    )
     return {
         "funnel": {
             "labels": [step.label for step in steps],
             "counts": [step.count for step in steps],
+            "plan": [
+                None if step.planned_per_month is None else round(step.planned_per_month, 1)
+                for step in steps
+            ],
             "links": [_figure_url(month, metric_of[step.stage]) for step in steps],
         },
         "trends": {
@@ -249,6 +257,8 @@ def _chart_data(review: Review) -> dict:
             "mqls": series["entered_mql"],
             "sqls": series["entered_sql"],
             "compliance": series["compliance"],
+            "mql_plan": None if report.mqls_planned is None else round(report.mqls_planned, 1),
+            "compliance_target": compliance_target,
         },
         "reps": {
             "labels": [rep.name for rep in report.by_rep],
@@ -261,6 +271,7 @@ def _chart_data(review: Review) -> dict:
                 _figure_url(month, "windows_closed", f"?rep={rep.rep_id}") for rep in report.by_rep
             ],
         },
+        "targets": {"compliance": compliance_target},
         "reasons": {
             "labels": [review.reason(code) for code in reasons],
             "rejected": [report.rejections_by_reason.get(code, 0) for code in reasons],

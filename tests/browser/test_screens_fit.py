@@ -135,6 +135,16 @@ def test_presenter_mode_shows_one_section_a_screen_and_moves_by_keyboard(page, l
     # What the room sees: the window, not the whole page.
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "present-2-compliance-screen.png"))
+    page.keyboard.press("ArrowRight")
+    expect(position).to_contain_text("3 / 6")
+    # The charts draw the plan and the target beside the actuals.
+    page.wait_for_function("() => typeof Chart !== 'undefined' && Chart.getChart('funnel-chart')")
+    labels = page.evaluate(
+        "() => ['funnel-chart', 'trends-chart'].flatMap("
+        "id => Chart.getChart(id).data.datasets.map(set => set.label))"
+    )
+    assert {"Plan for a month", "MQL plan a month", "Compliance target %"} <= set(labels)
+    page.screenshot(path=str(ARTIFACTS / "present-3-charts-screen.png"))
     page.keyboard.press("End")
     expect(position).to_contain_text("6 / 6")
     page.keyboard.press("PageUp")

@@ -29,3 +29,10 @@ def test_presenter_mode_wraps_the_sections_with_controls_and_a_way_out(sla, clie
     assert "Exit (Esc)" in html and 'id="present-review"' not in html
     positions = [html.index(f'id="{section}"') for section in SECTIONS]
     assert positions == sorted(positions)
+
+
+def test_the_charts_get_the_plan_and_the_targets_beside_the_actuals(sla, client_for, viewer):
+    data = client_for(viewer).get("/review/2026-10/").context["chart_data"]
+    assert len(data["funnel"]["plan"]) == len(data["funnel"]["counts"])
+    assert {"mql_plan", "compliance_target"} <= set(data["trends"])
+    assert "compliance" in data["targets"]
