@@ -155,3 +155,22 @@ def test_presenter_mode_shows_one_section_a_screen_and_moves_by_keyboard(page, l
     page.keyboard.press("Escape")
     page.wait_for_url(review_url)
     expect(page.locator("nav.navbar")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_rep_reads_what_the_sla_means_for_them_on_home(browser, live_server, demo, width):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    try:
+        login(page, live_server, "rafael", DEMO_PASSWORD)
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/")
+        box = page.locator('[data-testid="for-you"]')
+        expect(box).to_contain_text("Sales makes the first touch within 4 business hours")
+        expect(box).not_to_contain_text("Marketing delivers")
+        assert page.evaluate(OVERFLOW)["page"] <= 1
+        screenshot(page, f"fit-home-rep-{width}")
+    finally:
+        context.close()
