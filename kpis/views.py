@@ -225,6 +225,15 @@ def _scorecard(review: Review) -> dict:
     }
 
 
+def _first_month_with_data(series: dict) -> int:
+    months = len(series["labels"])
+    for index in range(months):
+        counts = (series[name][index] for name in ("leads_created", "entered_mql", "entered_sql"))
+        if any(counts) or series["compliance"][index] is not None:
+            return index
+    return 0  # nothing at all: the whole empty year, which the chart says has no data
+
+
 def _chart_data(review: Review) -> dict:
     report, month, series = review.report, review.month, review.trends
     # Visitors would dwarf every other bar; the funnel table lists them.
@@ -237,6 +246,9 @@ def _chart_data(review: Review) -> dict:
         "customer": "entered_customer",
     }
     reasons = list(dict.fromkeys([*report.rejections_by_reason, *report.returns_by_reason]))
+    # The trend starts where the data starts: nine months of zeros before a new SLA's first
+    # leads say nothing. The CSV keeps all twelve.
+    start = _first_month_with_data(series)
     # The plan and the target beside the actuals: a chart without them cannot say "behind".
     compliance_target = next(
         (kpi.target for kpi in report.kpis if kpi.metric == "sla_compliance"), None
@@ -252,11 +264,11 @@ def _chart_data(review: Review) -> dict:
             "links": [_figure_url(month, metric_of[step.stage]) for step in steps],
         },
         "trends": {
-            "labels": series["labels"],
-            "leads": series["leads_created"],
-            "mqls": series["entered_mql"],
-            "sqls": series["entered_sql"],
-            "compliance": series["compliance"],
+            "labels": series["labels"][start:],
+            "leads": series["leads_created"][start:],
+            "mqls": series["entered_mql"][start:],
+            "sqls": series["entered_sql"][start:],
+            "compliance": series["compliance"][start:],
             "mql_plan": None if report.mqls_planned is None else round(report.mqls_planned, 1),
             "compliance_target": compliance_target,
         },

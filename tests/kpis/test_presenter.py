@@ -36,3 +36,25 @@ def test_the_charts_get_the_plan_and_the_targets_beside_the_actuals(sla, client_
     assert len(data["funnel"]["plan"]) == len(data["funnel"]["counts"])
     assert {"mql_plan", "compliance_target"} <= set(data["trends"])
     assert "compliance" in data["targets"]
+
+
+def test_the_trend_starts_at_the_first_month_with_data():
+    from kpis.views import _first_month_with_data
+
+    series = {
+        "labels": ["Aug", "Sep", "Oct", "Nov"],
+        "leads_created": [0, 0, 3, 0],
+        "entered_mql": [0, 0, 1, 0],
+        "entered_sql": [0, 0, 0, 0],
+        "compliance": [None, 50.0, None, None],
+    }
+    assert _first_month_with_data(series) == 1  # a compliance figure is data too
+    series["compliance"] = [None] * 4
+    assert _first_month_with_data(series) == 2
+    series["leads_created"] = series["entered_mql"] = [0] * 4
+    assert _first_month_with_data(series) == 0  # nothing: the whole year, marked empty
+
+
+def test_an_empty_review_keeps_the_whole_year_in_its_trend(sla, client_for, viewer):
+    data = client_for(viewer).get("/review/2026-10/").context["chart_data"]
+    assert len(data["trends"]["labels"]) == 12
