@@ -26,6 +26,7 @@ LATIN1_REPLACEMENTS = {
     "·": "-",
     "÷": "/",
     "€": "EUR",
+    "•": "-",
 }
 
 
@@ -88,7 +89,37 @@ def _md_table(columns: list[str], items: list[dict]) -> list[str]:
     return lines
 
 
-def document_markdown(document: dict) -> str:
+def _promise_sides(promises) -> list[tuple[str, tuple[str, ...]]]:
+    if not promises:
+        return []
+    return promises.for_sides(marketing=True, sales=True)
+
+
+def _md_promises(promises) -> list[str]:
+    sides = _promise_sides(promises)
+    if not sides:
+        return []
+    out = ["## What we promise each other", ""]
+    for title, sentences in sides:
+        out += [f"**{title}**", ""] + [f"- {_md_cell(sentence)}" for sentence in sentences] + [""]
+    return out
+
+
+def _md_value(value) -> str:
+    """A settings value in a bullet: a multi-line text keeps its own "- " lines as a nested
+    list instead of running together."""
+    lines = [line.strip() for line in str(value).replace("\r\n", "\n").split("\n")]
+    lines = [line for line in lines if line]
+    if len(lines) <= 1:
+        return _md_cell(value)
+    nested = [
+        f"  - {_md_cell(line[2:])}" if line[:2] in ("- ", "* ") else f"  {_md_cell(line)}"
+        for line in lines[1:]
+    ]
+    return "\n".join([_md_cell(lines[0]), *nested])
+
+
+def document_markdown(document: dict, *, promises=None) -> str:
     agreement, version = document["agreement"], document["version"]
     out = [
         f"# {agreement['name']}: service-level agreement",
@@ -100,6 +131,7 @@ def document_markdown(document: dict) -> str:
         out += [f"**Change note:** {_md_cell(version['change_note'])}", ""]
     out += [f"- **{side}:** {who}" for side, who in _parties(agreement)]
     out += ["", _intro(agreement), ""]
+    out += _md_promises(promises)
     for part in _ordered_parts(document):
         out += [f"## {_heading(part)}", "", f"_Drafted by {_side(part, agreement)}._", ""]
         if part.get("summary"):
@@ -109,7 +141,7 @@ def document_markdown(document: dict) -> str:
             if not fields:
                 continue
             out += [f"### {block['title']}", ""]
-            out += [f"- **{label}:** {_md_cell(value)}" for label, value in fields] + [""]
+            out += [f"- **{label}:** {_md_value(value)}" for label, value in fields] + [""]
         for rowset in part["rows"]:
             out += [f"### {rowset['title']}", ""]
             if rowset["items"]:
@@ -243,7 +275,20 @@ def pdf_rowset(pdf: SlaPdf, rowset: dict):
         _pdf_settings(pdf, {"title": f"{rowset['title']} #{number}", "fields": fields}, 9.5)
 
 
-def document_pdf(document: dict) -> bytes:
+def _pdf_promises(pdf: SlaPdf, promises) -> None:
+    sides = _promise_sides(promises)
+    if not sides:
+        return
+    pdf.line_of("What we promise each other", 15, "B", gap=1)
+    for title, sentences in sides:
+        pdf.line_of(title, 11, "B", gap=1)
+        for sentence in sentences:
+            pdf.line_of(f"• {sentence}", 10, gap=1)
+        pdf.ln(2)
+    pdf.ln(3)
+
+
+def document_pdf(document: dict, *, promises=None) -> bytes:
     agreement, version = document["agreement"], document["version"]
     pdf = SlaPdf(f"{agreement['name']}, {version['label']}")
     pdf.set_title(pdf.t(f"{agreement['name']}: service-level agreement {version['label']}"))
@@ -257,6 +302,7 @@ def document_pdf(document: dict) -> bytes:
         pdf.line_of(f"{side}: {who}", 10)
     pdf.ln(2)
     pdf.line_of(_intro(agreement), 10, "I", gap=6)
+    _pdf_promises(pdf, promises)
     for part in _ordered_parts(document):
         if pdf.will_page_break(40):  # keep a part's heading with its first lines
             pdf.add_page()

@@ -71,6 +71,10 @@ class PartForm(forms.ModelForm):
 class RowForm(PartForm):
     """A formset row; its position is set from its place on the page."""
 
+    # Column widths by field name, where the widget's default (see templatetags/part_rows)
+    # does not fit what the field holds.
+    widths: dict[str, str] = {}
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Rows repeat: help under every field would bury the values, so it becomes a tooltip.
@@ -81,6 +85,8 @@ class RowForm(PartForm):
 
 
 class GoalForm(RowForm):
+    widths = {"name": "wide", "metric": "wide", "unit": "narrow", "owner": "narrow"}
+
     class Meta:
         model = m.Goal
         fields = [
@@ -388,6 +394,8 @@ class DispositionCodeForm(RowForm):
 
 
 class KpiForm(RowForm):
+    widths = {"metric": "wider", "owner": "narrow"}
+
     class Meta:
         model = m.Kpi
         fields = [

@@ -123,6 +123,15 @@ class Part:
     settings: tuple[SettingsBlock, ...] = ()
     rowsets: tuple[RowSet, ...] = ()
 
+    @property
+    def title_in_sentence(self) -> str:
+        """The title inside a sentence ("Save lead qualification"); acronyms keep their
+        capitals ("Save KPIs", not "Save kpis")."""
+        title = self.title
+        if len(title) > 1 and title[1].isupper():
+            return title
+        return title[:1].lower() + title[1:]
+
 
 PARTS: tuple[Part, ...] = (
     Part(

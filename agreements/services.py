@@ -282,7 +282,34 @@ def version_submit(*, version: m.AgreementVersion, by, change_note: str, effecti
             ]
         )
         _log(locked, Kind.SUBMITTED, by, note=change_note)
+        _approvers_notify(version=locked, by=by)
     version.refresh_from_db()
+
+
+def _approvers_notify(*, version: m.AgreementVersion, by) -> None:
+    """Tell each manager who signs the draft, in the app and by e-mail, that it waits for
+    them; the submitter knows. Written to the outbox in the submit's transaction, once per
+    submission."""
+    # The in-app notices are the leads app's channel; imported here, as leads imports us.
+    from leads.services.notifications import notify
+
+    agreement = m.Agreement.objects.select_related("marketing_manager", "sales_manager").get(
+        pk=version.agreement_id
+    )
+    submitter = by.get_full_name() or by.username
+    message = _("%(who)s submitted a draft of “%(agreement)s” for your approval.") % {
+        "who": submitter,
+        "agreement": agreement.name,
+    }
+    approvers = {agreement.marketing_manager, agreement.sales_manager} - {None, by}
+    for manager in sorted(approvers, key=lambda user: user.pk):
+        notify(
+            user=manager,
+            key=f"submitted:{version.pk}:{version.submitted_at:%Y%m%d%H%M%S%f}",
+            message=message,
+            email=True,
+            now=version.submitted_at,
+        )
 
 
 def contradiction_accept(*, version: m.AgreementVersion, key: str, note: str, by) -> None:

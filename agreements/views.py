@@ -16,6 +16,7 @@ from .document import diff_documents, version_document
 from .exceptions import EditConflict, NotEditable
 from .models import Agreement, AgreementVersion, Team
 from .parts import PARTS, PARTS_BY_SLUG, Part, part_editable_by_side
+from .reading import version_readable
 from .scoring import Activity, score_lead
 from .selectors import (
     agreement_list,
@@ -25,6 +26,7 @@ from .selectors import (
     version_consistency,
     version_in_force,
 )
+from .summary import version_promises
 
 
 def _version(agreement_pk: int, version_pk: int) -> AgreementVersion:
@@ -100,7 +102,8 @@ def agreement_detail(request, pk):
             "in_force": in_force,
             "draft": draft,
             "shown": shown,
-            "document": version_document(shown) if shown else None,
+            "document": version_readable(shown, version_document(shown)) if shown else None,
+            "promises": version_promises(shown),
         },
     )
 
@@ -123,7 +126,8 @@ def _render_version(request, version, submit_form=None):
             "agreement": agreement,
             "version": version,
             "in_force": version_in_force(agreement=agreement),
-            "document": version_document(version),
+            "document": version_readable(version, version_document(version)),
+            "promises": version_promises(version),
             "parts": PARTS,
             "editable_parts": _editable_parts(request.user) if version.is_editable else set(),
             "approval_side": approval_side,
@@ -482,7 +486,10 @@ def diff(request, pk):
 def version_markdown(request, pk, version_pk):
     version = _version(pk, version_pk)
     response = HttpResponse(
-        exports.document_markdown(version_document(version)),
+        exports.document_markdown(
+            version_readable(version, version_document(version)),
+            promises=version_promises(version),
+        ),
         content_type="text/markdown; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{exports.filename(version, "md")}"'
@@ -494,7 +501,11 @@ def version_markdown(request, pk, version_pk):
 def version_pdf(request, pk, version_pk):
     version = _version(pk, version_pk)
     response = HttpResponse(
-        exports.document_pdf(version_document(version)), content_type="application/pdf"
+        exports.document_pdf(
+            version_readable(version, version_document(version)),
+            promises=version_promises(version),
+        ),
+        content_type="application/pdf",
     )
     response["Content-Disposition"] = f'attachment; filename="{exports.filename(version, "pdf")}"'
     return response

@@ -153,10 +153,14 @@ def change(status: Status) -> tuple[str, str]:
     delta = status.change
     if delta is None:
         return "", "—"
-    arrow = "up" if delta > 0 else "down" if delta < 0 else "flat"
-    sign = "+" if delta > 0 else "−" if delta < 0 else "±"
     unit = {"%": " pp", "h": " h"}.get(status.unit, "")
     size = f"{abs(delta):.1f}" if status.unit == "h" else number(abs(delta))
+    # The sign follows the change as written: a change that rounds to nothing is "±0.0",
+    # never "−0.0".
+    if float(size.replace(",", "")) == 0:
+        delta = 0
+    arrow = "up" if delta > 0 else "down" if delta < 0 else "flat"
+    sign = "+" if delta > 0 else "−" if delta < 0 else "±"
     return arrow, f"{sign}{size}{unit}"
 
 

@@ -6,6 +6,7 @@ of queries does not grow with the leads, the reps or the action items.
 """
 
 from datetime import datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -16,7 +17,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST, require_safe
+from django.utils.translation import gettext
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from agreements.models import CadenceStep, HandoffPolicy, ReturnReason
 from agreements.selectors import workspace_agreement
@@ -235,6 +238,15 @@ def _scorecard(review: Review) -> dict:
     }
 
 
+def _first_month_with_data(series: dict) -> int:
+    months = len(series["labels"])
+    for index in range(months):
+        counts = (series[name][index] for name in ("leads_created", "entered_mql", "entered_sql"))
+        if any(counts) or series["compliance"][index] is not None:
+            return index
+    return 0  # nothing at all: the whole empty year, which the chart says has no data
+
+
 def _chart_data(review: Review) -> dict:
     report, month, series = review.report, review.month, review.trends
     # Visitors would dwarf every other bar; the funnel table lists them.
@@ -247,18 +259,31 @@ def _chart_data(review: Review) -> dict:
         "customer": "entered_customer",
     }
     reasons = list(dict.fromkeys([*report.rejections_by_reason, *report.returns_by_reason]))
+    # The trend starts where the data starts: nine months of zeros before a new SLA's first
+    # leads say nothing. The CSV keeps all twelve.
+    start = _first_month_with_data(series)
+    # The plan and the target beside the actuals: a chart without them cannot say "behind".
+    compliance_target = next(
+        (kpi.target for kpi in report.kpis if kpi.metric == "sla_compliance"), None
+    )
     return {
         "funnel": {
             "labels": [step.label for step in steps],
             "counts": [step.count for step in steps],
+            "plan": [
+                None if step.planned_per_month is None else round(step.planned_per_month, 1)
+                for step in steps
+            ],
             "links": [_figure_url(month, metric_of[step.stage]) for step in steps],
         },
         "trends": {
-            "labels": series["labels"],
-            "leads": series["leads_created"],
-            "mqls": series["entered_mql"],
-            "sqls": series["entered_sql"],
-            "compliance": series["compliance"],
+            "labels": series["labels"][start:],
+            "leads": series["leads_created"][start:],
+            "mqls": series["entered_mql"][start:],
+            "sqls": series["entered_sql"][start:],
+            "compliance": series["compliance"][start:],
+            "mql_plan": None if report.mqls_planned is None else round(report.mqls_planned, 1),
+            "compliance_target": compliance_target,
         },
         "reps": {
             "labels": [rep.name for rep in report.by_rep],
@@ -271,6 +296,7 @@ def _chart_data(review: Review) -> dict:
                 _figure_url(month, "windows_closed", f"?rep={rep.rep_id}") for rep in report.by_rep
             ],
         },
+        "targets": {"compliance": compliance_target},
         "reasons": {
             "labels": [review.reason(code) for code in reasons],
             "rejected": [report.rejections_by_reason.get(code, 0) for code in reasons],
@@ -541,21 +567,37 @@ def notes_save(request, month):
     return redirect(reverse("kpis:review", args=[str(month)]) + "#meeting")
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @role_required(*MANAGERS)
 def action_item_create(request, month):
+    """Errors show where the eye is: htmx swaps the form in place with them; without
+    JavaScript this URL is the form's own short page. A GET (a reload, a bookmark) goes
+    back to the review's action items rather than answering 405."""
     month = _month(month)
+    review_url = reverse("kpis:review", args=[str(month)]) + "#actions"
+    if request.method != "POST":
+        return redirect(review_url)
     agreement = _agreement_or_none(request)
     if agreement is None:
         return redirect("kpis:review", month=str(month))
     form = forms.ActionItemForm(request.POST, today=_today(review_time_zone()))
     if not form.is_valid():
-        return _render_review(request, month, item_form=form)
+        context = {"item_form": form, "month": month, "month_str": str(month)}
+        if request.htmx:
+            return render(request, "kpis/partials/action_item_form.html", context)
+        return render(request, "kpis/action_item_page.html", context)
     services.action_item_create(
         agreement=agreement, month=month, by=request.user, **form.cleaned_data
     )
-    messages.success(request, "Action item added.")
-    return redirect(reverse("kpis:review", args=[str(month)]) + "#actions")
+    messages.success(request, gettext("Action item added."))
+    if request.htmx:
+        # The new row, the carried-over list and the message belong to the whole page. From
+        # the review itself that is a reload: a redirect to the same page plus "#actions"
+        # would only move to the anchor.
+        if urlsplit(request.htmx.current_url or "").path == urlsplit(review_url).path:
+            return HttpResponseClientRefresh()
+        return HttpResponseClientRedirect(review_url)
+    return redirect(review_url)
 
 
 @require_POST

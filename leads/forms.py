@@ -65,8 +65,22 @@ class ReturnForm(HandoffForm):
         ]
 
 
+# Reasons that describe a cadence run to its end: a lead rejected inside the accept window has
+# not been through the cadence, so they are no honest reason to reject it.
+CADENCE_REASON_CODES = frozenset({"no_response", "no_progress"})
+
+
 class RejectForm(ReturnForm):
-    """The same reasons as a return; the service enforces the accept window."""
+    """The return reasons that fit a lead not worked yet; the service enforces the accept
+    window."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = [
+            (code, label)
+            for code, label in self.fields["reason"].choices
+            if code not in CADENCE_REASON_CODES
+        ]
 
 
 class NurtureForm(HandoffForm):

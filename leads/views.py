@@ -441,7 +441,13 @@ def reassign(request, pk):
     handoff = get_object_or_404(Handoff.objects.select_related("lead", "rep"), pk=pk)
     form = forms.ReassignForm(request.POST)
     notice = error = ""
-    if form.is_valid():
+    if form.is_valid() and form.cleaned_data["rep"].pk == handoff.rep_id:
+        # The service would do nothing; say so rather than claim a handover.
+        notice = _("%(lead)s is already with %(rep)s: nothing changed.") % {
+            "lead": handoff.lead,
+            "rep": _name(handoff.rep),
+        }
+    elif form.is_valid():
         rep = form.cleaned_data["rep"]
         try:
             handoff_reassign(

@@ -5,7 +5,7 @@
 
   var COLORS = {
     blue: "#0d6efd", purple: "#6f42c1", teal: "#20c997", orange: "#fd7e14",
-    red: "#dc3545", green: "#198754", grey: "#6c757d"
+    red: "#dc3545", green: "#198754", grey: "#6c757d", dark: "#212529"
   };
 
   // An empty month still gets a chart object (so the page is the same for every month), but
@@ -13,8 +13,10 @@
   var emptyMessage = {
     id: "emptyMessage",
     afterDraw: function (chart) {
+      // A plan or a target alone is no data: the month still did nothing.
       var hasData = chart.data.datasets.some(function (set) {
-        return set.data.some(function (value) { return value !== null && value !== 0; });
+        return !set.reference &&
+          set.data.some(function (value) { return value !== null && value !== 0; });
       });
       if (hasData) { return; }
       var ctx = chart.ctx, area = chart.chartArea;
@@ -62,18 +64,34 @@
     return new Chart(canvas, config);
   }
 
+  // A plan or a target drawn beside the actuals: dashed, dark, no fill.
+  function reference(label, values, axis) {
+    return { type: "line", label: label, data: values, yAxisID: axis, reference: true,
+             borderColor: COLORS.dark, backgroundColor: COLORS.dark, borderDash: [4, 4],
+             borderWidth: 2, pointRadius: 3, pointStyle: "rectRot", fill: false, spanGaps: true };
+  }
+
+  // A constant (a monthly plan, a KPI target) as a flat line across every label.
+  function flat(value, labels) {
+    return list(labels).map(function () { return value; });
+  }
+
+  function hasValue(value) { return value !== null && value !== undefined; }
+
   function funnel(data) {
     var links = list(data.links);
+    var datasets = [{ label: "Actual", data: list(data.counts),
+                      backgroundColor: [COLORS.blue, COLORS.purple, COLORS.teal, COLORS.orange,
+                                        COLORS.green] }];
+    var plan = list(data.plan);
+    if (plan.some(hasValue)) {
+      datasets.push(reference("Plan for a month", plan, "y"));
+    }
     return draw("funnel-chart", {
       type: "bar",
-      data: {
-        labels: list(data.labels),
-        datasets: [{ label: "Leads", data: list(data.counts),
-                     backgroundColor: [COLORS.blue, COLORS.purple, COLORS.teal, COLORS.orange,
-                                       COLORS.green] }]
-      },
+      data: { labels: list(data.labels), datasets: datasets },
       options: {
-        plugins: { legend: { display: false } },
+        plugins: { legend: { display: datasets.length > 1 } },
         scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
         onClick: openLink(links), onHover: pointer(links)
       }
@@ -95,7 +113,15 @@
           line("SQLs", data.sqls, COLORS.teal, "y"),
           Object.assign(line("SLA compliance %", data.compliance, COLORS.orange, "percent"),
                         { borderDash: [6, 4] })
-        ]
+        ].concat(
+          hasValue(data.mql_plan)
+            ? [reference("MQL plan a month", flat(data.mql_plan, data.labels), "y")] : [],
+          hasValue(data.compliance_target)
+            ? [Object.assign(reference("Compliance target %",
+                                       flat(data.compliance_target, data.labels), "percent"),
+                             { borderColor: COLORS.orange, backgroundColor: COLORS.orange,
+                               pointRadius: 0 })] : []
+        )
       },
       options: {
         interaction: { mode: "index", intersect: false },
@@ -108,7 +134,7 @@
     });
   }
 
-  function reps(data) {
+  function reps(data, targets) {
     var links = list(data.links);
     return draw("reps-chart", {
       type: "bar",
@@ -119,7 +145,10 @@
             yAxisID: "percent" },
           { label: "Breaches", data: list(data.breaches), backgroundColor: COLORS.red,
             yAxisID: "count" }
-        ]
+        ].concat(hasValue(targets.compliance) && list(data.labels).length
+          ? [Object.assign(reference("Compliance target %",
+                                     flat(targets.compliance, data.labels), "percent"),
+                           { pointRadius: 0 })] : [])
       },
       options: {
         scales: {
@@ -155,7 +184,7 @@
     var data = readData();
     if (!data || typeof Chart === "undefined") { return; }
     var charts = [
-      funnel(data.funnel || {}), trends(data.trends || {}), reps(data.reps || {}),
+      funnel(data.funnel || {}), trends(data.trends || {}), reps(data.reps || {}, data.targets || {}),
       reasons(data.reasons || {})
     ].filter(Boolean);
     // Paper is narrower than the screen: redraw at the printed size, then back.
