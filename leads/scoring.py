@@ -272,7 +272,9 @@ def leads_score_changed(
             # which costs more than it saves here (864 ms of a 1.4 s batch at a million leads)
             # and would be paid on every statement; LOCAL ends with the transaction.
             cursor.execute("SET LOCAL jit = off")
-        cursor.execute(sql, [version_id, False, now, *q.params, *mark_params, version_id])
+        # Adapted as the ORM stores it, so filters on scored_at match on SQLite too.
+        scored_at = connection.ops.adapt_datetimefield_value(now)
+        cursor.execute(sql, [version_id, False, scored_at, *q.params, *mark_params, version_id])
         return [row[0] for row in cursor.fetchall()]
 
 

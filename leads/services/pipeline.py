@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import DateTimeField, Exists, OuterRef, Q, Subquery, Value
+from django.db.models import DateTimeField, Exists, F, Max, Min, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -12,13 +12,25 @@ from agreements.models import AgreementVersion, HandoffPolicy, NurtureStep, Nurt
 from agreements.scoring import Thresholds
 from agreements.selectors import qualification_rules, version_in_force, workspace_agreement
 
-from ..models import Handoff, Lead, LeadEvent, NurtureEnrollment, Stage, StageChange
-from ..scoring import leads_score
+from ..models import (
+    Handoff,
+    Lead,
+    LeadEvent,
+    NurtureEnrollment,
+    RescoreRun,
+    Stage,
+    StageChange,
+)
+from ..scoring import leads_score_changed
 from .consent import leads_unsubscribe_from_events
-from .handoffs import handoff_create, missing_handoff_fields
-from .notifications import notify
+from .handoffs import HandoffRequest, handoffs_create_bulk, missing_handoff_fields
+from .notifications import Notice, notify_many
 
 BATCH = 2000
+# A full rescore walks the lead ids in about this many ranges, each at most RESCORE_CHUNK_MAX
+# ids (the id lists that follow a range stay under SQLite's 32,766 parameters).
+RESCORE_RANGES = 20
+RESCORE_CHUNK_MAX = 25_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -37,16 +49,22 @@ def current_version(now: datetime | None = None) -> AgreementVersion | None:
 
 
 def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> PipelineResult:
-    """Score the leads that need it (or first mark every lead as needing it), then promote
-    and hand off.
+    """Score the leads that need it (with `all_leads`, first start a full rescore), then
+    promote, hand off and enrol the leads whose score or version changed.
 
-    Works in batches of ids, each committed on its own, so a large backlog never becomes one
-    huge statement and a run killed half-way keeps what it did. A full rescore first marks
-    every lead with one committed UPDATE: if the run dies, the marked leads are still marked,
-    and the next run (the periodic one, or this task redelivered) scores them.
+    Two kinds of work, each in batches committed on their own, so a large backlog never
+    becomes one huge transaction and a run killed half-way keeps what it did:
 
-    Two runs at once share the work instead of doing it twice: each batch locks its leads
-    and skips the ones another run holds (on PostgreSQL; SQLite runs one writer at a time).
+    - A full rescore (rescore_start) is a RescoreRun row: a cursor over lead ids that each
+      range advances in the range's transaction. If the run dies, the row says where to go
+      on, and the next run (the periodic one, or this task redelivered) finishes it. The lead
+      rows are written once, by the scoring statement, and only when their score changes.
+    - Leads marked needs_scoring (new activity, new attributes) are scored in batches that
+      lock their leads. A full rescore leaves marked leads to these batches.
+
+    Two runs at once share the work instead of doing it twice: a range locks its RescoreRun
+    row and a batch its leads, and the other run skips what is locked (on PostgreSQL; SQLite
+    runs one writer at a time).
     """
     now = now or timezone.now()
     version = current_version(now)
@@ -54,8 +72,10 @@ def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> Pip
     if version is None:
         return result
     if all_leads:
-        leads_mark_for_rescoring()
+        rescore_start(now=now)
     fit, interest, thresholds = qualification_rules(version=version)
+    rules = {"fit_rules": fit, "interest_rules": interest, "thresholds": thresholds, "now": now}
+    _rescore_ranges(result, rules, version, now)
     # The cursor ends the run: a lead marked again behind it waits for the next run.
     last_id = 0
     while True:
@@ -70,28 +90,79 @@ def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> Pip
                 return result
             last_id = ids[-1]
             result.unsubscribed += leads_unsubscribe_from_events(lead_ids=ids, now=now)
-            result.scored += leads_score(
-                fit_rules=fit,
-                interest_rules=interest,
-                thresholds=thresholds,
-                now=now,
-                lead_ids=ids,
-                version_id=version.pk,
+            # Every marked lead is written (its mark clears), so `changed` is the whole batch.
+            changed = leads_score_changed(**rules, lead_ids=ids, version_id=version.pk)
+            result.scored += len(changed)
+            _after_scoring(result, changed, version, thresholds, now)
+
+
+def _after_scoring(result: PipelineResult, ids: list[int], version, thresholds, now) -> None:
+    result.promoted += _promote_mqls(ids, version, thresholds, now)
+    result.handed_off += _fire_handoff_triggers(ids, version, now)
+    result.nurtured += _enrol_below_mql(ids, version, now)
+
+
+def rescore_start(*, now: datetime) -> RescoreRun | None:
+    """Record a full rescore of every current lead, committed before any lead is scored.
+
+    A rescore still under way is superseded: the new one starts from the first lead, under
+    the rules in force now.
+    """
+    with transaction.atomic():
+        RescoreRun.objects.filter(finished_at__isnull=True).update(finished_at=now)
+        bounds = Lead.objects.aggregate(low=Min("pk"), high=Max("pk"))
+        if bounds["high"] is None:
+            return None
+        span = bounds["high"] - bounds["low"] + 1
+        # A few large ranges: each pays its statements' planning once, and a kill loses at
+        # most one range's work.
+        chunk = min(max(-(-span // RESCORE_RANGES), BATCH), RESCORE_CHUNK_MAX)
+        return RescoreRun.objects.create(
+            started_at=now, last_id=bounds["low"] - 1, until_id=bounds["high"], chunk=chunk
+        )
+
+
+def _rescore_ranges(result: PipelineResult, rules: dict, version, now: datetime) -> None:
+    """Work off the full rescore under way, a committed range at a time."""
+    while True:
+        with transaction.atomic():
+            run = (
+                RescoreRun.objects.select_for_update(skip_locked=True)
+                .filter(finished_at__isnull=True)
+                .order_by("-pk")
+                .first()
             )
-            result.promoted += _promote_mqls(ids, version, thresholds, now)
-            result.handed_off += _fire_handoff_triggers(ids, version, now)
-            result.nurtured += _enrol_below_mql(ids, version, now)
-
-
-def leads_mark_for_rescoring() -> int:
-    """Mark every lead for scoring in one committed statement: the durable record of a full
-    rescore that the batches then work off."""
-    return Lead.objects.filter(needs_scoring=False).update(needs_scoring=True)
+            if run is None:
+                return
+            low, high = run.last_id, min(run.last_id + run.chunk, run.until_id)
+            # Marked leads are left to the batches, which lock them: a mark set by new activity
+            # while this statement runs is then never cleared by it.
+            changed = leads_score_changed(
+                **rules, id_range=(low, high), version_id=version.pk, marked_only=False
+            )
+            result.scored += len(changed)
+            result.promoted += _promote_mqls(changed, version, rules["thresholds"], now)
+            # Only leads whose score or version changed can newly qualify, except MQLs still
+            # waiting for a rep: a rescore tries those again.
+            waiting = Lead.objects.filter(
+                pk__gt=low, pk__lte=high, stage=Stage.MQL, status=Lead.Status.OPEN
+            ).values_list("pk", flat=True)
+            candidates = sorted({*changed, *waiting})
+            result.handed_off += _fire_handoff_triggers(candidates, version, now)
+            result.nurtured += _enrol_below_mql(changed, version, now)
+            run.last_id = high
+            if high >= run.until_id:
+                run.finished_at = now
+            run.save(update_fields=["last_id", "finished_at"])
 
 
 def leads_waiting_for_scoring() -> bool:
-    """Whether any lead is marked for scoring (the partial index on needs_scoring answers it)."""
-    return Lead.objects.filter(needs_scoring=True).exists()
+    """Whether any lead is marked for scoring (the partial index on needs_scoring answers it)
+    or a full rescore is unfinished."""
+    return (
+        RescoreRun.objects.filter(finished_at__isnull=True).exists()
+        or Lead.objects.filter(needs_scoring=True).exists()
+    )
 
 
 def _mql_condition(thresholds: Thresholds) -> Q:
@@ -104,6 +175,8 @@ def _mql_condition(thresholds: Thresholds) -> Q:
 
 
 def _promote_mqls(ids: list[int], version, thresholds: Thresholds, now: datetime) -> int:
+    if not ids:
+        return 0
     # Leads back from sales re-qualify through new activity or nurture, not their old score;
     # a new lead nurtured because it was below MQL qualifies as soon as it crosses it.
     crossers = Lead.objects.filter(pk__in=ids, stage=Stage.LEAD).filter(
@@ -140,6 +213,8 @@ def _promote_mqls(ids: list[int], version, thresholds: Thresholds, now: datetime
 
 
 def _fire_handoff_triggers(ids: list[int], version, now: datetime) -> int:
+    if not ids:
+        return 0
     policy = HandoffPolicy.objects.get(version=version)
     active_handoff = Handoff.objects.filter(
         lead=OuterRef("pk"), accepted_at__isnull=True, returned_at__isnull=True
@@ -150,42 +225,44 @@ def _fire_handoff_triggers(ids: list[int], version, now: datetime) -> int:
     triggered: dict[int, tuple[str, str]] = {}
     if policy.trigger_events:
         # Only conversions after the lead's last return count: an old demo request must not
-        # send a returned lead straight back.
+        # send a returned lead straight back. One query for the batch; the newest wins.
         fresh = LeadEvent.objects.filter(
-            lead=OuterRef("pk"),
+            lead__in=base,
             type__in=policy.trigger_events,
-            received_at__gt=OuterRef("trigger_since"),
-        ).order_by("-occurred_at")
-        converted = (
-            base.annotate(
-                trigger_since=Coalesce("returned_at", Value(EPOCH, output_field=DateTimeField())),
-            )
-            .annotate(trigger_type=Subquery(fresh.values("type")[:1]))
-            .filter(trigger_type__isnull=False)
-        )
-        for pk, event_type in converted.values_list("pk", "trigger_type"):
+            received_at__gt=Coalesce(
+                F("lead__returned_at"), Value(EPOCH, output_field=DateTimeField())
+            ),
+        ).values_list("lead_id", "type", "occurred_at", "pk")
+        newest: dict[int, tuple] = {}
+        for lead_id, event_type, occurred_at, pk in fresh:
+            if lead_id not in newest or (occurred_at, pk) > newest[lead_id][1:]:
+                newest[lead_id] = (event_type, occurred_at, pk)
+        for pk, (event_type, *_) in newest.items():
             triggered[pk] = (Handoff.Trigger.EVENT, event_type)
     if policy.trigger_on_score:
         for pk in base.filter(stage=Stage.MQL, status=Lead.Status.OPEN).values_list(
             "pk", flat=True
         ):
             triggered.setdefault(pk, (Handoff.Trigger.SCORE, "Reached the MQL threshold"))
-    handed = 0
+    if not triggered:
+        return 0
+    requests, notices = [], []
     for lead in Lead.objects.filter(pk__in=triggered).order_by("created_at", "pk"):
         trigger, detail = triggered[lead.pk]
         missing = missing_handoff_fields(lead=lead, policy=policy)
         if missing:
-            notify(
-                now=now,
-                user=version.agreement.marketing_manager,
-                key=f"missing-info:{lead.pk}:{version.pk}",
-                lead=lead,
-                message=f"{lead} qualifies for sales but lacks {', '.join(missing)}.",
+            notices.append(
+                Notice(
+                    user=version.agreement.marketing_manager,
+                    key=f"missing-info:{lead.pk}:{version.pk}",
+                    lead=lead,
+                    message=f"{lead} qualifies for sales but lacks {', '.join(missing)}.",
+                )
             )
             continue
-        if handoff_create(lead=lead, version=version, trigger=trigger, detail=detail, now=now):
-            handed += 1
-    return handed
+        requests.append(HandoffRequest(lead.pk, trigger, detail))
+    notify_many(notices, now=now)
+    return len(handoffs_create_bulk(requests=requests, version=version, now=now))
 
 
 def _enrol_below_mql(ids: list[int], version, now: datetime) -> int:
@@ -194,6 +271,8 @@ def _enrol_below_mql(ids: list[int], version, now: datetime) -> int:
     A lead qualifies once: never returned by sales, never enrolled in any track, consent
     not withdrawn. Running twice enrols nobody twice.
     """
+    if not ids:
+        return 0
     track = (
         NurtureTrack.objects.filter(version=version, entry_condition=NurtureTrack.Entry.BELOW_MQL)
         .order_by("position", "id")
