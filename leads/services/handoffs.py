@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -177,12 +177,15 @@ def handoffs_create_bulk(
     with transaction.atomic():
         # One assignment run at a time, so round robin never gives two leads to the same turn.
         Agreement.objects.select_for_update().get(pk=version.agreement_id)
+        wanted = [request.lead_id for request in requests]
         leads = {
             lead.pk: lead
-            for lead in Lead.objects.select_for_update()
-            .filter(pk__in=[request.lead_id for request in requests])
-            .exclude(Exists(Handoff.objects.filter(ACTIVE, lead=OuterRef("pk"))))
+            for lead in Lead.objects.select_for_update().filter(pk__in=wanted).order_by("pk")
         }
+        for lead_id in Handoff.objects.filter(ACTIVE, lead_id__in=wanted).values_list(
+            "lead_id", flat=True
+        ):
+            del leads[lead_id]  # already with sales
         policy = HandoffPolicy.objects.get(version=version)
         picker = RepPicker(version=version, policy=policy)
         calendar = version_calendar(version=version)

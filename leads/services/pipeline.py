@@ -43,6 +43,27 @@ class PipelineResult:
     nurtured: int = 0
 
 
+@dataclass(frozen=True)
+class _Leads:
+    """The leads a step looks at: a batch's ids, or every lead in an id range (low exclusive,
+    high inclusive). A range scan reads a range's leads far faster than one index lookup per
+    id, so a rescore that changed most of a range looks at the whole range."""
+
+    ids: list[int] | None = None
+    id_range: tuple[int, int] | None = None
+
+    def where(self, field: str = "pk") -> Q:
+        if self.id_range is not None:
+            low, high = self.id_range
+            within = Q(**{f"{field}__gt": low, f"{field}__lte": high})
+            # Marked leads in the range wait for their batch: their stored score is stale.
+            return within & Q(needs_scoring=False) if field == "pk" else within
+        return Q(**{f"{field}__in": self.ids})
+
+    def __bool__(self) -> bool:
+        return self.id_range is not None or bool(self.ids)
+
+
 def current_version(now: datetime | None = None) -> AgreementVersion | None:
     agreement = workspace_agreement()
     return version_in_force(agreement=agreement, at=now) if agreement else None
@@ -93,13 +114,10 @@ def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> Pip
             # Every marked lead is written (its mark clears), so `changed` is the whole batch.
             changed = leads_score_changed(**rules, lead_ids=ids, version_id=version.pk)
             result.scored += len(changed)
-            _after_scoring(result, changed, version, thresholds, now)
-
-
-def _after_scoring(result: PipelineResult, ids: list[int], version, thresholds, now) -> None:
-    result.promoted += _promote_mqls(ids, version, thresholds, now)
-    result.handed_off += _fire_handoff_triggers(ids, version, now)
-    result.nurtured += _enrol_below_mql(ids, version, now)
+            scope = _Leads(ids=changed)
+            result.promoted += _promote_mqls(scope, version, thresholds, now)
+            result.handed_off += _fire_handoff_triggers(scope, version, now)
+            result.nurtured += _enrol_below_mql(scope, version, now)
 
 
 def rescore_start(*, now: datetime) -> RescoreRun | None:
@@ -141,15 +159,19 @@ def _rescore_ranges(result: PipelineResult, rules: dict, version, now: datetime)
                 **rules, id_range=(low, high), version_id=version.pk, marked_only=False
             )
             result.scored += len(changed)
-            result.promoted += _promote_mqls(changed, version, rules["thresholds"], now)
-            # Only leads whose score or version changed can newly qualify, except MQLs still
-            # waiting for a rep: a rescore tries those again.
-            waiting = Lead.objects.filter(
-                pk__gt=low, pk__lte=high, stage=Stage.MQL, status=Lead.Status.OPEN
-            ).values_list("pk", flat=True)
-            candidates = sorted({*changed, *waiting})
-            result.handed_off += _fire_handoff_triggers(candidates, version, now)
-            result.nurtured += _enrol_below_mql(changed, version, now)
+            if len(changed) * 4 >= high - low:
+                scope = triggers = _Leads(id_range=(low, high))
+            else:
+                # Only leads whose score or version changed can newly qualify, except MQLs
+                # still waiting for a rep: a rescore tries those again.
+                waiting = Lead.objects.filter(
+                    pk__gt=low, pk__lte=high, stage=Stage.MQL, status=Lead.Status.OPEN
+                ).values_list("pk", flat=True)
+                scope = _Leads(ids=changed)
+                triggers = _Leads(ids=sorted({*changed, *waiting}))
+            result.promoted += _promote_mqls(scope, version, rules["thresholds"], now)
+            result.handed_off += _fire_handoff_triggers(triggers, version, now)
+            result.nurtured += _enrol_below_mql(scope, version, now)
             run.last_id = high
             if high >= run.until_id:
                 run.finished_at = now
@@ -174,12 +196,12 @@ def _mql_condition(thresholds: Thresholds) -> Q:
     return condition
 
 
-def _promote_mqls(ids: list[int], version, thresholds: Thresholds, now: datetime) -> int:
-    if not ids:
+def _promote_mqls(leads: _Leads, version, thresholds: Thresholds, now: datetime) -> int:
+    if not leads:
         return 0
     # Leads back from sales re-qualify through new activity or nurture, not their old score;
     # a new lead nurtured because it was below MQL qualifies as soon as it crosses it.
-    crossers = Lead.objects.filter(pk__in=ids, stage=Stage.LEAD).filter(
+    crossers = Lead.objects.filter(leads.where(), stage=Stage.LEAD).filter(
         Q(status=Lead.Status.OPEN) | Q(status=Lead.Status.NURTURING, returned_at__isnull=True)
     )
     rows = list(
@@ -212,22 +234,31 @@ def _promote_mqls(ids: list[int], version, thresholds: Thresholds, now: datetime
     return len(rows)
 
 
-def _fire_handoff_triggers(ids: list[int], version, now: datetime) -> int:
-    if not ids:
+def _fire_handoff_triggers(leads: _Leads, version, now: datetime) -> int:
+    if not leads:
         return 0
     policy = HandoffPolicy.objects.get(version=version)
-    active_handoff = Handoff.objects.filter(
-        lead=OuterRef("pk"), accepted_at__isnull=True, returned_at__isnull=True
+    # Two index lookups on the batch's ids rather than an anti-join: its plan turns into a
+    # nested loop over every open handoff whenever the statistics lag behind a bulk insert.
+    with_sales = set(
+        Handoff.objects.filter(
+            leads.where("lead_id"), accepted_at__isnull=True, returned_at__isnull=True
+        ).values_list("lead_id", flat=True)
     )
-    base = Lead.objects.filter(pk__in=ids, stage__in=[Stage.LEAD, Stage.MQL]).exclude(
-        Exists(active_handoff)
-    )
+    eligible = {
+        pk: (stage, status)
+        for pk, stage, status in Lead.objects.filter(
+            leads.where(), stage__in=[Stage.LEAD, Stage.MQL]
+        ).values_list("pk", "stage", "status")
+        if pk not in with_sales
+    }
     triggered: dict[int, tuple[str, str]] = {}
-    if policy.trigger_events:
+    if policy.trigger_events and eligible:
         # Only conversions after the lead's last return count: an old demo request must not
-        # send a returned lead straight back. One query for the batch; the newest wins.
+        # send a returned lead straight back. One query for the batch, driven by the batch's
+        # ids through the events' (lead, type) index; the newest conversion names the trigger.
         fresh = LeadEvent.objects.filter(
-            lead__in=base,
+            leads.where("lead_id"),
             type__in=policy.trigger_events,
             received_at__gt=Coalesce(
                 F("lead__returned_at"), Value(EPOCH, output_field=DateTimeField())
@@ -235,15 +266,16 @@ def _fire_handoff_triggers(ids: list[int], version, now: datetime) -> int:
         ).values_list("lead_id", "type", "occurred_at", "pk")
         newest: dict[int, tuple] = {}
         for lead_id, event_type, occurred_at, pk in fresh:
-            if lead_id not in newest or (occurred_at, pk) > newest[lead_id][1:]:
+            if lead_id in eligible and (
+                lead_id not in newest or (occurred_at, pk) > newest[lead_id][1:]
+            ):
                 newest[lead_id] = (event_type, occurred_at, pk)
         for pk, (event_type, *_) in newest.items():
             triggered[pk] = (Handoff.Trigger.EVENT, event_type)
     if policy.trigger_on_score:
-        for pk in base.filter(stage=Stage.MQL, status=Lead.Status.OPEN).values_list(
-            "pk", flat=True
-        ):
-            triggered.setdefault(pk, (Handoff.Trigger.SCORE, "Reached the MQL threshold"))
+        for pk, (stage, status) in eligible.items():
+            if stage == Stage.MQL and status == Lead.Status.OPEN:
+                triggered.setdefault(pk, (Handoff.Trigger.SCORE, "Reached the MQL threshold"))
     if not triggered:
         return 0
     requests, notices = [], []
@@ -265,13 +297,13 @@ def _fire_handoff_triggers(ids: list[int], version, now: datetime) -> int:
     return len(handoffs_create_bulk(requests=requests, version=version, now=now))
 
 
-def _enrol_below_mql(ids: list[int], version, now: datetime) -> int:
+def _enrol_below_mql(leads: _Leads, version, now: datetime) -> int:
     """Enrol the batch's new leads that scored below MQL in the SLA's "below MQL" track.
 
     A lead qualifies once: never returned by sales, never enrolled in any track, consent
     not withdrawn. Running twice enrols nobody twice.
     """
-    if not ids:
+    if not leads:
         return 0
     track = (
         NurtureTrack.objects.filter(version=version, entry_condition=NurtureTrack.Entry.BELOW_MQL)
@@ -285,7 +317,7 @@ def _enrol_below_mql(ids: list[int], version, now: datetime) -> int:
         return 0
     new_below_mql = list(
         Lead.objects.filter(
-            pk__in=ids,
+            leads.where(),
             stage=Stage.LEAD,
             status=Lead.Status.OPEN,
             returned_at__isnull=True,
