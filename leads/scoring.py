@@ -154,6 +154,10 @@ class _ScoreSql:
 def _target(column: str, lead_ids, id_range) -> tuple[str, list]:
     """The target leads as a condition on `column` (a lead id): a list, a range, or all."""
     if lead_ids is not None:
+        if connection.vendor == "postgresql":
+            # One array parameter: a batch of 10,000 ids as placeholders costs the client more
+            # to bind than the statement costs the server to run.
+            return f"{column} = ANY(%s)", [list(lead_ids)]
         return f"{column} IN ({', '.join(['%s'] * len(lead_ids))})", list(lead_ids)
     if id_range is not None:
         return f"{column} > %s AND {column} <= %s", list(id_range)

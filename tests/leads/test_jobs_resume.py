@@ -92,7 +92,7 @@ def test_a_full_rescore_killed_half_way_is_finished_by_the_next_scoring_run(sla,
     clean = _scores()
     # New rules or decay: scores on record are stale until the rescore reaches them.
     Lead.objects.update(fit_score=0, interest_score=0, score=0)
-    monkeypatch.setattr(pipeline, "BATCH", 5)
+    monkeypatch.setattr(pipeline, "RESCORE_CHUNK_MIN", 5)
     real_score = pipeline.leads_score_changed
     ranges = []
 
