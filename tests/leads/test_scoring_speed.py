@@ -77,7 +77,7 @@ def test_a_rescore_writes_only_the_leads_whose_score_changed(sla):
     now = timezone.now()
     ids = [lead.pk for lead in leads]
     leads_score_changed(**_rules(sla), now=now, lead_ids=ids, version_id=sla.pk)
-    xmin = _xmin(ids)
+    where = _row_versions(ids)
     Lead.objects.filter(pk=ids[1]).update(score=0)
 
     changed = leads_score_changed(
@@ -87,9 +87,9 @@ def test_a_rescore_writes_only_the_leads_whose_score_changed(sla):
     assert changed == [ids[1]]
     lead = Lead.objects.get(pk=ids[1])
     assert lead.score == lead.fit_score + lead.interest_score == 20
-    if xmin:  # PostgreSQL: an untouched row keeps the transaction id that last wrote it
-        after = _xmin(ids)
-        assert [pk for pk in ids if after[pk] != xmin[pk]] == [ids[1]]
+    if where:  # PostgreSQL: an untouched row keeps its row version where it was
+        after = _row_versions(ids)
+        assert [pk for pk in ids if after[pk] != where[pk]] == [ids[1]]
 
 
 def test_a_marked_lead_is_always_written_so_its_mark_clears(sla):
@@ -117,11 +117,13 @@ def test_a_new_version_is_recorded_on_every_lead_even_with_the_same_score(sla):
     assert set(Lead.objects.values_list("scored_version", flat=True)) == {sla.pk}
 
 
-def _xmin(ids) -> dict[int, str]:
+def _row_versions(ids) -> dict[int, str]:
+    """Each row's physical place (ctid): every UPDATE of a row, even one inside the same
+    transaction, writes a new row version elsewhere."""
     if connection.vendor != "postgresql":
         return {}
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id, xmin::text FROM leads_lead WHERE id = ANY(%s)", [ids])
+        cursor.execute("SELECT id, ctid::text FROM leads_lead WHERE id = ANY(%s)", [ids])
         return dict(cursor.fetchall())
 
 
