@@ -27,7 +27,8 @@ from .handoffs import HandoffRequest, handoffs_create_bulk, missing_handoff_fiel
 from .notifications import Notice, notify_many
 
 # Marked leads per batch: one scoring statement and one set of follow-ups each. At 10,000 a
-# batch commits in a few seconds at most, so ingestion waits little on its row locks.
+# batch commits in a few seconds at most, so ingestion waits little on its row locks; the
+# statement binds the ids twice on SQLite, which stays under its 32,766 parameters.
 BATCH = 10_000
 # A full rescore walks the lead ids in about this many ranges, each of RESCORE_CHUNK_MIN to
 # RESCORE_CHUNK_MAX ids (the id lists that follow a range stay under SQLite's 32,766
@@ -40,6 +41,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass
 class PipelineResult:
+    # Lead rows the scoring wrote: every marked lead, and in a full rescore only the leads
+    # whose score or scoring version changed.
     scored: int = 0
     promoted: int = 0
     handed_off: int = 0
