@@ -290,6 +290,8 @@ class Handoff(models.Model):
                 name="handoff_flag_claim",
                 condition=Q(flag_claim__isnull=False),
             ),
+            # Round robin reads each active rep's latest handoff: one index probe per rep.
+            models.Index(fields=["rep", "-handed_off_at", "-id"], name="handoff_rep_latest"),
         ]
 
     def __str__(self):
@@ -409,6 +411,28 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.message
+
+
+class RescoreRun(models.Model):
+    """A full rescore, durable while it runs: the lead rows are written once, by the scoring
+    statement, and never marked first.
+
+    The run walks lead ids in ranges of `chunk` up to `until_id` (the highest id when it
+    started; leads created later are scored as new leads). Each range commits with the run's
+    new `last_id`, so a run killed half-way is resumed from there by the next scoring run.
+    """
+
+    started_at = models.DateTimeField()
+    last_id = models.BigIntegerField(help_text="Leads up to this id are rescored.")
+    until_id = models.BigIntegerField()
+    chunk = models.PositiveIntegerField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"Rescore from {self.started_at:%Y-%m-%d %H:%M}: {self.last_id}/{self.until_id}"
 
 
 class AuditEntry(models.Model):

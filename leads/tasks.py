@@ -19,8 +19,8 @@ def score_new_activity() -> int:
 
 @shared_task
 def rescore_all_leads() -> int:
-    """Decay and new rules: every lead is marked, then scored in committed batches; if the
-    worker dies half-way, score_new_activity finishes the marked leads."""
+    """Decay and new rules: a rescore run is recorded, then every lead is scored in committed
+    ranges; if the worker dies half-way, score_new_activity finishes the run from its cursor."""
     return pipeline_run(all_leads=True).scored
 
 
@@ -52,8 +52,8 @@ def sweep_stuck_work() -> dict:
     """Resume what a dead worker or a broker outage left behind (beat runs it every minute).
 
     Imports confirmed while the broker was down, or whose worker died, are sent again; leads
-    still marked for scoring get a scoring run. Sending twice is harmless: the tasks claim
-    their work before doing it.
+    still marked for scoring, or a full rescore left unfinished, get a scoring run. Sending
+    twice is harmless: the tasks claim their work before doing it.
     """
     from .services.imports import imports_to_resume
 

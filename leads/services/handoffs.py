@@ -2,13 +2,13 @@
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -63,28 +63,66 @@ def missing_handoff_fields(*, lead: Lead, policy: HandoffPolicy) -> list[str]:
     ]
 
 
-def rep_choose(*, version, lead: Lead):
-    """The rep the SLA's assignment method gives this lead; None when no rep is active.
+class RepPicker:
+    """The SLA's assignment method for one run: reps and rules read once, turns kept here.
 
-    Round robin gives the lead to the active rep who was handed a lead longest ago (never
-    first), so it stays fair when reps join, leave or are deactivated.
+    Round robin gives a lead to the active rep whose latest handoff is oldest (a rep never
+    handed one goes first; then the latest handoff's id, then the rep's id break ties), so it
+    stays fair when reps join, leave or are deactivated. `handed` moves a rep to the back, so
+    a batch takes turns exactly as one handoff after another would.
     """
+
+    def __init__(self, *, version, policy: HandoffPolicy):
+        latest = Handoff.objects.filter(rep=OuterRef("pk")).order_by("-handed_off_at", "-id")
+        reps = active_reps().annotate(
+            last_handoff=Subquery(latest.values("handed_off_at")[:1]),
+            last_id=Subquery(latest.values("id")[:1]),
+        )
+        self._reps = {rep.pk: rep for rep in reps}
+        self._turns = {
+            rep.pk: (
+                rep.last_handoff is not None,
+                rep.last_handoff or datetime.min.replace(tzinfo=UTC),
+                rep.last_id or 0,
+                rep.pk,
+            )
+            for rep in self._reps.values()
+        }
+        self._next_id = max((rep.last_id or 0 for rep in self._reps.values()), default=0) + 1
+        self._owner = None
+        if policy.assignment_method == HandoffPolicy.Assignment.NAMED_OWNER:
+            self._owner = self._reps.get(policy.named_owner_id)
+        self._territories = []
+        if policy.assignment_method == HandoffPolicy.Assignment.TERRITORY:
+            self._territories = [
+                rule
+                for rule in TerritoryRule.objects.filter(version=version).order_by("position", "id")
+                if rule.rep_id in self._reps
+            ]
+
+    def choose(self, lead: Lead):
+        """The rep for this lead; None when no rep is active."""
+        if self._owner is not None:
+            return self._owner
+        for rule in self._territories:
+            if _territory_matches(rule, lead):
+                return self._reps[rule.rep_id]
+        if not self._turns:
+            return None
+        return self._reps[min(self._turns.values())[3]]
+
+    def handed(self, rep, now: datetime) -> None:
+        """The rep was just handed a lead: the next turn goes to someone else."""
+        # Handoffs made later get larger ids, so a counter past the largest stands in for the
+        # ids the batch's handoffs will get.
+        self._turns[rep.pk] = (True, now, self._next_id, rep.pk)
+        self._next_id += 1
+
+
+def rep_choose(*, version, lead: Lead):
+    """The rep the SLA's assignment method gives this lead; None when no rep is active."""
     policy = HandoffPolicy.objects.get(version=version)
-    reps = active_reps()
-    if policy.assignment_method == HandoffPolicy.Assignment.NAMED_OWNER and policy.named_owner_id:
-        owner = reps.filter(pk=policy.named_owner_id).first()
-        if owner:
-            return owner
-    if policy.assignment_method == HandoffPolicy.Assignment.TERRITORY:
-        for rule in TerritoryRule.objects.filter(version=version).order_by("position", "id"):
-            if _territory_matches(rule, lead) and reps.filter(pk=rule.rep_id).exists():
-                return rule.rep
-    return (
-        # The latest handoff id breaks ties between handoffs made at the same instant.
-        reps.annotate(last_handoff=Max("handoffs__handed_off_at"), last_id=Max("handoffs__id"))
-        .order_by(F("last_handoff").asc(nulls_first=True), F("last_id").asc(nulls_first=True), "pk")
-        .first()
-    )
+    return RepPicker(version=version, policy=policy).choose(lead)
 
 
 def _territory_matches(rule: TerritoryRule, lead: Lead) -> bool:
@@ -94,70 +132,147 @@ def _territory_matches(rule: TerritoryRule, lead: Lead) -> bool:
     return actual in {value.strip().lower() for value in rule.value.split(",")}
 
 
+@dataclass(frozen=True)
+class HandoffRequest:
+    """A lead to hand off, and why."""
+
+    lead_id: int
+    trigger: str
+    detail: str = ""
+
+
+def _deadlines(policy: HandoffPolicy, calendar, now: datetime) -> dict[str, datetime]:
+    """A handoff's SLA timers, counted in the calendar's business hours from `now`."""
+    window = _hours(policy.response_target_hours)
+    return {
+        "at_risk_at": add_business_time(now, window * policy.at_risk_share / 100, calendar),
+        "due_at": add_business_time(now, window, calendar),
+        "accept_due_at": add_business_time(now, _hours(policy.accept_window_hours), calendar),
+    }
+
+
 def handoff_create(
     *, lead: Lead, version, trigger: str, detail: str = "", now: datetime, by=None
 ) -> Handoff | None:
-    """Hand the lead to a rep with its SLA deadlines; None when there is no active rep."""
+    """Hand the lead to a rep with its SLA deadlines; None when the lead is already with
+    sales or no rep is active."""
+    created = handoffs_create_bulk(
+        requests=[HandoffRequest(lead.pk, trigger, detail)], version=version, now=now, by=by
+    )
+    return created[0] if created else None
+
+
+def handoffs_create_bulk(
+    *, requests: list[HandoffRequest], version, now: datetime, by=None
+) -> list[Handoff]:
+    """Hand many leads to reps at once, in the order given; returns the handoffs made.
+
+    The same reps, deadlines, timeline entries and notices as handing them off one after
+    another, in a number of queries that does not grow with the leads: round robin's order is
+    read once and advanced here, the deadlines are the same for every lead handed off at one
+    instant, and the rows are written with bulk inserts and set-based updates.
+    """
+    if not requests:
+        return []
     with transaction.atomic():
-        # One assignment at a time, so round robin never gives two leads to the same turn.
+        # One assignment run at a time, so round robin never gives two leads to the same turn.
         Agreement.objects.select_for_update().get(pk=version.agreement_id)
-        lead = Lead.objects.select_for_update().get(pk=lead.pk)
-        if lead.handoffs.filter(ACTIVE).exists():
-            return None
-        rep = rep_choose(version=version, lead=lead)
-        if rep is None:
-            notify(
-                now=now,
-                user=version.agreement.sales_manager,
-                key=f"no-rep:{lead.pk}:{now:%Y%m%d}",
-                lead=lead,
-                message=f"{lead} is ready for sales but no rep is active.",
-            )
-            return None
+        wanted = [request.lead_id for request in requests]
+        leads = {
+            lead.pk: lead
+            for lead in Lead.objects.select_for_update().filter(pk__in=wanted).order_by("pk")
+        }
+        for lead_id in Handoff.objects.filter(ACTIVE, lead_id__in=wanted).values_list(
+            "lead_id", flat=True
+        ):
+            del leads[lead_id]  # already with sales
         policy = HandoffPolicy.objects.get(version=version)
+        picker = RepPicker(version=version, policy=policy)
         calendar = version_calendar(version=version)
-        window = _hours(policy.response_target_hours)
-        handoff = Handoff.objects.create(
-            lead=lead,
-            rep=rep,
-            version=version,
-            trigger=trigger,
-            trigger_detail=detail,
-            handed_off_at=now,
-            at_risk_at=add_business_time(now, window * policy.at_risk_share / 100, calendar),
-            due_at=add_business_time(now, window, calendar),
-            accept_due_at=add_business_time(now, _hours(policy.accept_window_hours), calendar),
-        )
-        if lead.stage == Stage.LEAD:
-            _stage_change(
-                lead,
+        deadlines = _deadlines(policy, calendar, now)
+        handoffs: list[Handoff] = []
+        notices: list[Notice] = []
+        for request in requests:
+            lead = leads.pop(request.lead_id, None)
+            if lead is None:
+                continue  # already with sales, or asked for twice
+            rep = picker.choose(lead)
+            if rep is None:
+                notices.append(
+                    Notice(
+                        user=version.agreement.sales_manager,
+                        key=f"no-rep:{lead.pk}:{now:%Y%m%d}",
+                        lead=lead,
+                        message=f"{lead} is ready for sales but no rep is active.",
+                    )
+                )
+                continue
+            picker.handed(rep, now)
+            handoffs.append(
+                Handoff(
+                    lead=lead,
+                    rep=rep,
+                    version=version,
+                    trigger=request.trigger,
+                    trigger_detail=request.detail,
+                    handed_off_at=now,
+                    **deadlines,
+                )
+            )
+        Handoff.objects.bulk_create(handoffs)
+        handed = [handoff.lead for handoff in handoffs]
+        StageChange.objects.bulk_create(
+            _stage_change_row(
+                handoff.lead,
                 Stage.MQL,
                 now=now,
                 version=version,
                 by=by,
                 job="handoff",
                 reason=f"Handed to sales: {handoff.get_trigger_display().lower()}"
-                + (f" ({detail})" if detail else ""),
+                + (f" ({handoff.trigger_detail})" if handoff.trigger_detail else ""),
+            )
+            for handoff in handoffs
+            if handoff.lead.stage == Stage.LEAD
+        )
+        from_lead = [lead.pk for lead in handed if lead.stage == Stage.LEAD]
+        if from_lead:
+            Lead.objects.filter(pk__in=from_lead).update(
+                stage=Stage.MQL, mql_at=Coalesce(F("mql_at"), Value(now))
             )
         # A lead that converts while in nurture leaves its track: sales has it now.
-        NurtureEnrollment.objects.filter(lead=lead, completed_at__isnull=True).update(
-            completed_at=now
-        )
-        lead.owner = rep
-        lead.status = Lead.Status.HANDED_OFF
-        lead.updated_at = now
-        lead.save()
-        if policy.notify_in_app or policy.notify_email:
-            notify(
-                now=now,
-                user=rep,
-                key=f"handoff:{handoff.pk}",
-                lead=lead,
-                email=policy.notify_email,
-                message=f"New lead for you: {lead} — first touch due "
-                f"{_local(handoff.due_at, version)}.",
+        if handed:
+            NurtureEnrollment.objects.filter(
+                lead_id__in=[lead.pk for lead in handed], completed_at__isnull=True
+            ).update(completed_at=now)
+        by_rep: dict[int, list[int]] = {}
+        for handoff in handoffs:
+            by_rep.setdefault(handoff.rep_id, []).append(handoff.lead_id)
+        for rep_id, lead_ids in by_rep.items():
+            Lead.objects.filter(pk__in=lead_ids).update(
+                owner_id=rep_id, status=Lead.Status.HANDED_OFF, updated_at=now
             )
-    return handoff
+        if policy.notify_in_app or policy.notify_email:
+            zone = calendar.time_zone
+            for handoff in handoffs:
+                notices.append(
+                    Notice(
+                        user=handoff.rep,
+                        key=f"handoff:{handoff.pk}",
+                        lead=handoff.lead,
+                        email=policy.notify_email,
+                        message=f"New lead for you: {handoff.lead} — first touch due "
+                        f"{local_time(handoff.due_at, zone=zone)}.",
+                    )
+                )
+        notify_many(notices, now=now)
+        for handoff in handoffs:
+            # The returned handoffs carry their lead as it now is.
+            lead = handoff.lead
+            if lead.stage == Stage.LEAD:
+                lead.stage, lead.mql_at = Stage.MQL, lead.mql_at or now
+            lead.owner, lead.status, lead.updated_at = handoff.rep, Lead.Status.HANDED_OFF, now
+    return handoffs
 
 
 def handoff_manual(*, lead: Lead, version, by, now=None) -> Handoff:
@@ -185,8 +300,10 @@ def handoff_manual(*, lead: Lead, version, by, now=None) -> Handoff:
     return handoff
 
 
-def _stage_change(lead: Lead, to_stage: str, *, now, version, reason: str, by=None, job=""):
-    StageChange.objects.create(
+def _stage_change_row(
+    lead: Lead, to_stage: str, *, now, version, reason: str, by=None, job=""
+) -> StageChange:
+    return StageChange(
         lead=lead,
         from_stage=lead.stage,
         to_stage=to_stage,
@@ -196,6 +313,12 @@ def _stage_change(lead: Lead, to_stage: str, *, now, version, reason: str, by=No
         reason=reason,
         version=version,
     )
+
+
+def _stage_change(lead: Lead, to_stage: str, *, now, version, reason: str, by=None, job=""):
+    _stage_change_row(
+        lead, to_stage, now=now, version=version, reason=reason, by=by, job=job
+    ).save()
     lead.stage = to_stage
     if to_stage != Stage.LEAD and not getattr(lead, f"{to_stage}_at"):
         setattr(lead, f"{to_stage}_at", now)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import DateTimeField, Exists, OuterRef, Q, Subquery, Value
+from django.db.models import DateTimeField, Exists, F, Max, Min, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -12,23 +12,63 @@ from agreements.models import AgreementVersion, HandoffPolicy, NurtureStep, Nurt
 from agreements.scoring import Thresholds
 from agreements.selectors import qualification_rules, version_in_force, workspace_agreement
 
-from ..models import Handoff, Lead, LeadEvent, NurtureEnrollment, Stage, StageChange
-from ..scoring import leads_score
+from ..models import (
+    Handoff,
+    Lead,
+    LeadEvent,
+    NurtureEnrollment,
+    RescoreRun,
+    Stage,
+    StageChange,
+)
+from ..scoring import leads_score_changed
 from .consent import leads_unsubscribe_from_events
-from .handoffs import handoff_create, missing_handoff_fields
-from .notifications import notify
+from .handoffs import HandoffRequest, handoffs_create_bulk, missing_handoff_fields
+from .notifications import Notice, notify_many
 
-BATCH = 2000
+# Marked leads per batch: one scoring statement and one set of follow-ups each. At 10,000 a
+# batch commits in a few seconds at most, so ingestion waits little on its row locks; the
+# statement binds the ids twice on SQLite, which stays under its 32,766 parameters.
+BATCH = 10_000
+# A full rescore walks the lead ids in about this many ranges, each of RESCORE_CHUNK_MIN to
+# RESCORE_CHUNK_MAX ids (the id lists that follow a range stay under SQLite's 32,766
+# parameters).
+RESCORE_RANGES = 20
+RESCORE_CHUNK_MIN = 2_000
+RESCORE_CHUNK_MAX = 25_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
 class PipelineResult:
+    # Lead rows the scoring wrote: every marked lead, and in a full rescore only the leads
+    # whose score or scoring version changed.
     scored: int = 0
     promoted: int = 0
     handed_off: int = 0
     unsubscribed: int = 0
     nurtured: int = 0
+
+
+@dataclass(frozen=True)
+class _Leads:
+    """The leads a step looks at: a batch's ids, or every lead in an id range (low exclusive,
+    high inclusive). A range scan reads a range's leads far faster than one index lookup per
+    id, so a rescore that changed most of a range looks at the whole range."""
+
+    ids: list[int] | None = None
+    id_range: tuple[int, int] | None = None
+
+    def where(self, field: str = "pk") -> Q:
+        if self.id_range is not None:
+            low, high = self.id_range
+            within = Q(**{f"{field}__gt": low, f"{field}__lte": high})
+            # Marked leads in the range wait for their batch: their stored score is stale.
+            return within & Q(needs_scoring=False) if field == "pk" else within
+        return Q(**{f"{field}__in": self.ids})
+
+    def __bool__(self) -> bool:
+        return self.id_range is not None or bool(self.ids)
 
 
 def current_version(now: datetime | None = None) -> AgreementVersion | None:
@@ -37,16 +77,22 @@ def current_version(now: datetime | None = None) -> AgreementVersion | None:
 
 
 def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> PipelineResult:
-    """Score the leads that need it (or first mark every lead as needing it), then promote
-    and hand off.
+    """Score the leads that need it (with `all_leads`, first start a full rescore), then
+    promote, hand off and enrol the leads whose score or version changed.
 
-    Works in batches of ids, each committed on its own, so a large backlog never becomes one
-    huge statement and a run killed half-way keeps what it did. A full rescore first marks
-    every lead with one committed UPDATE: if the run dies, the marked leads are still marked,
-    and the next run (the periodic one, or this task redelivered) scores them.
+    Two kinds of work, each in batches committed on their own, so a large backlog never
+    becomes one huge transaction and a run killed half-way keeps what it did:
 
-    Two runs at once share the work instead of doing it twice: each batch locks its leads
-    and skips the ones another run holds (on PostgreSQL; SQLite runs one writer at a time).
+    - A full rescore (rescore_start) is a RescoreRun row: a cursor over lead ids that each
+      range advances in the range's transaction. If the run dies, the row says where to go
+      on, and the next run (the periodic one, or this task redelivered) finishes it. The lead
+      rows are written once, by the scoring statement, and only when their score changes.
+    - Leads marked needs_scoring (new activity, new attributes) are scored in batches that
+      lock their leads. A full rescore leaves marked leads to these batches.
+
+    Two runs at once share the work instead of doing it twice: a range locks its RescoreRun
+    row and a batch its leads, and the other run skips what is locked (on PostgreSQL; SQLite
+    runs one writer at a time).
     """
     now = now or timezone.now()
     version = current_version(now)
@@ -54,8 +100,10 @@ def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> Pip
     if version is None:
         return result
     if all_leads:
-        leads_mark_for_rescoring()
+        rescore_start(now=now)
     fit, interest, thresholds = qualification_rules(version=version)
+    rules = {"fit_rules": fit, "interest_rules": interest, "thresholds": thresholds, "now": now}
+    _rescore_ranges(result, rules, version, now)
     # The cursor ends the run: a lead marked again behind it waits for the next run.
     last_id = 0
     while True:
@@ -70,28 +118,80 @@ def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> Pip
                 return result
             last_id = ids[-1]
             result.unsubscribed += leads_unsubscribe_from_events(lead_ids=ids, now=now)
-            result.scored += leads_score(
-                fit_rules=fit,
-                interest_rules=interest,
-                thresholds=thresholds,
-                now=now,
-                lead_ids=ids,
-                version_id=version.pk,
+            # Every marked lead is written (its mark clears), so `changed` is the whole batch.
+            changed = leads_score_changed(**rules, lead_ids=ids, version_id=version.pk)
+            result.scored += len(changed)
+            scope = _Leads(ids=changed)
+            result.promoted += _promote_mqls(scope, version, thresholds, now)
+            result.handed_off += _fire_handoff_triggers(scope, version, now)
+            result.nurtured += _enrol_below_mql(scope, version, now)
+
+
+def rescore_start(*, now: datetime) -> RescoreRun | None:
+    """Record a full rescore of every current lead, committed before any lead is scored.
+
+    A rescore still under way is superseded: the new one starts from the first lead, under
+    the rules in force now.
+    """
+    with transaction.atomic():
+        RescoreRun.objects.filter(finished_at__isnull=True).update(finished_at=now)
+        bounds = Lead.objects.aggregate(low=Min("pk"), high=Max("pk"))
+        if bounds["high"] is None:
+            return None
+        span = bounds["high"] - bounds["low"] + 1
+        # A few large ranges: each pays its statements' planning once, and a kill loses at
+        # most one range's work.
+        chunk = min(max(-(-span // RESCORE_RANGES), RESCORE_CHUNK_MIN), RESCORE_CHUNK_MAX)
+        return RescoreRun.objects.create(
+            started_at=now, last_id=bounds["low"] - 1, until_id=bounds["high"], chunk=chunk
+        )
+
+
+def _rescore_ranges(result: PipelineResult, rules: dict, version, now: datetime) -> None:
+    """Work off the full rescore under way, a committed range at a time."""
+    while True:
+        with transaction.atomic():
+            run = (
+                RescoreRun.objects.select_for_update(skip_locked=True)
+                .filter(finished_at__isnull=True)
+                .order_by("-pk")
+                .first()
             )
-            result.promoted += _promote_mqls(ids, version, thresholds, now)
-            result.handed_off += _fire_handoff_triggers(ids, version, now)
-            result.nurtured += _enrol_below_mql(ids, version, now)
-
-
-def leads_mark_for_rescoring() -> int:
-    """Mark every lead for scoring in one committed statement: the durable record of a full
-    rescore that the batches then work off."""
-    return Lead.objects.filter(needs_scoring=False).update(needs_scoring=True)
+            if run is None:
+                return
+            low, high = run.last_id, min(run.last_id + run.chunk, run.until_id)
+            # Marked leads are left to the batches, which lock them: a mark set by new activity
+            # while this statement runs is then never cleared by it.
+            changed = leads_score_changed(
+                **rules, id_range=(low, high), version_id=version.pk, marked_only=False
+            )
+            result.scored += len(changed)
+            if len(changed) * 4 >= high - low:
+                scope = triggers = _Leads(id_range=(low, high))
+            else:
+                # Only leads whose score or version changed can newly qualify, except MQLs
+                # still waiting for a rep: a rescore tries those again.
+                waiting = Lead.objects.filter(
+                    pk__gt=low, pk__lte=high, stage=Stage.MQL, status=Lead.Status.OPEN
+                ).values_list("pk", flat=True)
+                scope = _Leads(ids=changed)
+                triggers = _Leads(ids=sorted({*changed, *waiting}))
+            result.promoted += _promote_mqls(scope, version, rules["thresholds"], now)
+            result.handed_off += _fire_handoff_triggers(triggers, version, now)
+            result.nurtured += _enrol_below_mql(scope, version, now)
+            run.last_id = high
+            if high >= run.until_id:
+                run.finished_at = now
+            run.save(update_fields=["last_id", "finished_at"])
 
 
 def leads_waiting_for_scoring() -> bool:
-    """Whether any lead is marked for scoring (the partial index on needs_scoring answers it)."""
-    return Lead.objects.filter(needs_scoring=True).exists()
+    """Whether any lead is marked for scoring (the partial index on needs_scoring answers it)
+    or a full rescore is unfinished."""
+    return (
+        RescoreRun.objects.filter(finished_at__isnull=True).exists()
+        or Lead.objects.filter(needs_scoring=True).exists()
+    )
 
 
 def _mql_condition(thresholds: Thresholds) -> Q:
@@ -103,10 +203,12 @@ def _mql_condition(thresholds: Thresholds) -> Q:
     return condition
 
 
-def _promote_mqls(ids: list[int], version, thresholds: Thresholds, now: datetime) -> int:
+def _promote_mqls(leads: _Leads, version, thresholds: Thresholds, now: datetime) -> int:
+    if not leads:
+        return 0
     # Leads back from sales re-qualify through new activity or nurture, not their old score;
     # a new lead nurtured because it was below MQL qualifies as soon as it crosses it.
-    crossers = Lead.objects.filter(pk__in=ids, stage=Stage.LEAD).filter(
+    crossers = Lead.objects.filter(leads.where(), stage=Stage.LEAD).filter(
         Q(status=Lead.Status.OPEN) | Q(status=Lead.Status.NURTURING, returned_at__isnull=True)
     )
     rows = list(
@@ -139,61 +241,77 @@ def _promote_mqls(ids: list[int], version, thresholds: Thresholds, now: datetime
     return len(rows)
 
 
-def _fire_handoff_triggers(ids: list[int], version, now: datetime) -> int:
+def _fire_handoff_triggers(leads: _Leads, version, now: datetime) -> int:
+    if not leads:
+        return 0
     policy = HandoffPolicy.objects.get(version=version)
-    active_handoff = Handoff.objects.filter(
-        lead=OuterRef("pk"), accepted_at__isnull=True, returned_at__isnull=True
+    # Two index lookups on the batch's ids rather than an anti-join: its plan turns into a
+    # nested loop over every open handoff whenever the statistics lag behind a bulk insert.
+    with_sales = set(
+        Handoff.objects.filter(
+            leads.where("lead_id"), accepted_at__isnull=True, returned_at__isnull=True
+        ).values_list("lead_id", flat=True)
     )
-    base = Lead.objects.filter(pk__in=ids, stage__in=[Stage.LEAD, Stage.MQL]).exclude(
-        Exists(active_handoff)
-    )
+    eligible = {
+        pk: (stage, status)
+        for pk, stage, status in Lead.objects.filter(
+            leads.where(), stage__in=[Stage.LEAD, Stage.MQL]
+        ).values_list("pk", "stage", "status")
+        if pk not in with_sales
+    }
     triggered: dict[int, tuple[str, str]] = {}
-    if policy.trigger_events:
+    if policy.trigger_events and eligible:
         # Only conversions after the lead's last return count: an old demo request must not
-        # send a returned lead straight back.
+        # send a returned lead straight back. One query for the batch, driven by the batch's
+        # ids through the events' (lead, type) index; the newest conversion names the trigger.
         fresh = LeadEvent.objects.filter(
-            lead=OuterRef("pk"),
+            leads.where("lead_id"),
             type__in=policy.trigger_events,
-            received_at__gt=OuterRef("trigger_since"),
-        ).order_by("-occurred_at")
-        converted = (
-            base.annotate(
-                trigger_since=Coalesce("returned_at", Value(EPOCH, output_field=DateTimeField())),
-            )
-            .annotate(trigger_type=Subquery(fresh.values("type")[:1]))
-            .filter(trigger_type__isnull=False)
-        )
-        for pk, event_type in converted.values_list("pk", "trigger_type"):
+            received_at__gt=Coalesce(
+                F("lead__returned_at"), Value(EPOCH, output_field=DateTimeField())
+            ),
+        ).values_list("lead_id", "type", "occurred_at", "pk")
+        newest: dict[int, tuple] = {}
+        for lead_id, event_type, occurred_at, pk in fresh:
+            if lead_id in eligible and (
+                lead_id not in newest or (occurred_at, pk) > newest[lead_id][1:]
+            ):
+                newest[lead_id] = (event_type, occurred_at, pk)
+        for pk, (event_type, *_) in newest.items():
             triggered[pk] = (Handoff.Trigger.EVENT, event_type)
     if policy.trigger_on_score:
-        for pk in base.filter(stage=Stage.MQL, status=Lead.Status.OPEN).values_list(
-            "pk", flat=True
-        ):
-            triggered.setdefault(pk, (Handoff.Trigger.SCORE, "Reached the MQL threshold"))
-    handed = 0
+        for pk, (stage, status) in eligible.items():
+            if stage == Stage.MQL and status == Lead.Status.OPEN:
+                triggered.setdefault(pk, (Handoff.Trigger.SCORE, "Reached the MQL threshold"))
+    if not triggered:
+        return 0
+    requests, notices = [], []
     for lead in Lead.objects.filter(pk__in=triggered).order_by("created_at", "pk"):
         trigger, detail = triggered[lead.pk]
         missing = missing_handoff_fields(lead=lead, policy=policy)
         if missing:
-            notify(
-                now=now,
-                user=version.agreement.marketing_manager,
-                key=f"missing-info:{lead.pk}:{version.pk}",
-                lead=lead,
-                message=f"{lead} qualifies for sales but lacks {', '.join(missing)}.",
+            notices.append(
+                Notice(
+                    user=version.agreement.marketing_manager,
+                    key=f"missing-info:{lead.pk}:{version.pk}",
+                    lead=lead,
+                    message=f"{lead} qualifies for sales but lacks {', '.join(missing)}.",
+                )
             )
             continue
-        if handoff_create(lead=lead, version=version, trigger=trigger, detail=detail, now=now):
-            handed += 1
-    return handed
+        requests.append(HandoffRequest(lead.pk, trigger, detail))
+    notify_many(notices, now=now)
+    return len(handoffs_create_bulk(requests=requests, version=version, now=now))
 
 
-def _enrol_below_mql(ids: list[int], version, now: datetime) -> int:
+def _enrol_below_mql(leads: _Leads, version, now: datetime) -> int:
     """Enrol the batch's new leads that scored below MQL in the SLA's "below MQL" track.
 
     A lead qualifies once: never returned by sales, never enrolled in any track, consent
     not withdrawn. Running twice enrols nobody twice.
     """
+    if not leads:
+        return 0
     track = (
         NurtureTrack.objects.filter(version=version, entry_condition=NurtureTrack.Entry.BELOW_MQL)
         .order_by("position", "id")
@@ -206,7 +324,7 @@ def _enrol_below_mql(ids: list[int], version, now: datetime) -> int:
         return 0
     new_below_mql = list(
         Lead.objects.filter(
-            pk__in=ids,
+            leads.where(),
             stage=Stage.LEAD,
             status=Lead.Status.OPEN,
             returned_at__isnull=True,

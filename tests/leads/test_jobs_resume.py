@@ -16,7 +16,7 @@ from kombu.exceptions import OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from leads import tasks
-from leads.models import ImportJob, Lead, LeadEvent
+from leads.models import ImportJob, Lead, LeadEvent, RescoreRun
 from leads.services import imports, pipeline
 from leads.services.imports import MAX_ATTEMPTS, import_create, import_run, imports_to_resume
 from leads.services.ingestion import EventInput, events_ingest, lead_upsert
@@ -92,43 +92,70 @@ def test_a_full_rescore_killed_half_way_is_finished_by_the_next_scoring_run(sla,
     clean = _scores()
     # New rules or decay: scores on record are stale until the rescore reaches them.
     Lead.objects.update(fit_score=0, interest_score=0, score=0)
-    monkeypatch.setattr(pipeline, "BATCH", 5)
-    real_score = pipeline.leads_score
-    batches = []
+    monkeypatch.setattr(pipeline, "RESCORE_CHUNK_MIN", 5)
+    real_score = pipeline.leads_score_changed
+    ranges = []
 
-    def dies_on_the_second_batch(**kwargs):
-        batches.append(kwargs["lead_ids"])
-        if len(batches) == 2:
+    def dies_on_the_second_range(**kwargs):
+        ranges.append(kwargs["id_range"])
+        if len(ranges) == 2:
             raise WorkerKilled
         return real_score(**kwargs)
 
-    monkeypatch.setattr(pipeline, "leads_score", dies_on_the_second_batch)
+    monkeypatch.setattr(pipeline, "leads_score_changed", dies_on_the_second_range)
     with pytest.raises(WorkerKilled):
         tasks.rescore_all_leads()
 
-    # The first batch committed; every other lead is still marked, durably.
-    assert Lead.objects.filter(needs_scoring=False).count() == 5
-    assert Lead.objects.filter(needs_scoring=True).count() == 7
+    # The first range committed with the run's cursor; the run itself is on record, durably.
+    first = Lead.objects.order_by("pk")[:5]
+    assert [(lead.fit_score, lead.interest_score, lead.score) for lead in first] == [
+        tuple(clean[lead.pk][:3]) for lead in first
+    ]
+    run = RescoreRun.objects.get()
+    assert (run.last_id, run.finished_at) == (first[4].pk, None)
+    assert not Lead.objects.filter(needs_scoring=True).exists()  # no lead row was marked
     assert tasks.sweep_stuck_work() == {"imports": 0, "scoring": True}
     assert sent == [("leads.tasks.score_new_activity",)]
 
-    monkeypatch.setattr(pipeline, "leads_score", real_score)
+    monkeypatch.setattr(pipeline, "leads_score_changed", real_score)
     assert tasks.score_new_activity() == 7
 
     assert _scores() == clean
-    assert not Lead.objects.filter(needs_scoring=True).exists()
+    assert RescoreRun.objects.get().finished_at is not None
     assert tasks.sweep_stuck_work() == {"imports": 0, "scoring": False}
 
 
-def test_a_full_rescore_marks_every_lead_in_one_statement(sla, django_assert_max_num_queries):
+def test_a_full_rescore_writes_only_the_rows_whose_score_changed(sla):
     _leads(30)
+    before = timezone.now()
+    pipeline_run(now=before)
+    stale = set(Lead.objects.exclude(score=0).order_by("pk").values_list("pk", flat=True)[:4])
+    Lead.objects.filter(pk__in=stale).update(score=0, fit_score=0)
+    later = before + timedelta(minutes=5)
+
+    result = pipeline_run(now=later, all_leads=True)
+
+    assert result.scored == 4
+    assert set(Lead.objects.filter(scored_at=later).values_list("pk", flat=True)) == stale
+    assert Lead.objects.filter(scored_at=before).count() == 26
+    assert not RescoreRun.objects.filter(finished_at__isnull=True).exists()
+    assert all(total == fit + interest for _, fit, interest, total, _ in _rows())
+
+
+def test_a_new_full_rescore_supersedes_an_unfinished_one(sla):
+    _leads(6)
     pipeline_run()
+    old = pipeline.rescore_start(now=timezone.now())
 
-    with django_assert_max_num_queries(1):
-        marked = pipeline.leads_mark_for_rescoring()
+    pipeline_run(all_leads=True)
 
-    assert marked == 30
-    assert Lead.objects.filter(needs_scoring=True).count() == 30
+    old.refresh_from_db()
+    assert old.finished_at is not None
+    assert RescoreRun.objects.filter(finished_at__isnull=True).count() == 0
+
+
+def _rows():
+    return Lead.objects.values_list("pk", "fit_score", "interest_score", "score", "stage")
 
 
 # The CSV import -----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         result = pipeline_run(all_leads=options["all"])
         self.stdout.write(
-            f"Scored {result.scored} leads; {result.promoted} became MQLs; "
+            f"Scored {result.scored} leads (a full rescore counts only changed scores); "
+            f"{result.promoted} became MQLs; "
             f"{result.handed_off} handed to sales."
         )
