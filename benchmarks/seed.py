@@ -487,6 +487,9 @@ def _seed_sql(ws: _Workspace, n: int, m: int, now: datetime) -> dict:
                 f"(SELECT MAX(id) FROM {table}))"
             )
         counts = _counts(cursor, lead_base)
+        # ON COMMIT DROP waits for the outermost commit; a seed inside a test's transaction
+        # must not leave it to the next seed.
+        cursor.execute("DROP TABLE seed_plan")
     # Outside the transaction: the planner must know the new sizes before anyone reads.
     with connection.cursor() as cursor:
         for table in (
@@ -613,7 +616,8 @@ def _insert_history(cursor, p: dict, ws: _Workspace) -> None:
         f"""
         INSERT INTO leads_stagechange (lead_id, from_stage, to_stage, at, by_id, job, reason,
                                        version_id)
-        SELECT id, '', 'lead', created_at, NULL::int, 'ingest', 'Created by its first activity', NULL::bigint
+        SELECT id, '', 'lead', created_at, NULL::int, 'ingest', 'Created by its first activity',
+            NULL::bigint
             FROM seed_plan
         UNION ALL SELECT id, 'lead', 'mql', mql_at, NULL, 'handoff',
             'Handed to sales: conversion event (' || conv || ')', %(version)s
