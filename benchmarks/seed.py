@@ -533,7 +533,7 @@ def _insert_leads(cursor, p: dict) -> None:
                  THEN 'nurturing' ELSE 'open' END,
             fit, interest, fit + interest, false, %(now)s - interval '1 day', created_at,
             mql_at, sql_at, opp_at, cust_at,
-            CASE WHEN cust_at IS NOT NULL THEN 12000 + (g * 7919) % 24000 END,
+            CASE WHEN cust_at IS NOT NULL THEN 12000 + (g::bigint * 7919) % 24000 END,
             returned_at, %(version)s, CASE WHEN unsub THEN unsub_at END, created_at,
             GREATEST(created_at, mql_at, sql_at, opp_at, cust_at, returned_at)
         FROM (

@@ -1,3 +1,4 @@
+import logging
 import os
 
 from django.core.management import call_command
@@ -47,6 +48,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if connection.vendor != "postgresql":
             raise CommandError("The bench runs on PostgreSQL: set DATABASE_URL.")
+        # django-axes logs every in-process login the query counts make.
+        logging.getLogger("axes").setLevel(logging.WARNING)
         database_ensure()
         call_command("migrate", interactive=False, verbosity=0)
         bench = Bench(
