@@ -394,6 +394,12 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds:.1f} s" if seconds < 100 else f"{seconds:.0f} s"
 
 
+def _rate(per_second: float | None) -> str:
+    if not per_second:
+        return ""
+    return f"{per_second:.1f}" if per_second < 10 else f"{per_second:,.0f}"
+
+
 def _cells(row: Row) -> list[str]:
     return [
         row.operation,
@@ -401,7 +407,7 @@ def _cells(row: Row) -> list[str]:
         _duration(row.min),
         _duration(row.median),
         _duration(row.p95),
-        f"{row.per_second:,.0f}" if row.per_second else "",
+        _rate(row.per_second),
         _duration(row.floor),
         f"{row.ratio:.2f}×" if row.ratio else "",
         str(row.queries) if row.queries is not None else "",
