@@ -54,6 +54,19 @@ test-browser: install
 test-faults: install
 	RUN_FAULTS=1 timeout 900 $(PY) -m pytest tests/faults -m faults -rs
 
+# The bench of issue 9 (PostgreSQL): seeds (or reuses) a workspace with seed_scale, times each
+# hot path against its SQL floor and target, writes var/bench-$(BENCH_SCALE).json and .md.
+# BENCH_SCALE=small (20 k leads, 200 k events) or 1m (1 M leads, 10 M events). See
+# docs/benchmarks.md.
+BENCH_SCALE ?= small
+BENCH_RUNS ?= 3
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/slaportal_bench
+
+bench: install
+	mkdir -p var
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} EMAIL_URL=dummymail:// \
+		$(PY) manage.py bench --scale $(BENCH_SCALE) --runs $(BENCH_RUNS)
+
 lint: install
 	.venv/bin/ruff check .
 

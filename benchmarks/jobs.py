@@ -1,0 +1,218 @@
+"""The timed jobs, each run in a process of its own so its peak memory is its own.
+
+`python -m benchmarks.jobs NAME --runs 3` prints one JSON line: the project's times, the
+floor's times where there is one, notes, and the process's peak RSS (ru_maxrss), which is
+what the issue's "no job holds more than 500 MB" means.
+
+Every timed run does the same work: floors run in a transaction that is rolled back, and the
+incremental rescore inserts its events and rolls everything back after each run.
+"""
+
+import json
+import os
+import resource
+import sys
+import time
+from datetime import timedelta
+
+INCREMENTAL_LEADS = 10_000
+# Of the incremental leads, this many never-handed-off ones send a demo request: the
+# handoffs a real batch of this size creates (the issue saw 41–66).
+INCREMENTAL_CONVERSIONS = 50
+
+
+def _timed(function) -> float:
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+def _rules():
+    from agreements.selectors import qualification_rules
+    from leads.services.pipeline import current_version
+
+    version = current_version()
+    fit, interest, thresholds = qualification_rules(version=version)
+    return version, fit, interest, thresholds
+
+
+def _floor(lead_ids=None) -> tuple[float, int]:
+    """Time the floor's UPDATE inside a transaction that is then rolled back."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from .floor import score_update_sql
+
+    version, fit, interest, thresholds = _rules()
+    sql, params = score_update_sql(
+        fit_rules=fit,
+        interest_rules=interest,
+        thresholds=thresholds,
+        now=timezone.now(),
+        version_id=version.pk,
+        lead_ids=lead_ids,
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute(sql, params)
+        elapsed = time.perf_counter() - started
+        written = cursor.rowcount
+        transaction.set_rollback(True)
+    return elapsed, written
+
+
+def _scores_stale() -> None:
+    """Make every stored score wrong, as a rule change does: each run then has every lead to
+    write, the floor and the project alike (untimed)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE leads_lead SET interest_score = interest_score + 1, score = score + 1"
+        )
+
+
+def rescore_full(runs: int) -> dict:
+    from django.core.management import call_command
+
+    project, floor, notes = [], [], []
+    for _ in range(runs):
+        _scores_stale()
+        elapsed, written = _floor()
+        floor.append(elapsed)
+        project.append(
+            _timed(lambda: call_command("score_leads", "--all", stdout=open(os.devnull, "w")))
+        )
+        notes.append(f"floor wrote {written:,} rows")
+    return {"project": project, "floor": floor, "notes": notes}
+
+
+def _incremental_sample():
+    """10 k seeded leads spread over the whole table, and the never-handed-off ones among
+    them that will convert."""
+    from django.db import connection
+
+    from .seed import EMAIL_LIKE
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, stage = 'lead' AND status IN ('open', 'nurturing') "
+            "AND returned_at IS NULL FROM leads_lead WHERE email_normalised LIKE %s "
+            "ORDER BY md5(id::text) LIMIT %s",
+            [EMAIL_LIKE, INCREMENTAL_LEADS],
+        )
+        rows = cursor.fetchall()
+    ids = sorted(pk for pk, _ in rows)
+    converting = {pk for pk, plain in rows if plain}
+    converting = set(sorted(converting)[:INCREMENTAL_CONVERSIONS])
+    return ids, converting
+
+
+def _incremental_events(ids: list[int], converting: set[int]) -> None:
+    """One new event per lead, stored and flagged as events_ingest does."""
+    from django.utils import timezone
+
+    from leads.models import Lead, LeadEvent
+    from leads.scoring import epoch_days
+
+    from .seed import ENGAGED_MIX, PROPERTIES, _weighted
+
+    now = timezone.now()
+    mix = _weighted(ENGAGED_MIX)
+    events = []
+    for index, pk in enumerate(ids):
+        etype = "demo_request" if pk in converting else mix[index % len(mix)]
+        key, values = PROPERTIES.get(etype, ("", []))
+        at = now - timedelta(minutes=index % 50)
+        events.append(
+            LeadEvent(
+                lead_id=pk,
+                type=etype,
+                occurred_at=at,
+                occurred_day=epoch_days(at),
+                properties={key: values[index % len(values)]} if key else {},
+                received_at=now,
+            )
+        )
+    LeadEvent.objects.bulk_create(events, batch_size=2000)
+    Lead.objects.filter(pk__in=ids).update(needs_scoring=True, updated_at=now)
+
+
+def rescore_incremental(runs: int) -> dict:
+    from django.db import transaction
+
+    from leads.models import Handoff
+    from leads.services.pipeline import pipeline_run
+
+    ids, converting = _incremental_sample()
+    project, floor, notes = [], [], []
+    for _ in range(runs):
+        with transaction.atomic():
+            _incremental_events(ids, converting)
+            elapsed, written = _floor(ids)
+            floor.append(elapsed)
+            transaction.set_rollback(True)
+        with transaction.atomic():
+            _incremental_events(ids, converting)
+            before = Handoff.objects.count()
+            started = time.perf_counter()
+            result = pipeline_run()
+            project.append(time.perf_counter() - started)
+            handed = Handoff.objects.count() - before
+            transaction.set_rollback(True)
+        notes.append(
+            f"{len(ids):,} leads, scored {result.scored:,}, {handed} handoffs; "
+            f"floor wrote {written:,}"
+        )
+    return {"project": project, "floor": floor, "notes": notes[-1:]}
+
+
+def flag_breaches(runs: int) -> dict:
+    from leads.services.handoffs import breaches_flag
+
+    first = breaches_flag()
+    project = [_timed(breaches_flag) for _ in range(runs)]
+    return {
+        "project": project,
+        "notes": [
+            f"first run flagged {len(first.breached):,} breached, {len(first.at_risk):,} at risk"
+        ],
+    }
+
+
+def backfill_rollups(runs: int) -> dict:
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    since = (timezone.localdate() - timedelta(days=365)).isoformat()
+    project = [
+        _timed(
+            lambda: call_command("backfill_rollups", "--since", since, stdout=open(os.devnull, "w"))
+        )
+        for _ in range(runs)
+    ]
+    return {"project": project, "notes": [f"--since {since}"]}
+
+
+JOBS = {
+    "rescore_full": rescore_full,
+    "rescore_incremental": rescore_incremental,
+    "flag_breaches": flag_breaches,
+    "backfill_rollups": backfill_rollups,
+}
+
+
+def main(argv: list[str]) -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "slaportal.settings")
+    django.setup()
+    name, runs = argv[0], int(argv[argv.index("--runs") + 1]) if "--runs" in argv else 3
+    result = JOBS[name](runs)
+    # ru_maxrss is in kilobytes on Linux.
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
