@@ -255,10 +255,7 @@ def attempt_check(
     _require_active(handoff)
     if channel not in Channel.values:
         raise ValidationError(
-            {
-                "channel": f"'{channel}' is not a channel: choose one of "
-                f"{', '.join(Channel.values)}."
-            }
+            {"channel": f"'{channel}' is not a channel: choose one of {', '.join(Channel.values)}."}
         )
     if codes is None:
         code = DispositionCode.objects.filter(version=handoff.version, code=disposition).first()
