@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext as _
 
 from .models import FormCapture
 
@@ -24,5 +25,5 @@ class FormCaptureForm(forms.ModelForm):
     def clean_rate_per_minute(self):
         value = self.cleaned_data["rate_per_minute"]
         if not 1 <= value <= 10_000:
-            raise forms.ValidationError(forms.IntegerField.default_error_messages["invalid"])
+            raise forms.ValidationError(_("Choose between 1 and 10,000 posts a minute."))
         return value

@@ -36,7 +36,9 @@ FORM = {
 
 
 def test_a_json_post_creates_the_lead_and_its_event(capture):
-    response = Client().post(url(capture), FORM, content_type="application/json")
+    # Posted from other sites, with no CSRF cookie: the secret token is the credential.
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(url(capture), FORM, content_type="application/json")
 
     assert response.status_code == 200, response.content
     lead = Lead.objects.get()
@@ -159,3 +161,13 @@ def test_reps_and_viewers_may_not_manage_captures(request, client_for, capture, 
 
 def test_anonymous_visitors_go_to_the_login_page(client, capture):
     assert client.get("/captures/").status_code == 302
+
+
+def test_a_rate_out_of_bounds_is_refused_by_the_form(client_for, marketing_manager):
+    response = client_for(marketing_manager).post(
+        "/captures/new/",
+        {"name": "X", "event_type": "form_submit", "email_field": "email", "rate_per_minute": 0},
+    )
+    assert response.status_code == 200
+    assert "Choose between 1 and 10,000 posts a minute." in response.content.decode()
+    assert not FormCapture.objects.exists()
