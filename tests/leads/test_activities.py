@@ -192,3 +192,15 @@ def test_the_schema_documents_the_activity_batch(viewer):
     schema = api(viewer).get("/api/schema/", {"format": "json"}).json()
     body = schema["paths"]["/api/v1/activities/"]["post"]["requestBody"]["content"]
     assert body["application/json"]["schema"]["type"] == "array"
+
+
+def test_a_batch_of_1000_activities_is_stored_in_a_fixed_number_of_queries(
+    integration, handoff, django_assert_max_num_queries
+):
+    batch = [activity(handoff, number, disposition="no_answer") for number in range(1000)]
+    client = api(integration)
+    with django_assert_max_num_queries(30):
+        response = client.post(ACTIVITIES, batch, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["created"] == 1000
+    assert handoff.attempts.count() == 1000
