@@ -11,30 +11,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leads', '0009_hot_path_indexes'),
+        ("leads", "0009_hot_path_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='contactattempt',
-            name='direction',
-            field=models.CharField(blank=True, choices=[('outbound', 'Outbound'), ('inbound', 'Inbound')], default='outbound', max_length=10),
+            model_name="contactattempt",
+            name="direction",
+            field=models.CharField(
+                blank=True,
+                choices=[("outbound", "Outbound"), ("inbound", "Inbound")],
+                default="outbound",
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='contactattempt',
-            name='external_id',
+            model_name="contactattempt",
+            name="external_id",
             field=models.CharField(blank=True, max_length=200, null=True, unique=True),
         ),
         migrations.AddField(
-            model_name='contactattempt',
-            name='source',
-            field=models.CharField(choices=[('app', 'App'), ('api', 'API')], default='app', max_length=10),
+            model_name="contactattempt",
+            name="source",
+            field=models.CharField(
+                choices=[("app", "App"), ("api", "API")], default="app", max_length=10
+            ),
         ),
         migrations.AddField(
-            model_name='contactattempt',
-            name='source_name',
+            model_name="contactattempt",
+            name="source_name",
             field=models.CharField(blank=True, max_length=60),
         ),
     ]
