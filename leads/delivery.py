@@ -5,6 +5,8 @@ A production backend would call the marketing automation tool; the console backe
 
 import logging
 
+from django.utils.translation import gettext
+
 logger = logging.getLogger("leads.nurture")
 
 
@@ -26,3 +28,25 @@ class MemoryDelivery:
 
     def deliver(self, *, lead, step) -> None:
         MemoryDelivery.sent.append((lead.email, step.offer))
+
+
+class EmailDelivery:
+    """Sends the e-mail steps to the lead through Django's e-mail backend (EMAIL_URL), each
+    with a one-click List-Unsubscribe link; steps on other channels are logged."""
+
+    def deliver(self, *, lead, step) -> None:
+        from agreements.models import Channel
+        from slaportal.emails import email_build
+
+        from .services.consent import unsubscribe_url
+
+        if step.channel != Channel.EMAIL:
+            ConsoleDelivery().deliver(lead=lead, step=step)
+            return
+        greeting = gettext("Hello %(name)s,") % {"name": lead.first_name or lead.email}
+        email_build(
+            subject=step.offer,
+            body=f"{greeting}\n\n{step.offer}",
+            to=[lead.email],
+            unsubscribe_url=unsubscribe_url(lead),
+        ).send(fail_silently=False)

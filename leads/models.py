@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from agreements.models import AgreementVersion, Channel, NurtureStep, NurtureTrack
 
@@ -304,6 +305,14 @@ class Handoff(models.Model):
 
 
 class ContactAttempt(models.Model):
+    class Source(models.TextChoices):
+        APP = "app", _("App")
+        API = "api", _("API")
+
+    class Direction(models.TextChoices):
+        OUTBOUND = "outbound", _("Outbound")
+        INBOUND = "inbound", _("Inbound")
+
     handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="attempts")
     channel = models.CharField(max_length=20, choices=Channel)
     disposition = models.CharField(max_length=40)
@@ -315,6 +324,15 @@ class ContactAttempt(models.Model):
     rep = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Where the attempt was logged: in the app, or reported by a CRM or dialer through the
+    # API (source_name says which one, e.g. HubSpot), so the timeline can say so.
+    source = models.CharField(max_length=10, choices=Source, default=Source.APP)
+    source_name = models.CharField(max_length=60, blank=True)
+    direction = models.CharField(
+        max_length=10, choices=Direction, default=Direction.OUTBOUND, blank=True
+    )
+    # The reporting system's id of the activity: a batch sent again stores nothing new.
+    external_id = models.CharField(max_length=200, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["-at", "-id"]

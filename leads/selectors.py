@@ -22,6 +22,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from agreements.business_hours import add_business_days, add_business_time, business_time_between
 from agreements.models import (
@@ -764,7 +765,8 @@ def lead_timeline(
                 at=attempt.at,
                 kind="attempt",
                 title=f"{attempt.get_channel_display()}: "
-                f"{dispositions.get(attempt.disposition, attempt.disposition)}",
+                f"{dispositions.get(attempt.disposition, attempt.disposition)}"
+                f"{_attempt_origin(attempt)}",
                 detail=attempt.note,
                 by=_person(attempt.by),
                 order=3,
@@ -986,3 +988,12 @@ def unread_notification_count(user) -> int:
     if not user.is_authenticated:
         return 0
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def _attempt_origin(attempt: ContactAttempt) -> str:
+    """ " via API (HubSpot)" for an attempt a CRM reported; nothing for one logged here."""
+    if attempt.source == ContactAttempt.Source.APP:
+        return ""
+    if attempt.source_name:
+        return " " + gettext("via API (%(name)s)") % {"name": attempt.source_name}
+    return " " + gettext("via API")

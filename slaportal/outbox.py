@@ -21,10 +21,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .emails import email_build
 from .models import OutboxMessage
 from .queue import enqueue
 
@@ -169,7 +169,7 @@ def email_message_id(key: str) -> str:
 def emails_deliver(messages: Sequence[OutboxMessage]) -> None:
     for message in messages:
         payload = message.payload
-        EmailMessage(
+        email_build(
             subject=payload["subject"],
             body=payload["body"],
             to=payload["to"],

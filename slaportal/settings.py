@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "agreements",
     "leads",
     "kpis",
+    "captures",
 ]
 
 MIDDLEWARE = [

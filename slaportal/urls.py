@@ -27,6 +27,9 @@ urlpatterns = [
     # Before any "review/" include: the review's own routes must not shadow this page.
     path("review/visitors/", include("kpis.visitors_views")),
     path("review/", include("kpis.urls")),
+    path("captures/", include("captures.urls")),
+    path("hooks/forms/", include("captures.hooks_urls")),
+    path("unsubscribe/", include("leads.unsubscribe_views")),
     path("api/v1/", include("leads.api.urls")),
     path("api/v1/", include("kpis.api_urls")),
     # The schema needs a token or a login (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]).

@@ -13,12 +13,18 @@ from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from agreements.models import Channel
+
 from ..emails import InvalidEmail, email_normalise
-from ..models import Handoff, Lead, Stage
+from ..models import ContactAttempt, Handoff, Lead, Stage
+from ..services.activities import ActivityInput
 from ..services.ingestion import EventInput
 from .parsers import MAX_FIELD_DEPTH, json_problem
 
 MAX_EVENTS_PER_BATCH = 1000
+MAX_ACTIVITIES_PER_BATCH = 1000
+# A CRM's clock may run a little ahead of ours; beyond this the activity has not happened yet.
+ACTIVITY_CLOCK_SKEW = timedelta(minutes=5)
 # Clocks drift and time zones get mixed up; beyond this an event is a mistake, not skew.
 MAX_FUTURE = timedelta(days=1)
 # Activity from before the web as we know it is a default value or a typo (year 0001, 1900).
@@ -217,6 +223,76 @@ def event_input(data: dict) -> EventInput:
     return EventInput(**data)
 
 
+class ActivityInputSerializer(StrictSerializer):
+    """A call, e-mail, meeting or message a CRM or dialer already recorded."""
+
+    # The view puts `now` in the context.
+
+    external_id = serializers.CharField(
+        max_length=200, help_text="Your id of the activity: sending it again stores nothing."
+    )
+    email = NormalisedEmailField(
+        max_length=254, required=False, help_text="The lead's e-mail (or give lead_id)."
+    )
+    lead_id = serializers.IntegerField(
+        min_value=1, max_value=POSTGRES_INT_MAX, required=False, help_text="Or the lead's id."
+    )
+    rep = serializers.CharField(
+        max_length=254, help_text="Username or e-mail of the rep who made the contact."
+    )
+    channel = serializers.ChoiceField(
+        choices=Channel.choices,
+        error_messages={
+            "invalid_choice": f"Unknown channel '{{input}}'. Choose one of: "
+            f"{', '.join(Channel.values)}."
+        },
+    )
+    direction = serializers.ChoiceField(
+        choices=ContactAttempt.Direction.choices,
+        default=ContactAttempt.Direction.OUTBOUND,
+        error_messages={"invalid_choice": "Use inbound or outbound."},
+    )
+    disposition = serializers.CharField(
+        max_length=40, help_text="A disposition code of the SLA the lead's handoff runs under."
+    )
+    occurred_at = AwareDateTimeField(help_text="ISO 8601 with a time zone; not in the future.")
+    note = serializers.CharField(
+        max_length=5000, required=False, allow_blank=True, allow_null=True, default=""
+    )
+    integration = serializers.CharField(
+        max_length=60,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Which system reported it, e.g. HubSpot; the lead's timeline says so. "
+        "Default: the name of the API user.",
+    )
+
+    def validate_occurred_at(self, value):
+        now = self.context.get("now") or timezone.now()
+        if value < MIN_OCCURRED_AT:
+            raise serializers.ValidationError(
+                gettext("Before 2000-01-01: check the date; it is not when the contact happened.")
+            )
+        if value > now + ACTIVITY_CLOCK_SKEW:
+            raise serializers.ValidationError(
+                gettext("In the future: check the date and its time zone.")
+            )
+        return value
+
+    def validate(self, attrs):
+        if ("email" in attrs) == ("lead_id" in attrs):
+            raise serializers.ValidationError(
+                {"email": [gettext("Give the lead's email or its lead_id (one of the two).")]}
+            )
+        attrs["note"] = attrs.get("note") or ""
+        return attrs
+
+
+def activity_input(data: dict) -> ActivityInput:
+    return ActivityInput(**data)
+
+
 def validate_each(serializer_class, items: list, *, context: dict | None = None):
     """Validate every item; returns (validated data or None per item, errors by index).
 
@@ -391,3 +467,23 @@ class EventBatchErrorSerializer(serializers.Serializer):
         'batch as a whole is under "batch", e.g. {"batch": ["Send at most 1,000 events."]}. '
         "Nothing of the batch is stored.",
     )
+
+
+class ActivityResultSerializer(serializers.Serializer):
+    """The attempt an activity became."""
+
+    external_id = serializers.CharField()
+    attempt_id = serializers.IntegerField()
+    lead_id = serializers.IntegerField()
+    handoff_id = serializers.IntegerField()
+    duplicate = serializers.BooleanField(
+        help_text="Its external_id was received before: nothing was stored this time."
+    )
+
+
+class ActivityBatchResultSerializer(serializers.Serializer):
+    """What a stored batch of activities did, one result per item in order."""
+
+    created = serializers.IntegerField(help_text="Attempts stored.")
+    duplicates = serializers.IntegerField(help_text="Items whose external_id was known.")
+    results = ActivityResultSerializer(many=True)

@@ -1,6 +1,7 @@
 """Thin views: validate with a serializer, call one service or selector, render."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.db.models import Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -15,6 +16,7 @@ from agreements.models import Stage as SlaStage
 from agreements.selectors import event_type_catalogue
 
 from ..selectors import lead_score_breakdown, leads_visible_to, open_handoff
+from ..services.activities import ActivitiesRefused, activities_log
 from ..services.ingestion import events_ingest, lead_upsert
 from ..services.lifecycle import lead_stage_advance
 from ..services.pipeline import current_version
@@ -210,6 +212,95 @@ class EventBatchView(GenericAPIView):
             )
         result = events_ingest(events=[s.event_input(item) for item in cleaned], now=now)
         return Response(s.IngestResultSerializer(result).data, status=status.HTTP_201_CREATED)
+
+
+class ActivityBatchView(GenericAPIView):
+    permission_classes = [LeadsApiPermission]
+    serializer_class = s.ActivityInputSerializer
+
+    def get_parsers(self):
+        return [SafeJSONParser()]
+
+    @extend_schema(
+        summary="Log a batch of calls, e-mails, meetings and messages, all or nothing",
+        description=(
+            "A JSON list of 1 to 1,000 activities a CRM or dialer recorded. Each becomes a "
+            "contact attempt on the lead's open handoff and counts for first touch, the "
+            "cadence and compliance exactly as an attempt logged in the app, at its "
+            "occurred_at. The rep must hold the lead or be a sales manager; the disposition "
+            "must be a code of the SLA version the handoff runs under. An activity whose "
+            "external_id was received before answers the same attempt, marked duplicate, and "
+            "stores nothing. If any item is invalid the answer is 400 with the errors of each "
+            "bad item by index and field, and nothing of the batch is stored."
+        ),
+        request=s.ActivityInputSerializer(many=True),
+        responses={
+            201: s.ActivityBatchResultSerializer,
+            400: OpenApiResponse(s.EventBatchErrorSerializer, description="Nothing stored."),
+        },
+        examples=[
+            OpenApiExample(
+                "A call from the dialer",
+                request_only=True,
+                value={
+                    "external_id": "call-55120",
+                    "email": "ana@example.com",
+                    "rep": "bruno",
+                    "channel": "phone",
+                    "direction": "outbound",
+                    "disposition": "connected",
+                    "occurred_at": "2026-11-26T14:05:00Z",
+                    "note": "Booked a demo for Thursday.",
+                    "integration": "HubSpot",
+                },
+            ),
+            OpenApiExample(
+                "Refused batch",
+                response_only=True,
+                status_codes=["400"],
+                value={
+                    "errors": {"2": {"rep": ["No active user has the username or e-mail 'zed'."]}}
+                },
+            ),
+        ],
+    )
+    def post(self, request):
+        items = request.data
+        limit = s.MAX_ACTIVITIES_PER_BATCH
+        if not isinstance(items, list):
+            return _batch_refused("Send a JSON list of activities.")
+        if not items:
+            return _batch_refused(f"The list is empty: send 1 to {limit:,} activities.")
+        if len(items) > limit:
+            return _batch_refused(
+                f"Send at most {limit:,} activities per request; this batch has {len(items):,}."
+            )
+        now = timezone.now()
+        cleaned, errors = s.validate_each(s.ActivityInputSerializer, items, context={"now": now})
+        if errors:
+            return _item_errors(errors)
+        activities = [s.activity_input(item) for item in cleaned]
+        source_name = request.user.get_full_name() or request.user.get_username()
+        try:
+            results = activities_log(activities=activities, source_name=source_name, now=now)
+        except ActivitiesRefused as refused:
+            return _item_errors(refused.errors)
+        except IntegrityError:
+            # The same external ids committed by a concurrent request: now they are known.
+            try:
+                results = activities_log(activities=activities, source_name=source_name, now=now)
+            except ActivitiesRefused as refused:
+                return _item_errors(refused.errors)
+        duplicates = sum(result.duplicate for result in results)
+        body = {"created": len(results) - duplicates, "duplicates": duplicates, "results": results}
+        return Response(s.ActivityBatchResultSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+def _item_errors(errors: dict) -> Response:
+    return Response(
+        {"errors": {str(index): detail for index, detail in errors.items()}},
+        status=status.HTTP_400_BAD_REQUEST,
+    )
 
 
 def _batch_refused(message: str) -> Response:

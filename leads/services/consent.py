@@ -8,6 +8,8 @@ month's figures read the same after it.
 
 from datetime import datetime
 
+from django.conf import settings
+from django.core import signing
 from django.db import transaction
 from django.db.models import Exists, Min, OuterRef, Subquery
 from django.utils import timezone
@@ -55,6 +57,45 @@ def leads_unsubscribe_from_events(*, lead_ids: list[int], now: datetime) -> int:
     Lead.objects.filter(pk__in=marked).update(unsubscribed_at=Subquery(first_unsubscribe))
     nurture_stop(lead_ids=marked, now=now)
     return len(marked)
+
+
+UNSUBSCRIBE_SALT = "leads.unsubscribe"
+
+
+def unsubscribe_url(lead: Lead) -> str:
+    """The lead's own unsubscribe link: signed, so nobody can unsubscribe someone else, and
+    without expiry, since an old e-mail's link must still work."""
+    from django.urls import reverse
+
+    token = signing.dumps(lead.pk, salt=UNSUBSCRIBE_SALT)
+    return f"{settings.SITE_URL}{reverse('unsubscribe:confirm', args=[token])}"
+
+
+def unsubscribe_token_lead(token: str) -> Lead | None:
+    try:
+        lead_id = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    return Lead.objects.filter(pk=lead_id).first()
+
+
+def lead_unsubscribe(*, lead: Lead, now=None, how: str = "link") -> None:
+    """The lead withdraws consent from an e-mail's link: recorded as an unsubscribe event (the
+    one way consent is withdrawn), then applied at once rather than at the next scoring run."""
+    from .ingestion import EventInput, events_ingest
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        if lead.unsubscribed_at is None:
+            events_ingest(
+                events=[
+                    EventInput(
+                        email=lead.email, type=UNSUBSCRIBE, occurred_at=now, properties={"how": how}
+                    )
+                ],
+                now=now,
+            )
+        leads_unsubscribe_from_events(lead_ids=[lead.pk], now=now)
 
 
 def nurture_stop(*, lead_ids: list[int], now: datetime) -> None:

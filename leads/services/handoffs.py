@@ -359,26 +359,50 @@ def _touch(handoff: Handoff, now: datetime) -> None:
             handoff.breach_rep_id = handoff.breach_rep_id or handoff.rep_id
 
 
+def attempt_check(
+    *,
+    handoff: Handoff,
+    channel: str,
+    disposition: str,
+    by,
+    codes: dict[str, DispositionCode] | None = None,
+) -> DispositionCode:
+    """Whether `by` may log this attempt on `handoff`; returns its disposition code.
+
+    The one set of rules for an attempt, whether a rep logs it in the app or a CRM reports it
+    through the API (leads.services.activities). `codes`: the handoff version's disposition
+    codes by code, when the caller has read them already. Raises PermissionDenied or
+    ValidationError (by field).
+    """
+    _require_owner_or_manager(handoff, by)
+    _require_active(handoff)
+    if channel not in Channel.values:
+        raise ValidationError(
+            {"channel": f"'{channel}' is not a channel: choose one of {', '.join(Channel.values)}."}
+        )
+    if codes is None:
+        code = DispositionCode.objects.filter(version=handoff.version, code=disposition).first()
+    else:
+        code = codes.get(disposition)
+    if code is None:
+        raise ValidationError(
+            {"disposition": f"'{disposition}' is not a disposition code of this SLA."}
+        )
+    return code
+
+
+def attempt_touch(*, handoff: Handoff, at: datetime) -> None:
+    """What an attempt made at `at` does to the handoff's timers (the caller saves it)."""
+    _touch(handoff, at)
+
+
 def attempt_log(
     *, handoff: Handoff, channel: str, disposition: str, note: str = "", by, now=None
 ) -> ContactAttempt:
     now = now or timezone.now()
     with transaction.atomic():
         handoff = Handoff.objects.select_for_update().get(pk=handoff.pk)
-        _require_owner_or_manager(handoff, by)
-        _require_active(handoff)
-        if channel not in Channel.values:
-            raise ValidationError(
-                {
-                    "channel": f"'{channel}' is not a channel: choose one of "
-                    f"{', '.join(Channel.values)}."
-                }
-            )
-        code = DispositionCode.objects.filter(version=handoff.version, code=disposition).first()
-        if code is None:
-            raise ValidationError(
-                {"disposition": f"'{disposition}' is not a disposition code of this SLA."}
-            )
+        code = attempt_check(handoff=handoff, channel=channel, disposition=disposition, by=by)
         attempt = ContactAttempt.objects.create(
             handoff=handoff,
             channel=channel,
