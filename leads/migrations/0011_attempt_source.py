@@ -12,7 +12,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("leads", "0009_hot_path_indexes"),
+        ("leads", "0010_scoring_speed"),
     ]
 
     operations = [
