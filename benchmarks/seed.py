@@ -662,14 +662,15 @@ def _insert_history(cursor, p: dict, ws: _Workspace) -> None:
         # when sales accepted the lead.
         f"""
         INSERT INTO leads_contactattempt (handoff_id, channel, disposition, is_conversation,
-                                          note, at, by_id, rep_id)
+                                          note, at, by_id, rep_id, direction, source,
+                                          source_name)
         SELECT h.id, (%(channels)s::text[])[1 + {_h("h.id * 8 + k", 14)} % cardinality(
                 %(channels)s::text[])],
             CASE WHEN h.accepted_at IS NOT NULL AND k = n THEN %(talk)s ELSE %(silent)s END,
             h.accepted_at IS NOT NULL AND k = n AND %(talk_conv)s, '',
             LEAST(h.first_touch_at + (k - 1) * interval '1 day',
                   COALESCE(h.accepted_at, h.returned_at, %(now)s)),
-            h.rep_id, h.rep_id
+            h.rep_id, h.rep_id, 'outbound', 'app', ''
         FROM (SELECT h.*, 1 + {_h("h.id", 15)} % 4 AS n FROM leads_handoff h
               WHERE h.lead_id > %(lead_base)s AND h.first_touch_at IS NOT NULL) h
         CROSS JOIN LATERAL generate_series(1, n) k
