@@ -555,3 +555,11 @@ class VersionEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.part}".strip()
+
+    @property
+    def part_title(self) -> str:
+        """The part as people name it ("KPIs"), never its slug ("kpis")."""
+        from .parts import PARTS_BY_SLUG  # parts.py builds on this module
+
+        part = PARTS_BY_SLUG.get(self.part)
+        return part.title if part else self.part

@@ -18,12 +18,14 @@ from agreements.models import (
     BusinessCalendar,
     Channel,
     DispositionCode,
+    EventType,
     HandoffPolicy,
     NurtureTrack,
     ReturnReason,
     TerritoryRule,
 )
 from agreements.selectors import version_calendar
+from agreements.summary import in_sentence
 from slaportal.clock import local_time
 from slaportal.roles import Role
 
@@ -136,8 +138,8 @@ def handoff_create(
                 version=version,
                 by=by,
                 job="handoff",
-                reason=f"Handed to sales: {handoff.get_trigger_display().lower()}"
-                + (f" ({detail})" if detail else ""),
+                reason=f"Handed to sales: {in_sentence(handoff.get_trigger_display())}"
+                + (f" ({dict(EventType.choices).get(detail, detail)})" if detail else ""),
             )
         # A lead that converts while in nurture leaves its track: sales has it now.
         NurtureEnrollment.objects.filter(lead=lead, completed_at__isnull=True).update(
