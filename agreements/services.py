@@ -111,7 +111,11 @@ def _copy_parts(*, source: m.AgreementVersion, target: m.AgreementVersion) -> No
     for model in SETTINGS_MODELS:
         instance = model.objects.filter(version=source).first()
         if instance is None:
-            model.objects.create(version=target)
+            created = model.objects.create(version=target)
+            if model is m.ReviewSchedule:
+                # Added since the source was published: its defaults, as a new SLA's.
+                agreement = target.agreement
+                created.attendees.set([agreement.marketing_manager, agreement.sales_manager])
             continue
         # Many-to-many values live in their own table: read them before the copy is saved.
         people = list(instance.attendees.all()) if model is m.ReviewSchedule else None

@@ -249,11 +249,11 @@ def _chart_data(review: Review) -> dict:
         "opportunity": "entered_opportunity",
         "customer": "entered_customer",
     }
-    data["funnel"]["links"] = [
-        _figure_url(month, metric_of[stage]) for stage in data["funnel"]["stages"]
-    ]
+    # Codes and ids only make the links; the page's JSON carries what the charts draw.
+    stages, rep_ids = data["funnel"].pop("stages"), data["reps"].pop("ids")
+    data["funnel"]["links"] = [_figure_url(month, metric_of[stage]) for stage in stages]
     data["reps"]["links"] = [
-        _figure_url(month, "windows_closed", f"?rep={rep_id}") for rep_id in data["reps"]["ids"]
+        _figure_url(month, "windows_closed", f"?rep={rep_id}") for rep_id in rep_ids
     ]
     return data
 

@@ -105,3 +105,13 @@ def test_the_meeting_sentence_is_written_from_the_terms():
         "Ana; the review pack arrives the business day before.",
     )
     assert promises_write(SlaTerms()).together == ()
+
+
+def test_an_sla_published_before_meetings_existed_gets_the_default_meeting_when_amended(
+    agreement, published, marketing_manager, sales_manager
+):
+    m.ReviewSchedule.objects.filter(version=published).delete()
+    draft = services.amendment_start(agreement=agreement, by=marketing_manager)
+    schedule = m.ReviewSchedule.objects.get(version=draft)
+    assert schedule.business_day == 3
+    assert set(schedule.attendees.all()) == {marketing_manager, sales_manager}
