@@ -28,8 +28,10 @@ from agreements.models import (
     Agreement,
     AgreementVersion,
     CadenceStep,
+    Channel,
     DispositionCode,
     EventType,
+    NurtureStep,
     NurtureTrack,
     ReturnReason,
 )
@@ -614,8 +616,18 @@ def _person(user) -> str:
     return (user.get_full_name() or user.username) if user else ""
 
 
+# Our own event properties whose values are codes (a nurture step's channel and stage).
+_PROPERTY_VALUES = {
+    "channel": dict(Channel.choices),
+    "journey_stage": dict(NurtureStep.JourneyStage.choices),
+}
+
+
 def _describe_properties(properties: dict) -> str:
-    return ", ".join(f"{key}: {value}" for key, value in list(properties.items())[:4])
+    return ", ".join(
+        f"{key.replace('_', ' ')}: {_PROPERTY_VALUES.get(key, {}).get(value, value)}"
+        for key, value in list(properties.items())[:4]
+    )
 
 
 # Who moved a lead when no person did: the job, as people call it.
