@@ -183,3 +183,15 @@ def test_each_kpi_is_digested_at_its_own_frequency_once(october, sales_manager, 
     # The next week brings the next weekly digest, and no second monthly one.
     with time_machine.travel(at(9, 10), tick=False):
         assert kpi_digests_send() == 1
+
+
+def test_beat_runs_both_jobs_hourly(meeting):
+    from django.conf import settings
+
+    from kpis import tasks
+
+    schedule = {e["task"]: e["schedule"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert schedule["kpis.tasks.send_review_pack"] == 3600
+    assert schedule["kpis.tasks.send_kpi_digests"] == 3600
+    with time_machine.travel(at(3, 9), tick=False):
+        assert tasks.send_review_pack() == 2 and tasks.send_review_pack() == 0
