@@ -595,7 +595,9 @@ def _post_values(form_class, prefix: str, values: dict) -> dict:
     data = {}
     for name, value in values.items():
         field = form_class.base_fields.get(name)
-        if isinstance(value, list) and not isinstance(field, forms.MultipleChoiceField):
+        if isinstance(field, forms.ModelMultipleChoiceField):
+            value = [getattr(item, "pk", item) for item in value]
+        elif isinstance(value, list) and not isinstance(field, forms.MultipleChoiceField):
             value = ", ".join(str(item) for item in value)
         data[f"{prefix}-{name}"] = "" if value is None else value
     return data

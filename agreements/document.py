@@ -26,6 +26,8 @@ from .text import normalised
 
 def display_value(instance, name: str) -> str:
     model_field = instance._meta.get_field(name)
+    if isinstance(model_field, models.ManyToManyField):
+        return ", ".join(sorted(_person(user) for user in getattr(instance, name).all()))
     value = getattr(instance, name)
     if value is None or value == "":
         return ""

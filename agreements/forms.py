@@ -428,6 +428,22 @@ class KpiForm(RowForm):
         return cleaned
 
 
+class ReviewScheduleForm(PartForm):
+    class Meta:
+        model = m.ReviewSchedule
+        fields = ["business_day", "starts_at", "attendees"]
+        widgets = {
+            "starts_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "attendees": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = get_user_model().objects.filter(is_active=True)
+        self.fields["attendees"].queryset = people.order_by("first_name", "last_name", "username")
+        self.fields["attendees"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
 class BusinessCalendarForm(PartForm):
     time_zone = forms.ChoiceField(choices=[(tz, tz) for tz in sorted(available_timezones())])
     working_days = forms.TypedMultipleChoiceField(

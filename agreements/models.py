@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 
 class Team(models.TextChoices):
@@ -483,6 +484,26 @@ class Kpi(PartRow):
         return self.get_metric_display()
 
 
+class ReviewSchedule(PartSettings):
+    """When the monthly review meets and who is asked: the SLA sets its own ritual.
+
+    The meeting is on the Nth business day of each month (counted in the SLA's calendar), so
+    it moves with weekends and holidays; the pack goes to the attendees the business day
+    before.
+    """
+
+    business_day = models.PositiveSmallIntegerField(
+        _("business day of the month"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=_("1 is the first business day of each month."),
+    )
+    starts_at = models.TimeField(_("time"), default=time(10, 0))
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("attendees")
+    )
+
+
 # Business-hours calendar ------------------------------------------------------------------
 
 
@@ -534,3 +555,11 @@ class VersionEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.part}".strip()
+
+    @property
+    def part_title(self) -> str:
+        """The part as people name it ("KPIs"), never its slug ("kpis")."""
+        from .parts import PARTS_BY_SLUG  # parts.py builds on this module
+
+        part = PARTS_BY_SLUG.get(self.part)
+        return part.title if part else self.part

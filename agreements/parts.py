@@ -244,7 +244,13 @@ PARTS: tuple[Part, ...] = (
         7,
         "KPIs",
         m.Team.SHARED,
-        "The numbers each side is measured by, with targets and amber and red thresholds.",
+        "The numbers each side is measured by, with targets and amber and red thresholds, how "
+        "often each is reviewed, and when the monthly review meets.",
+        settings=(
+            SettingsBlock(
+                "meeting", "Monthly review meeting", m.ReviewSchedule, f.ReviewScheduleForm
+            ),
+        ),
         rowsets=(RowSet("kpi", "KPIs", m.Kpi, f.KpiForm, "Add a KPI", ("metric",)),),
     ),
     Part(
@@ -263,7 +269,13 @@ PARTS: tuple[Part, ...] = (
 PARTS_BY_SLUG = {part.slug: part for part in PARTS}
 
 # Copy order for a new draft: a row is copied after any row it points at.
-SETTINGS_MODELS = (m.FunnelPlan, m.QualificationSettings, m.HandoffPolicy, m.BusinessCalendar)
+SETTINGS_MODELS = (
+    m.FunnelPlan,
+    m.QualificationSettings,
+    m.HandoffPolicy,
+    m.BusinessCalendar,
+    m.ReviewSchedule,
+)
 ROW_MODELS = (
     m.NurtureTrack,
     m.Goal,

@@ -62,7 +62,11 @@ def agreement_create(
 
 def version_defaults_create(*, version: m.AgreementVersion) -> None:
     for model in SETTINGS_MODELS:
-        model.objects.get_or_create(version=version)
+        instance, created = model.objects.get_or_create(version=version)
+        if created and model is m.ReviewSchedule:
+            # The two managers run the review until the SLA names who else attends.
+            agreement = version.agreement
+            instance.attendees.set([agreement.marketing_manager, agreement.sales_manager])
     m.BusinessCalendar.objects.filter(version=version, working_days=[]).update(
         working_days=[0, 1, 2, 3, 4], day_start=time(9), day_end=time(18)
     )
@@ -107,12 +111,20 @@ def _copy_parts(*, source: m.AgreementVersion, target: m.AgreementVersion) -> No
     for model in SETTINGS_MODELS:
         instance = model.objects.filter(version=source).first()
         if instance is None:
-            model.objects.create(version=target)
+            created = model.objects.create(version=target)
+            if model is m.ReviewSchedule:
+                # Added since the source was published: its defaults, as a new SLA's.
+                agreement = target.agreement
+                created.attendees.set([agreement.marketing_manager, agreement.sales_manager])
             continue
+        # Many-to-many values live in their own table: read them before the copy is saved.
+        people = list(instance.attendees.all()) if model is m.ReviewSchedule else None
         instance.pk = None
         instance.version = target
         instance._state.adding = True
         instance.save()
+        if people is not None:
+            instance.attendees.set(people)
     tracks: dict[int, int] = {}
     for model in ROW_MODELS:
         for row in model.objects.filter(version=source).order_by("position", "id"):

@@ -8,8 +8,10 @@ rows, which a published version never changes, so the summary reads the same as 
 
 import math
 from dataclasses import dataclass, field
+from datetime import time
 from decimal import Decimal
 
+from django.contrib.humanize.templatetags.humanize import ordinal
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -39,15 +41,20 @@ class SlaTerms:
     return_after_days: int | None = None
     channels: tuple[str, ...] = ()
     return_routes: tuple[ReturnRoute, ...] = field(default_factory=tuple)
+    review_business_day: int | None = None
+    review_time: time | None = None
+    review_attendees: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Promises:
     marketing: tuple[str, ...]
     sales: tuple[str, ...]
+    # What both sides do together: the monthly review the SLA sets.
+    together: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.marketing or self.sales)
+        return bool(self.marketing or self.sales or self.together)
 
     def for_sides(self, *, marketing: bool, sales: bool) -> list[tuple[str, tuple[str, ...]]]:
         """The headed lists one reader needs: a rep only sales', a viewer both."""
@@ -56,6 +63,8 @@ class Promises:
             sides.append((_("Marketing promises"), self.marketing))
         if sales and self.sales:
             sides.append((_("Sales promises"), self.sales))
+        if self.together:
+            sides.append((_("Together"), self.together))
         return sides
 
 
@@ -85,7 +94,22 @@ def join(items, *, alternatives: bool = False) -> str:
 
 
 def promises_write(terms: SlaTerms) -> Promises:
-    return Promises(marketing=tuple(_marketing(terms)), sales=tuple(_sales(terms)))
+    return Promises(
+        marketing=tuple(_marketing(terms)),
+        sales=tuple(_sales(terms)),
+        together=tuple(_together(terms)),
+    )
+
+
+def _together(terms: SlaTerms) -> list[str]:
+    if not terms.review_business_day or terms.review_time is None:
+        return []
+    sentence = _(
+        "Both sides review the numbers on the %(day)s business day of each month at %(time)s"
+    ) % {"day": ordinal(terms.review_business_day), "time": terms.review_time.strftime("%H:%M")}
+    if terms.review_attendees:
+        sentence += _(", with %(people)s") % {"people": join(terms.review_attendees)}
+    return [sentence + _("; the review pack arrives the business day before.")]
 
 
 def _marketing(terms: SlaTerms) -> list[str]:
@@ -199,7 +223,15 @@ def version_terms(version: m.AgreementVersion) -> SlaTerms:
         ReturnRoute(reason.label, reason.nurture_track.name if reason.nurture_track else "")
         for reason in m.ReturnReason.objects.filter(version=version).select_related("nurture_track")
     )
+    meeting = m.ReviewSchedule.objects.filter(version=version).first()
     return SlaTerms(
+        review_business_day=meeting.business_day if meeting else None,
+        review_time=meeting.starts_at if meeting else None,
+        review_attendees=tuple(
+            sorted(u.get_full_name() or u.username for u in meeting.attendees.all())
+        )
+        if meeting
+        else (),
         mqls_per_month=mqls_per_month,
         mql_min_fit=qualification.mql_min_fit if qualification else None,
         mql_min_interest=qualification.mql_min_interest if qualification else None,

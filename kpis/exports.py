@@ -843,14 +843,19 @@ def _rowset(table: Table) -> dict:
     }
 
 
-def _section(pdf: SlaPdf, title: str, *, new_page: bool = False) -> None:
-    if new_page or pdf.will_page_break(40):
+def _section(pdf: SlaPdf, title: str, *, needs: float = 40) -> None:
+    """A section's heading, on a new page when what follows it (`needs` mm) would not fit."""
+    if pdf.will_page_break(needs):
         pdf.add_page()
     pdf.line_of(title, 15, "B", gap=2)
 
 
 def review_pdf(review: Review) -> bytes:
-    """The pack handed round before the meeting: figures, breaches, notes and open actions."""
+    """The pack handed round before the meeting: figures, charts, breaches, notes, actions."""
+    # Imported here: both modules build on this one's Review and formatting.
+    from .charts import review_charts
+    from .pack_charts import CHART_HEIGHT, chart_draw, review_pack_charts
+
     pdf = SlaPdf(f"{review.agreement_name}, review of {review.month.label}")
     pdf.set_title(pdf.t(f"Monthly review: {review.month.label}"))
     pdf.add_page()
@@ -929,13 +934,21 @@ def review_pdf(review: Review) -> bytes:
             ),
         )
 
-    _section(pdf, "Funnel and compliance", new_page=True)
-    for name in ("funnel", "reps", "reasons", "velocity"):
+    # The page's charts, drawn from the very series the page draws, each beside its table.
+    # Sections follow on where the last one ended: a page break only when the next block
+    # would not fit, so no page is left with a line or two on it.
+    funnel_chart, trend_chart, reps_chart = review_pack_charts(review_charts(review))
+    _section(pdf, "Funnel and compliance", needs=CHART_HEIGHT + 10)
+    chart_draw(pdf, funnel_chart)
+    pdf_rowset(pdf, _rowset(every["funnel"]))
+    chart_draw(pdf, trend_chart)
+    chart_draw(pdf, reps_chart)
+    for name in ("reps", "reasons", "velocity"):
         pdf_rowset(pdf, _rowset(every[name]))
     _section(pdf, "Breaches")
     pdf_rowset(pdf, _rowset(every["breaches"]))
 
-    _section(pdf, "Meeting notes", new_page=True)
+    _section(pdf, "Meeting notes")
     if review.notes:
         pdf.line_of(review.notes, 10, gap=2)
         pdf.line_of(review.notes_updated, 8, "I", gap=4)

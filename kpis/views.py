@@ -28,6 +28,7 @@ from leads.selectors import leads_visible_to
 from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 
 from . import exports, forms, services
+from .charts import review_charts
 from .drilldown import FIGURES, figure_handoffs, figure_leads
 from .exports import BreachRow, Review
 from .models import ActionItem, ReviewMeeting
@@ -238,19 +239,9 @@ def _scorecard(review: Review) -> dict:
     }
 
 
-def _first_month_with_data(series: dict) -> int:
-    months = len(series["labels"])
-    for index in range(months):
-        counts = (series[name][index] for name in ("leads_created", "entered_mql", "entered_sql"))
-        if any(counts) or series["compliance"][index] is not None:
-            return index
-    return 0  # nothing at all: the whole empty year, which the chart says has no data
-
-
 def _chart_data(review: Review) -> dict:
-    report, month, series = review.report, review.month, review.trends
-    # Visitors would dwarf every other bar; the funnel table lists them.
-    steps = [step for step in report.funnel if step.stage != "visitor"]
+    """The charts' series (shared with the PDF pack) plus the figure each bar opens."""
+    data, month = review_charts(review), review.month
     metric_of = {
         "lead": "leads_created",
         "mql": "entered_mql",
@@ -258,51 +249,13 @@ def _chart_data(review: Review) -> dict:
         "opportunity": "entered_opportunity",
         "customer": "entered_customer",
     }
-    reasons = list(dict.fromkeys([*report.rejections_by_reason, *report.returns_by_reason]))
-    # The trend starts where the data starts: nine months of zeros before a new SLA's first
-    # leads say nothing. The CSV keeps all twelve.
-    start = _first_month_with_data(series)
-    # The plan and the target beside the actuals: a chart without them cannot say "behind".
-    compliance_target = next(
-        (kpi.target for kpi in report.kpis if kpi.metric == "sla_compliance"), None
-    )
-    return {
-        "funnel": {
-            "labels": [step.label for step in steps],
-            "counts": [step.count for step in steps],
-            "plan": [
-                None if step.planned_per_month is None else round(step.planned_per_month, 1)
-                for step in steps
-            ],
-            "links": [_figure_url(month, metric_of[step.stage]) for step in steps],
-        },
-        "trends": {
-            "labels": series["labels"][start:],
-            "leads": series["leads_created"][start:],
-            "mqls": series["entered_mql"][start:],
-            "sqls": series["entered_sql"][start:],
-            "compliance": series["compliance"][start:],
-            "mql_plan": None if report.mqls_planned is None else round(report.mqls_planned, 1),
-            "compliance_target": compliance_target,
-        },
-        "reps": {
-            "labels": [rep.name for rep in report.by_rep],
-            "compliance": [
-                None if rep.compliance is None else round(rep.compliance * 100, 1)
-                for rep in report.by_rep
-            ],
-            "breaches": [rep.breached for rep in report.by_rep],
-            "links": [
-                _figure_url(month, "windows_closed", f"?rep={rep.rep_id}") for rep in report.by_rep
-            ],
-        },
-        "targets": {"compliance": compliance_target},
-        "reasons": {
-            "labels": [review.reason(code) for code in reasons],
-            "rejected": [report.rejections_by_reason.get(code, 0) for code in reasons],
-            "returned": [report.returns_by_reason.get(code, 0) for code in reasons],
-        },
-    }
+    # Codes and ids only make the links; the page's JSON carries what the charts draw.
+    stages, rep_ids = data["funnel"].pop("stages"), data["reps"].pop("ids")
+    data["funnel"]["links"] = [_figure_url(month, metric_of[stage]) for stage in stages]
+    data["reps"]["links"] = [
+        _figure_url(month, "windows_closed", f"?rep={rep_id}") for rep_id in rep_ids
+    ]
+    return data
 
 
 def _render_review(request, month: Month, *, notes_form=None, item_form=None, propose_form=None):

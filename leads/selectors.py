@@ -29,14 +29,17 @@ from agreements.models import (
     Agreement,
     AgreementVersion,
     CadenceStep,
+    Channel,
     DispositionCode,
     EventType,
+    NurtureStep,
     NurtureTrack,
     ReturnReason,
 )
 from agreements.models import Stage as SlaStage
 from agreements.scoring import Activity, RulePoints, ScoreResult, score_lead
 from agreements.selectors import qualification_rules, version_calendar
+from agreements.summary import in_sentence
 from slaportal.clock import local_time
 from slaportal.roles import Role, has_role
 
@@ -614,8 +617,29 @@ def _person(user) -> str:
     return (user.get_full_name() or user.username) if user else ""
 
 
+# Our own event properties whose values are codes (a nurture step's channel and stage).
+_PROPERTY_VALUES = {
+    "channel": dict(Channel.choices),
+    "journey_stage": dict(NurtureStep.JourneyStage.choices),
+}
+
+
 def _describe_properties(properties: dict) -> str:
-    return ", ".join(f"{key}: {value}" for key, value in list(properties.items())[:4])
+    return ", ".join(
+        f"{key.replace('_', ' ')}: {_PROPERTY_VALUES.get(key, {}).get(value, value)}"
+        for key, value in list(properties.items())[:4]
+    )
+
+
+# Who moved a lead when no person did: the job, as people call it.
+JOB_LABELS = {
+    "score_leads": "lead scoring",
+    "apply_cadence": "the follow-up cadence",
+    "crm_sync": "CRM sync",
+    "handoff": "the handoff",
+    "ingest": "lead capture",
+    "api": "the API",
+}
 
 
 CADENCE_REASONS = {
@@ -711,7 +735,7 @@ def lead_timeline(
                 kind="stage",
                 title=stages,
                 detail=change.reason,
-                by=_person(change.by) or (f"job {change.job}" if change.job else ""),
+                by=_person(change.by) or JOB_LABELS.get(change.job, change.job.replace("_", " ")),
                 order=1,
                 rank=_STAGE,
                 seq=change.pk,
@@ -909,7 +933,7 @@ def _handoff_items(handoff: Handoff, reasons: dict[str, str], *, first_rep) -> l
         TimelineItem(
             at=handoff.handed_off_at,
             kind="handoff",
-            title=f"Handed to {_person(first_rep)}: {handoff.get_trigger_display().lower()}"
+            title=f"Handed to {_person(first_rep)}: {in_sentence(handoff.get_trigger_display())}"
             + (f" ({detail})" if detail else ""),
             detail=f"First touch due {local_time(handoff.due_at)} under {handoff.version}",
             order=2,

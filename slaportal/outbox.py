@@ -166,12 +166,27 @@ def email_message_id(key: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@slaportal>"
 
 
+# Attachments are named in the payload, not stored in it: {"kind": ..., **arguments}. The app
+# that owns the kind renders the file at send time (a review pack is a PDF of a few hundred
+# kilobytes, too big for an outbox row), returning (filename, content, MIME type).
+_ATTACHMENTS: dict[str, Callable[..., tuple[str, bytes, str]]] = {}
+
+
+def attachment_register(kind: str, *, render) -> None:
+    """Called from an app's ready(): the app that owns an attachment kind renders it."""
+    _ATTACHMENTS[kind] = render
+
+
 def emails_deliver(messages: Sequence[OutboxMessage]) -> None:
     for message in messages:
         payload = message.payload
-        email_build(
+        email = email_build(
             subject=payload["subject"],
             body=payload["body"],
             to=payload["to"],
             headers={"Message-ID": email_message_id(message.key)},
-        ).send(fail_silently=False)
+        )
+        for attachment in payload.get("attachments", []):
+            arguments = dict(attachment)
+            email.attach(*_ATTACHMENTS[arguments.pop("kind")](**arguments))
+        email.send(fail_silently=False)

@@ -320,6 +320,9 @@ CELERY_BEAT_SCHEDULE = {
     "apply-cadence": {"task": "leads.tasks.apply_cadence", "schedule": 15 * 60.0},
     "advance-nurture": {"task": "leads.tasks.advance_nurture", "schedule": 15 * 60.0},
     "rollup-kpis": {"task": "kpis.tasks.rollup_recent_days", "schedule": 10 * 60.0},
+    # Hourly: each sends once per meeting or period (outbox keys), from its day on.
+    "send-review-pack": {"task": "kpis.tasks.send_review_pack", "schedule": 60 * 60.0},
+    "send-kpi-digests": {"task": "kpis.tasks.send_kpi_digests", "schedule": 60 * 60.0},
     "sweep-stuck-work": {"task": "leads.tasks.sweep_stuck_work", "schedule": 60.0},
     "rescore-all-leads-for-decay": {
         "task": "leads.tasks.rescore_all_leads",

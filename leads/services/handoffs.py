@@ -18,12 +18,14 @@ from agreements.models import (
     BusinessCalendar,
     Channel,
     DispositionCode,
+    EventType,
     HandoffPolicy,
     NurtureTrack,
     ReturnReason,
     TerritoryRule,
 )
 from agreements.selectors import version_calendar
+from agreements.summary import in_sentence
 from slaportal.clock import local_time
 from slaportal.roles import Role
 
@@ -221,6 +223,7 @@ def handoffs_create_bulk(
             )
         Handoff.objects.bulk_create(handoffs)
         handed = [handoff.lead for handoff in handoffs]
+        event_labels = dict(EventType.choices)
         StageChange.objects.bulk_create(
             _stage_change_row(
                 handoff.lead,
@@ -229,8 +232,12 @@ def handoffs_create_bulk(
                 version=version,
                 by=by,
                 job="handoff",
-                reason=f"Handed to sales: {handoff.get_trigger_display().lower()}"
-                + (f" ({handoff.trigger_detail})" if handoff.trigger_detail else ""),
+                reason=f"Handed to sales: {in_sentence(handoff.get_trigger_display())}"
+                + (
+                    f" ({event_labels.get(handoff.trigger_detail, handoff.trigger_detail)})"
+                    if handoff.trigger_detail
+                    else ""
+                ),
             )
             for handoff in handoffs
             if handoff.lead.stage == Stage.LEAD

@@ -191,6 +191,8 @@ def test_the_later_of_two_concurrent_saves_gets_a_conflict_and_keeps_its_input(
 ):
     url = reverse("agreements:part_edit", args=[agreement.pk, draft.pk, "kpis"])
     kpi = {
+        "meeting-business_day": "3",
+        "meeting-starts_at": "10:00",
         "kpi-TOTAL_FORMS": "1",
         "kpi-INITIAL_FORMS": "0",
         "kpi-0-metric": "sla_compliance",

@@ -49,3 +49,16 @@ def _status(actual, previous, unit=""):
 )
 def test_a_change_that_rounds_to_nothing_has_no_sign(actual, previous, unit, expected):
     assert exports.change(_status(actual, previous, unit)) == expected
+
+
+def test_the_version_activity_names_parts_and_sides_as_people_do(
+    client_for, marketing_manager, sales_manager, published
+):
+    page = client_for(marketing_manager).get(published.get_absolute_url()).content.decode()
+    assert "Approved for Marketing" in page and "for marketing by" not in page
+
+
+def test_a_locked_part_says_whose_manager_drafts_it(client_for, marketing_manager, draft):
+    url = f"/sla/{draft.agreement_id}/versions/{draft.pk}/parts/goals/"
+    page = client_for(marketing_manager).get(url).content.decode()
+    assert "Drafted by the sales manager" in page and "Drafted by the shared" not in page

@@ -39,7 +39,7 @@ def test_the_charts_get_the_plan_and_the_targets_beside_the_actuals(sla, client_
 
 
 def test_the_trend_starts_at_the_first_month_with_data():
-    from kpis.views import _first_month_with_data
+    from kpis.charts import first_month_with_data as _first_month_with_data
 
     series = {
         "labels": ["Aug", "Sep", "Oct", "Nov"],

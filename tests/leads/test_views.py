@@ -568,7 +568,7 @@ def test_the_lead_page_shows_scores_and_a_timeline_of_everything(
     stage = timeline.index("Lead → MQL")
     event = timeline.index('fw-semibold">Demo request<')
     assert attempt < handed < stage < event  # newest first
-    assert "by job score_leads" in timeline and "First touch in time" in timeline
+    assert "by lead scoring" in timeline and "First touch in time" in timeline
 
 
 def test_a_rep_loses_the_lead_page_once_the_lead_is_returned(handoff, sales_rep, client_for):

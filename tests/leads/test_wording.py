@@ -71,3 +71,19 @@ def test_reassigning_to_the_rep_who_holds_the_lead_says_so_and_changes_nothing(
 def test_home_says_leads_with_sales(handoff, sales_manager, client_for):
     page = client_for(sales_manager).get("/").content.decode()
     assert "Leads with sales" in page and "sales's" not in page
+
+
+def test_the_lead_history_keeps_the_mql_capitals_and_names_its_jobs(handoff, sales_rep, client_for):
+    Handoff.objects.filter(pk=handoff.pk).update(trigger=Handoff.Trigger.SCORE, trigger_detail="")
+    page = client_for(sales_rep).get(reverse("leads:detail", args=[handoff.lead_id])).content
+    page = page.decode()
+    assert "reached the MQL threshold" in page and "reached the mql threshold" not in page
+    assert "by job " not in page
+
+
+def test_a_nurture_steps_codes_read_as_labels():
+    from leads.selectors import _describe_properties
+
+    assert _describe_properties(
+        {"offer": "E-book", "channel": "email", "journey_stage": "consideration"}
+    ) == ("offer: E-book, channel: Email, journey stage: Consideration")
