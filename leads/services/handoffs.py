@@ -24,6 +24,7 @@ from agreements.models import (
     TerritoryRule,
 )
 from agreements.selectors import version_calendar
+from integrations.events import event_emit, events_emit_many
 from slaportal.clock import local_time
 from slaportal.roles import Role
 
@@ -147,6 +148,7 @@ def handoff_create(
         lead.status = Lead.Status.HANDED_OFF
         lead.updated_at = now
         lead.save()
+        event_emit("handoff.created", handoff, now=now)
         if policy.notify_in_app or policy.notify_email:
             notify(
                 now=now,
@@ -199,6 +201,7 @@ def _stage_change(lead: Lead, to_stage: str, *, now, version, reason: str, by=No
     lead.stage = to_stage
     if to_stage != Stage.LEAD and not getattr(lead, f"{to_stage}_at"):
         setattr(lead, f"{to_stage}_at", now)
+    event_emit("lead.mql" if to_stage == Stage.MQL else "lead.stage_changed", lead, now=now)
 
 
 def _require_active(handoff: Handoff) -> None:
@@ -232,6 +235,8 @@ def _touch(handoff: Handoff, now: datetime) -> None:
             )
             if handoff.status == Handoff.Status.BREACHED:
                 handoff.breached_at = handoff.due_at
+            else:
+                event_emit("handoff.met", handoff, now=now)
         if now > handoff.due_at:
             handoff.breach_rep_id = handoff.breach_rep_id or handoff.rep_id
 
@@ -289,6 +294,7 @@ def handoff_accept(*, handoff: Handoff, by, now=None) -> None:
         lead.status = Lead.Status.ACCEPTED
         lead.updated_at = now
         lead.save()
+        event_emit("handoff.accepted", handoff, now=now)
 
 
 def handoff_reject(*, handoff: Handoff, reason: str, note: str = "", by, now=None) -> None:
@@ -357,6 +363,7 @@ def handoff_return(
         lead.returned_at = now
         lead.updated_at = now
         lead.save()
+        event_emit("handoff.rejected" if rejected else "handoff.returned", handoff, now=now)
         nurture_track = track or (return_reason.nurture_track if return_reason else None)
         if nurture_track is not None:
             nurture_enrol(
@@ -396,6 +403,7 @@ def handoff_reassign(*, handoff: Handoff, rep, by, reason: str = "", now=None) -
         handoff.rep = rep
         handoff.save(update_fields=["rep", "breach_rep"])
         Lead.objects.filter(pk=handoff.lead_id).update(owner=rep, updated_at=now)
+        event_emit("handoff.reassigned", handoff, now=now)
         notify(
             now=now,
             user=rep,
@@ -499,6 +507,8 @@ def breaches_flag(*, now=None) -> FlagResult:
             result.breached.append(handoff.pk)
         # The claims above make every one of these new: written in one INSERT.
         notify_many(notices, now=now)
+        events_emit_many("handoff.at_risk", result.at_risk, now=now)
+        events_emit_many("handoff.breached", result.breached, now=now)
     return result
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from agreements.models import AgreementVersion, HandoffPolicy, NurtureStep, NurtureTrack
 from agreements.scoring import Thresholds
 from agreements.selectors import qualification_rules, version_in_force, workspace_agreement
+from integrations.events import events_emit_many
 
 from ..models import Handoff, Lead, LeadEvent, NurtureEnrollment, Stage, StageChange
 from ..scoring import leads_score
@@ -136,6 +137,7 @@ def _promote_mqls(ids: list[int], version, thresholds: Thresholds, now: datetime
         )
         for pk, fit, interest in rows
     )
+    events_emit_many("lead.mql", promoted, now=now)
     return len(rows)
 
 
