@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 
-from .events import WEBHOOK
+from .events import WEBHOOK, listeners_forget
 from .models import WebhookDelivery, WebhookEndpoint
 from .ssrf import url_refusal
 
@@ -133,6 +133,7 @@ def webhook_send(endpoint: WebhookEndpoint, event: dict) -> None:
             status_reason=_("The receiver answered 410 Gone on %(at)s.") % {"at": now.isoformat()},
             updated_at=now,
         )
+        listeners_forget()
         return
     raise AttemptFailed(f"HTTP {status}", status_code=status, latency_ms=latency, excerpt=excerpt)
 

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -25,6 +26,8 @@ from .models import EVENT_TYPES, ChatChannel, WebhookEndpoint
 WEBHOOK = "webhook"
 CHAT = "chat"
 # The handoff events the team's chat hears about.
+LISTENERS_KEY = "integrations:listeners"
+LISTENERS_TTL = 300  # seconds; a change made outside the services is seen within this
 CHAT_EVENTS = ("handoff.created", "handoff.at_risk", "handoff.breached", "handoff.returned")
 
 
@@ -80,26 +83,39 @@ def _load(event_type: str, ids: list[int]) -> list:
     return sorted(rows, key=lambda row: row.pk)
 
 
-def _targets(event_type: str) -> tuple[list[int], list[ChatChannel]]:
-    """Who listens, in one query (endpoints and team chat channels together)."""
-    endpoints = (
-        WebhookEndpoint.objects.filter(status=WebhookEndpoint.Status.ACTIVE)
-        .annotate(source=Value("w"), extra=Cast("event_types", CharField()))
-        .values_list("source", "pk", "extra")
-        .order_by()
-    )
-    if event_type in CHAT_EVENTS:
+def _listeners() -> list[tuple[str, int, str]]:
+    """Active endpoints and team chat channels as (source, pk, extra), cached: most changes
+    happen with nobody listening, and then emitting must cost no query at all. Every service
+    that changes an endpoint or a channel forgets the cache (`listeners_forget`)."""
+    rows = cache.get(LISTENERS_KEY)
+    if rows is None:
+        endpoints = (
+            WebhookEndpoint.objects.filter(status=WebhookEndpoint.Status.ACTIVE)
+            .annotate(source=Value("w"), extra=Cast("event_types", CharField()))
+            .values_list("source", "pk", "extra")
+            .order_by()
+        )
         chats = (
             ChatChannel.objects.filter(active=True, owner__isnull=True)
             .annotate(source=Value("c"), extra=F("kind"))
             .values_list("source", "pk", "extra")
             .order_by()
         )
-        endpoints = endpoints.union(chats, all=True)
+        rows = list(endpoints.union(chats, all=True))
+        cache.set(LISTENERS_KEY, rows, LISTENERS_TTL)
+    return rows
+
+
+def listeners_forget() -> None:
+    cache.delete(LISTENERS_KEY)
+
+
+def _targets(event_type: str) -> tuple[list[int], list[ChatChannel]]:
     hooks, channels = [], []
-    for source, pk, extra in endpoints:
+    for source, pk, extra in _listeners():
         if source == "c":
-            channels.append(ChatChannel(pk=pk, kind=extra))
+            if event_type in CHAT_EVENTS:
+                channels.append(ChatChannel(pk=pk, kind=extra))
         elif not json.loads(extra or "[]") or event_type in json.loads(extra):
             hooks.append(pk)
     return hooks, channels

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from slaportal.models import OutboxMessage
 from slaportal.outbox import outbox_write_many
 
-from .events import WEBHOOK, message_id
+from .events import WEBHOOK, listeners_forget, message_id
 from .models import (
     EVENT_TYPES,
     TEST_EVENT,
@@ -25,6 +25,12 @@ from .models import (
 from .ssrf import url_refusal
 
 ROTATION_GRACE = timedelta(hours=24)
+
+
+def _listeners_changed() -> None:
+    # Now for this transaction's own events, and after the commit for every process's.
+    listeners_forget()
+    transaction.on_commit(listeners_forget)
 
 
 def secret_new() -> str:
@@ -49,6 +55,7 @@ def endpoint_create(
     now = now or timezone.now()
     event_types = list(event_types or [])
     _check(url, event_types)
+    _listeners_changed()
     return WebhookEndpoint.objects.create(
         url=url,
         description=description,
@@ -80,6 +87,7 @@ def endpoint_update(
         endpoint.status_reason = _("Paused by hand.")
     endpoint.updated_at = now
     endpoint.save()
+    _listeners_changed()
     return endpoint
 
 
@@ -117,6 +125,7 @@ def endpoint_pause_after_failures(*, endpoint: WebhookEndpoint, now=None) -> Non
         % {"n": endpoint.consecutive_failures},
         updated_at=now,
     )
+    _listeners_changed()
     message = _("Webhook endpoint %(url)s paused after %(n)s failed deliveries in a row.") % {
         "url": endpoint.url,
         "n": endpoint.consecutive_failures,
@@ -163,15 +172,22 @@ def webhook_test_send(*, endpoint: WebhookEndpoint, now=None) -> str:
 
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     endpoint.delete()
+    _listeners_changed()
 
 
 def chat_channel_create(*, kind: str, url: str, owner=None, now=None) -> ChatChannel:
     refusal = url_refusal(url)
     if refusal:
         raise ValidationError({"url": refusal})
+    _listeners_changed()
     return ChatChannel.objects.create(
         kind=kind, url=url, owner=owner, created_at=now or timezone.now()
     )
+
+
+def chat_channel_delete(*, channel: ChatChannel) -> None:
+    channel.delete()
+    _listeners_changed()
 
 
 def preferences_save(*, user, choices: dict[str, dict[str, bool]]) -> None:

@@ -189,7 +189,7 @@ def chat_channel_delete(request, pk):
     if channel.owner_id != request.user.pk and not has_role(request.user, *MANAGERS):
         messages.error(request, _("Your role does not allow this."))
     else:
-        channel.delete()
+        services.chat_channel_delete(channel=channel)
         messages.success(request, _("Chat channel removed."))
     return redirect("integrations:preferences")
 

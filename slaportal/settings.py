@@ -230,6 +230,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LifecycleStageEnum": "leads.models.Stage",
         "CrmStageEnum": ["opportunity", "customer"],
+        "WebhookEndpointStatusEnum": "integrations.models.WebhookEndpoint.Status",
     },
     # The 400/401/403/404/429 answers every operation can give, documented once.
     "POSTPROCESSING_HOOKS": [
