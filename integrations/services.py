@@ -29,8 +29,11 @@ ROTATION_GRACE = timedelta(hours=24)
 
 def _listeners_changed() -> None:
     # Now for this transaction's own events, and after the commit for every process's.
+    from .preferences import routed_users_forget
+
     listeners_forget()
     transaction.on_commit(listeners_forget)
+    routed_users_forget()
 
 
 def secret_new() -> str:
@@ -192,6 +195,9 @@ def chat_channel_delete(*, channel: ChatChannel) -> None:
 
 def preferences_save(*, user, choices: dict[str, dict[str, bool]]) -> None:
     """`choices` maps an AlertKind to {"in_app": …, "email": …, "chat": …}."""
+    from .preferences import routed_users_forget
+
+    routed_users_forget()
     with transaction.atomic():
         for kind, channels in choices.items():
             NotificationPreference.objects.update_or_create(
