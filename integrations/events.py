@@ -73,11 +73,16 @@ def event_data(event_type: str, obj) -> dict:
 
 
 def _load(event_type: str, ids: list[int]) -> list:
-    """The objects of a set-based job, in one query: jobs pass ids, not rows."""
-    from leads.models import Handoff, Lead
+    """The objects of a set-based job, in one query: jobs pass ids, not rows (lead ids for
+    nurture enrolments)."""
+    from leads.models import Handoff, Lead, NurtureEnrollment
 
     if event_type.startswith("handoff."):
         rows = Handoff.objects.filter(pk__in=ids).select_related("rep", "lead__owner")
+    elif event_type == "nurture.enrolled":  # ids of leads: their open enrolment
+        rows = NurtureEnrollment.objects.filter(
+            lead_id__in=ids, completed_at__isnull=True
+        ).select_related("lead__owner", "track")
     else:
         rows = Lead.objects.filter(pk__in=ids).select_related("owner")
     return sorted(rows, key=lambda row: row.pk)

@@ -233,6 +233,7 @@ def _enrol_below_mql(ids: list[int], version, now: datetime) -> int:
             for pk in new_below_mql
         ]
     )
+    events_emit_many("nurture.enrolled", new_below_mql, now=now)
     return Lead.objects.filter(pk__in=new_below_mql).update(
         status=Lead.Status.NURTURING, updated_at=now
     )
