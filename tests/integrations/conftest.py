@@ -30,3 +30,15 @@ def received(httpserver):
 @pytest.fixture(scope="session")
 def httpserver_listen_address():
     return ("127.0.0.1", 0)
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_listeners():
+    """On Redis the cache outlives each test's rolled-back rows: start from the database."""
+    from django.core.cache import cache
+
+    from integrations.events import listeners_forget
+    from integrations.preferences import ROUTED_KEY
+
+    listeners_forget()
+    cache.delete(ROUTED_KEY)
