@@ -140,11 +140,9 @@ def webhook_send(endpoint: WebhookEndpoint, event: dict) -> None:
 
 def webhooks_deliver(messages) -> None:
     for message in messages:
-        endpoint = (
-            WebhookEndpoint.objects.select_for_update()
-            .filter(pk=message.payload["endpoint"])
-            .first()
-        )
+        # Not locked: the outbox row is, and a manager pausing the endpoint must not wait for
+        # a slow receiver.
+        endpoint = WebhookEndpoint.objects.filter(pk=message.payload["endpoint"]).first()
         if endpoint is None or endpoint.status == WebhookEndpoint.Status.DISABLED:
             continue  # deleted or disabled: nobody to send to, nothing to retry
         if endpoint.status == WebhookEndpoint.Status.PAUSED:
