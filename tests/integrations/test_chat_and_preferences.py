@@ -108,3 +108,15 @@ def test_the_notification_settings_page_saves_choices(client_for, sales_rep):
     prefs = {p.kind: p for p in sales_rep.notification_prefs.all()}
     assert prefs["breached"].email and not prefs["breached"].chat
     assert not prefs["new_handoff"].in_app
+
+
+def test_a_rep_adds_only_a_channel_of_their_own(client_for, sales_rep, sales_manager, httpserver):
+    url = httpserver.url_for("/mine")
+    client_for(sales_rep).post(
+        "/integrations/chat/", {"kind": "slack", "url": url, "team_wide": "on"}
+    )
+    channel = ChatChannel.objects.get()
+    assert channel.owner == sales_rep
+    team = services.chat_channel_create(kind="slack", url=url)
+    client_for(sales_rep).post(f"/integrations/chat/{team.pk}/delete/")
+    assert ChatChannel.objects.filter(pk=team.pk).exists()

@@ -207,3 +207,17 @@ def test_the_event_body_is_the_api_json(sla, hand_off, httpserver, received, sal
     (event,) = _verified(endpoint.secret, received)
     assert json.loads(received[0][1]) == event
     assert set(event) == {"id", "type", "timestamp", "data"}
+
+
+def test_a_paused_endpoint_keeps_its_events_and_gets_them_when_resumed(
+    sla, httpserver, received, sales_manager, clock
+):
+    endpoint = _endpoint(httpserver, sales_manager)
+    services.endpoint_set_active(endpoint=endpoint, active=False)
+    services.webhook_test_send(endpoint=endpoint)
+    outbox_deliver()
+    assert received == []
+    services.endpoint_set_active(endpoint=endpoint, active=True)
+    clock.move_to(timezone.now() + timedelta(minutes=2), tick=False)
+    outbox_deliver()
+    assert [event["type"] for event in _verified(endpoint.secret, received)] == ["test.ping"]
