@@ -10,6 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrations.events import event_emit
 from slaportal.queue import enqueue
 
 from . import models as m
@@ -408,5 +409,6 @@ def _publish(version: m.AgreementVersion, *, by) -> None:
     version.snapshot = build_document(version)
     version.save()
     _log(version, Kind.PUBLISHED, by, note=version.change_note)
+    event_emit("sla.version_published", version, now=now)
     # Every lead is re-scored under the new rules once the version is in force.
     enqueue("leads.tasks.rescore_all_leads")

@@ -40,14 +40,17 @@ BATCH = 200
 class Channel:
     deliver: Callable[[Sequence[OutboxMessage]], None]
     transactional: bool
+    # Runs after a failed delivery's own work rolled back, in the claim's transaction: for a
+    # channel that keeps a log of failed attempts (webhooks).
+    on_failure: Callable[[Sequence[OutboxMessage], Exception], None] | None = None
 
 
 _CHANNELS: dict[str, Channel] = {}
 
 
-def channel_register(name: str, *, deliver, transactional: bool) -> None:
+def channel_register(name: str, *, deliver, transactional: bool, on_failure=None) -> None:
     """Called from an app's ready(): the app that owns a channel delivers it."""
-    _CHANNELS[name] = Channel(deliver=deliver, transactional=transactional)
+    _CHANNELS[name] = Channel(deliver=deliver, transactional=transactional, on_failure=on_failure)
 
 
 def outbox_write(*, channel: str, key: str, payload: dict, now: datetime | None = None) -> bool:
@@ -126,6 +129,8 @@ def _deliver_batch(messages: list[OutboxMessage], now: datetime) -> int:
         except Exception as error:  # noqa: BLE001 - a failed delivery is retried, not raised
             for message in group:
                 _failed(message, error, now)
+            if channel is not None and channel.on_failure is not None:
+                channel.on_failure(group, error)
         else:
             for message in group:
                 message.status = OutboxMessage.Status.SENT

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "leads",
     "kpis",
     "captures",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -206,10 +207,31 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Each outbound webhook event and its payload (integrations/schema.py).
+    "WEBHOOKS": [
+        f"integrations.schema.{name}"
+        for name in (
+            "lead_created",
+            "lead_mql",
+            "lead_stage_changed",
+            "handoff_created",
+            "handoff_at_risk",
+            "handoff_breached",
+            "handoff_met",
+            "handoff_accepted",
+            "handoff_rejected",
+            "handoff_returned",
+            "handoff_reassigned",
+            "nurture_enrolled",
+            "sla_version_published",
+            "test_ping",
+        )
+    ],
     # Two fields are called "stage" with different choices: name each set.
     "ENUM_NAME_OVERRIDES": {
         "LifecycleStageEnum": "leads.models.Stage",
         "CrmStageEnum": ["opportunity", "customer"],
+        "WebhookEndpointStatusEnum": "integrations.models.WebhookEndpoint.Status",
     },
     # The 400/401/403/404/429 answers every operation can give, documented once.
     "POSTPROCESSING_HOOKS": [
@@ -310,6 +332,12 @@ LOGGING = {
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # How nurture content reaches a lead; the console backend logs it (development).
 NURTURE_DELIVERY_BACKEND = env("NURTURE_DELIVERY_BACKEND", default="leads.delivery.ConsoleDelivery")
+
+# Outbound webhooks: hosts allowed even though they resolve to private or loopback addresses
+# (tests allow 127.0.0.1); a timeout per attempt; failures in a row that pause an endpoint.
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_PAUSE_AFTER_FAILURES = env.int("WEBHOOK_PAUSE_AFTER_FAILURES", default=20)
 
 # One scheduler (beat) runs these; each job is incremental and safe to run twice.
 CELERY_BEAT_SCHEDULE = {

@@ -32,6 +32,8 @@ urlpatterns = [
     path("unsubscribe/", include("leads.unsubscribe_views")),
     path("api/v1/", include("leads.api.urls")),
     path("api/v1/", include("kpis.api_urls")),
+    path("api/v1/", include("integrations.api_urls")),
+    path("integrations/", include("integrations.urls")),
     # The schema needs a token or a login (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]).
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The docs are a page for people: a visitor who is not logged in goes to the login page.

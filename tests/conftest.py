@@ -1,11 +1,16 @@
 """Shared fixtures: one user per role, an agreement built through the services, clients."""
 
+import os
+
 import pytest
 from django.core.cache import caches
 from django.test import Client
 
 from agreements import services
 from agreements.selectors import published_memo_clear
+from integrations.events import listeners_forget
+from integrations.preferences import routed_users_forget
+from leads.services.ingestion import SCORING_QUEUED_KEY
 from slaportal.roles import Role
 from tests.factories import UserFactory
 
@@ -19,8 +24,13 @@ def _fresh_throttles_and_cache():
     from django.conf import settings
 
     caches["throttle"].clear()
-    # Test databases roll back and reuse ids: forget rules read from published versions.
+    # Test databases roll back and reuse ids: forget rules read from published versions, and
+    # what the shared cache remembers of rows (listening endpoints, routed users) or of queued
+    # work (a scoring run already asked for).
     published_memo_clear()
+    listeners_forget()
+    routed_users_forget()
+    caches["default"].delete(SCORING_QUEUED_KEY)
     if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
         caches["default"].clear()
 
@@ -89,6 +99,12 @@ def client_for():
 def pytest_configure(config):
     from django.conf import settings
 
+    # Test processes run side by side on one Redis (pytest-xdist): each keys the shared cache
+    # apart, so one process's cached rows or "already queued" flags never reach another's
+    # database. (The fault suite runs in one process beside real workers: no prefix there.)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        settings.CACHES["default"]["KEY_PREFIX"] = f"test-{worker}-{os.getpid()}"
     # Hashing test passwords with PBKDF2 would dominate the suite's run time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # API throttle counters in a cache of the test process's own, emptied before every test.

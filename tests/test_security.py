@@ -218,13 +218,19 @@ def _routes(patterns, prefix=""):
             yield "/" + example.lstrip("^").rstrip("$"), route
 
 
+# Resources the API lets managers delete on purpose.
+DELETABLE = {"api/v1/webhook-endpoints/<int:pk>/"}
+
+
 def test_every_view_refuses_methods_it_does_not_declare(superuser_client):
     """A new view without require_safe / require_POST / require_http_methods (or a class view's
     handlers) answers DELETE like GET, and fails here."""
     routes = list(_routes(get_resolver().url_patterns))
     assert len(routes) > 40
     accepting = [
-        route for path, route in routes if superuser_client.delete(path).status_code != 405
+        route
+        for path, route in routes
+        if route not in DELETABLE and superuser_client.delete(path).status_code != 405
     ]
     assert accepting == []
 

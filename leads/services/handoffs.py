@@ -26,6 +26,7 @@ from agreements.models import (
 )
 from agreements.selectors import version_calendar
 from agreements.summary import in_sentence
+from integrations.events import event_emit, events_emit_many
 from slaportal.clock import local_time
 from slaportal.roles import Role
 
@@ -279,6 +280,10 @@ def handoffs_create_bulk(
             if lead.stage == Stage.LEAD:
                 lead.stage, lead.mql_at = Stage.MQL, lead.mql_at or now
             lead.owner, lead.status, lead.updated_at = handoff.rep, Lead.Status.HANDED_OFF, now
+        # A lead that skipped MQL (a demo request) became one by being handed off.
+        became_mql = set(from_lead)
+        events_emit_many("lead.mql", [lead for lead in handed if lead.pk in became_mql], now=now)
+        events_emit_many("handoff.created", handoffs, now=now)
     return handoffs
 
 
@@ -329,6 +334,7 @@ def _stage_change(lead: Lead, to_stage: str, *, now, version, reason: str, by=No
     lead.stage = to_stage
     if to_stage != Stage.LEAD and not getattr(lead, f"{to_stage}_at"):
         setattr(lead, f"{to_stage}_at", now)
+    event_emit("lead.mql" if to_stage == Stage.MQL else "lead.stage_changed", lead, now=now)
 
 
 def _require_active(handoff: Handoff) -> None:
@@ -362,6 +368,8 @@ def _touch(handoff: Handoff, now: datetime) -> None:
             )
             if handoff.status == Handoff.Status.BREACHED:
                 handoff.breached_at = handoff.due_at
+            else:
+                event_emit("handoff.met", handoff, now=now)
         if now > handoff.due_at:
             handoff.breach_rep_id = handoff.breach_rep_id or handoff.rep_id
 
@@ -443,6 +451,7 @@ def handoff_accept(*, handoff: Handoff, by, now=None) -> None:
         lead.status = Lead.Status.ACCEPTED
         lead.updated_at = now
         lead.save()
+        event_emit("handoff.accepted", handoff, now=now)
 
 
 def handoff_reject(*, handoff: Handoff, reason: str, note: str = "", by, now=None) -> None:
@@ -511,6 +520,7 @@ def handoff_return(
         lead.returned_at = now
         lead.updated_at = now
         lead.save()
+        event_emit("handoff.rejected" if rejected else "handoff.returned", handoff, now=now)
         nurture_track = track or (return_reason.nurture_track if return_reason else None)
         if nurture_track is not None:
             nurture_enrol(
@@ -550,6 +560,7 @@ def handoff_reassign(*, handoff: Handoff, rep, by, reason: str = "", now=None) -
         handoff.rep = rep
         handoff.save(update_fields=["rep", "breach_rep"])
         Lead.objects.filter(pk=handoff.lead_id).update(owner=rep, updated_at=now)
+        event_emit("handoff.reassigned", handoff, now=now)
         notify(
             now=now,
             user=rep,
@@ -653,6 +664,8 @@ def breaches_flag(*, now=None) -> FlagResult:
             result.breached.append(handoff.pk)
         # The claims above make every one of these new: written in one INSERT.
         notify_many(notices, now=now)
+        events_emit_many("handoff.at_risk", result.at_risk, now=now)
+        events_emit_many("handoff.breached", result.breached, now=now)
     return result
 
 

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
+from integrations.events import event_emit, events_emit_many
 from slaportal.queue import enqueue
 
 from ..emails import email_normalise
@@ -125,6 +126,7 @@ def lead_upsert(
                 lead = _new_lead(email, now, attributes=attributes or {}, **values)
                 lead.save()
                 _record_creation([lead], now, reason)
+                event_emit("lead.created", lead, now=now)
             else:
                 for key, value in values.items():
                     setattr(lead, key, value)
@@ -251,6 +253,7 @@ def _events_store(events: list[EventInput], now, reason: str) -> IngestResult:
         for lead in created_leads:
             lead_ids[lead.email_normalised] = lead.pk
         _record_creation(created_leads, now, reason)
+        events_emit_many("lead.created", created_leads, now=now)
 
         new_events = [
             (

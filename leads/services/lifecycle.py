@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agreements.selectors import version_in_force, workspace_agreement
+from integrations.events import event_emit
 
 from ..models import STAGE_ORDER, Lead, Stage, StageChange
 
@@ -65,4 +66,5 @@ def lead_stage_advance(
             lead.deal_value = deal_value
         lead.updated_at = now
         lead.save()
+        event_emit("lead.stage_changed", lead, now=now)
     return lead

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from integrations.preferences import notices_route
 from slaportal.models import OutboxMessage
 from slaportal.outbox import outbox_write, outbox_write_many
 
@@ -29,20 +30,17 @@ def notify(
     `key` names the event (e.g. "breach:42"); the same key for the same user is stored once.
     """
     now = now or timezone.now()
-    written = outbox_write(
-        channel=IN_APP,
-        key=f"{IN_APP}:{user.pk}:{key}",
-        payload=_in_app_payload(user, key, message, lead, now),
-        now=now,
-    )
-    if written and email and user.email:
-        outbox_write(
-            channel=EMAIL,
-            key=f"{EMAIL}:{user.pk}:{key}",
-            payload=_email_payload(user, message, lead),
-            now=now,
-        )
-    return written
+    payload = _in_app_payload(user, key, message, lead, now)
+    rows = [OutboxMessage(channel=IN_APP, key=f"{IN_APP}:{user.pk}:{key}", payload=payload)]
+    if email and user.email:
+        payload = _email_payload(user, message, lead)
+        rows.append(OutboxMessage(channel=EMAIL, key=f"{EMAIL}:{user.pk}:{key}", payload=payload))
+    # The person's preferences drop channels they turned off and may add their own chat.
+    for row in notices_route(rows, now=now):
+        written = outbox_write(channel=row.channel, key=row.key, payload=row.payload, now=now)
+        if row.channel == IN_APP and not written:
+            return False  # told already: not again by e-mail or chat
+    return True
 
 
 @dataclass(frozen=True)
@@ -78,7 +76,7 @@ def notify_many(notices: list[Notice], *, now: datetime | None = None) -> None:
                     created_at=now,
                 )
             )
-    outbox_write_many(rows)
+    outbox_write_many(notices_route(rows, now=now))
 
 
 def _in_app_payload(user, key: str, message: str, lead: Lead | None, now: datetime) -> dict:

@@ -10,6 +10,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from agreements.models import NurtureStep, NurtureTrack
+from integrations.events import event_emit
 from slaportal.outbox import outbox_write
 
 from ..models import Lead, LeadEvent, NurtureEnrollment
@@ -56,6 +57,7 @@ def nurture_enrol(
             enrolled_at=now,
         )
         Lead.objects.filter(pk=lead.pk).update(status=Lead.Status.NURTURING, updated_at=now)
+        event_emit("nurture.enrolled", enrollment, now=now)
     return enrollment
 
 

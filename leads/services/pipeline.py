@@ -11,6 +11,7 @@ from django.utils import timezone
 from agreements.models import AgreementVersion, HandoffPolicy, NurtureStep, NurtureTrack
 from agreements.scoring import Thresholds
 from agreements.selectors import qualification_rules, version_in_force, workspace_agreement
+from integrations.events import events_emit_many
 
 from ..models import (
     Handoff,
@@ -238,6 +239,7 @@ def _promote_mqls(leads: _Leads, version, thresholds: Thresholds, now: datetime)
         )
         for pk, fit, interest in rows
     )
+    events_emit_many("lead.mql", promoted, now=now)
     return len(rows)
 
 
@@ -349,6 +351,7 @@ def _enrol_below_mql(leads: _Leads, version, now: datetime) -> int:
             for pk in new_below_mql
         ]
     )
+    events_emit_many("nurture.enrolled", new_below_mql, now=now)
     return Lead.objects.filter(pk__in=new_below_mql).update(
         status=Lead.Status.NURTURING, updated_at=now
     )

@@ -413,20 +413,33 @@ def test_home_shows_a_rep_their_own_sla_clock(sales_rep, client_for):
     assert "Open my queue" in page
 
 
-def test_removing_a_track_removes_its_steps_in_the_same_save(agreement, draft, marketing_manager,
-                                                             client_for):
+def test_removing_a_track_removes_its_steps_in_the_same_save(
+    agreement, draft, marketing_manager, client_for
+):
     track = m.NurtureTrack.objects.create(version=draft, name="Education")
-    step = m.NurtureStep.objects.create(version=draft, track=track, journey_stage="awareness",
-                                        offer="E-book", wait_days=2)
+    step = m.NurtureStep.objects.create(
+        version=draft, track=track, journey_stage="awareness", offer="E-book", wait_days=2
+    )
     url = reverse("agreements:part_edit", args=[agreement.pk, draft.pk, "nurture"])
-    response = client_for(marketing_manager).post(url, {
-        "revision": "0",
-        "track-TOTAL_FORMS": "1", "track-INITIAL_FORMS": "1", "track-0-id": track.pk,
-        "track-0-name": "Education", "track-0-entry_condition": "on_return",
-        "track-0-DELETE": "on",
-        "step-TOTAL_FORMS": "1", "step-INITIAL_FORMS": "1", "step-0-id": step.pk,
-        "step-0-track": track.pk, "step-0-journey_stage": "awareness", "step-0-offer": "E-book",
-        "step-0-channel": "email", "step-0-wait_days": "2",
-    })
+    response = client_for(marketing_manager).post(
+        url,
+        {
+            "revision": "0",
+            "track-TOTAL_FORMS": "1",
+            "track-INITIAL_FORMS": "1",
+            "track-0-id": track.pk,
+            "track-0-name": "Education",
+            "track-0-entry_condition": "on_return",
+            "track-0-DELETE": "on",
+            "step-TOTAL_FORMS": "1",
+            "step-INITIAL_FORMS": "1",
+            "step-0-id": step.pk,
+            "step-0-track": track.pk,
+            "step-0-journey_stage": "awareness",
+            "step-0-offer": "E-book",
+            "step-0-channel": "email",
+            "step-0-wait_days": "2",
+        },
+    )
     assert response.status_code == 302
     assert not m.NurtureTrack.objects.exists() and not m.NurtureStep.objects.exists()

@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+
+
+class IntegrationsConfig(AppConfig):
+    name = "integrations"
+
+    def ready(self):
+        from slaportal.outbox import channel_register
+
+        from .chat import CHAT, chat_alerts_deliver
+        from .delivery import WEBHOOK, webhook_attempt_failed, webhooks_deliver
+
+        # Both leave the product: at least once per attempt, the same webhook-id every time
+        # so receivers drop a copy.
+        channel_register(
+            WEBHOOK,
+            deliver=webhooks_deliver,
+            transactional=False,
+            on_failure=webhook_attempt_failed,
+        )
+        channel_register(CHAT, deliver=chat_alerts_deliver, transactional=False)
