@@ -8,8 +8,8 @@ from django.test import Client
 
 from agreements import services
 from agreements.selectors import published_memo_clear
-from integrations.events import listeners_forget
-from integrations.preferences import routed_users_forget
+from integrations.events import LISTENERS_KEY
+from integrations.preferences import ROUTED_KEY
 from leads.services.ingestion import SCORING_QUEUED_KEY
 from slaportal.roles import Role
 from tests.factories import UserFactory
@@ -28,9 +28,7 @@ def _fresh_throttles_and_cache():
     # what the shared cache remembers of rows (listening endpoints, routed users) or of queued
     # work (a scoring run already asked for).
     published_memo_clear()
-    listeners_forget()
-    routed_users_forget()
-    caches["default"].delete(SCORING_QUEUED_KEY)
+    caches["default"].delete_many([LISTENERS_KEY, ROUTED_KEY, SCORING_QUEUED_KEY])
     if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
         caches["default"].clear()
 
