@@ -131,6 +131,30 @@ def is_mql(fit: int, interest: int, thresholds: Thresholds) -> bool:
     return by_parts or by_total
 
 
+def interest_tally(
+    rule: InterestRuleSpec, activities: Iterable[Activity], *, now: datetime, thresholds
+) -> tuple[int, int]:
+    """(points, occurrences) one interest rule gives: the newest `max_occurrences` matching
+    activities, each decayed by its age, summed and rounded once per rule."""
+    # Newest first, so a capped rule counts the most recent occurrences.
+    ordered = sorted(activities, key=lambda activity: activity.occurred_at, reverse=True)
+    matching = [activity for activity in ordered if interest_rule_matches(rule, activity)]
+    if rule.max_occurrences is not None:
+        matching = matching[: rule.max_occurrences]
+    if not matching:
+        return 0, 0
+    points = _round(
+        sum(
+            (
+                rule.points * decay_factor(a.occurred_at, now, thresholds.decay_half_life_days)
+                for a in matching
+            ),
+            Decimal(0),
+        )
+    )
+    return points, len(matching)
+
+
 def score_lead(
     *,
     attributes: Mapping[str, object],
@@ -140,35 +164,45 @@ def score_lead(
     thresholds: Thresholds,
     now: datetime,
 ) -> ScoreResult:
+    activities = list(activities)
+    interest_rules = list(interest_rules)
+    tallies = {
+        index: interest_tally(rule, activities, now=now, thresholds=thresholds)
+        for index, rule in enumerate(interest_rules)
+    }
+    return score_assemble(
+        attributes=attributes,
+        fit_rules=fit_rules,
+        interest_rules=interest_rules,
+        interest_tallies=tallies,
+        thresholds=thresholds,
+    )
+
+
+def score_assemble(
+    *,
+    attributes: Mapping[str, object],
+    fit_rules: Iterable[FitRuleSpec],
+    interest_rules: Iterable[InterestRuleSpec],
+    interest_tallies: Mapping[int, tuple[int, int]],
+    thresholds: Thresholds,
+) -> ScoreResult:
+    """The score from the fit rules and each interest rule's (points, occurrences), by the
+    rule's index: counted here from activities, or by the database for many leads at once
+    (leads.scoring.interest_tallies), so a page of leads needs none of their events."""
     breakdown: list[RulePoints] = []
     fit = 0
     for rule in fit_rules:
         if fit_rule_matches(rule, attributes):
             fit += rule.points
             breakdown.append(RulePoints("fit", rule.label or _describe(rule), rule.points))
-
-    # Newest first, so a capped rule counts the most recent occurrences.
-    ordered = sorted(activities, key=lambda activity: activity.occurred_at, reverse=True)
     interest = 0
-    for rule in interest_rules:
-        matching = [activity for activity in ordered if interest_rule_matches(rule, activity)]
-        if rule.max_occurrences is not None:
-            matching = matching[: rule.max_occurrences]
-        if not matching:
+    for index, rule in enumerate(interest_rules):
+        points, occurrences = interest_tallies.get(index, (0, 0))
+        if not occurrences:
             continue
-        points = _round(
-            sum(
-                (
-                    rule.points * decay_factor(a.occurred_at, now, thresholds.decay_half_life_days)
-                    for a in matching
-                ),
-                Decimal(0),
-            )
-        )
         interest += points
-        breakdown.append(
-            RulePoints("interest", rule.label or rule.event_type, points, len(matching))
-        )
+        breakdown.append(RulePoints("interest", rule.label or rule.event_type, points, occurrences))
 
     return ScoreResult(
         fit=fit,

@@ -164,16 +164,10 @@ def _target(column: str, lead_ids, id_range) -> tuple[str, list]:
     return "1 = 1", []
 
 
-def _score_sql(fit_rules, interest_rules, thresholds, now, lead_ids, id_range=None) -> _ScoreSql:
-    """Each target lead's fit and interest, in one query.
-
-    Interest is an aggregate joined to the leads (LEFT JOIN, so a lead without matching events
-    gets 0), not a subquery per lead: the planner sees one hash or merge join whose cost it can
-    estimate, instead of a correlated subquery whose cost estimate is huge enough to make
-    PostgreSQL JIT-compile every statement.
-    """
-    table = Lead._meta.db_table
-    params: list = []
+def _per_rule_ctes(interest_rules, thresholds, now, lead_ids, id_range, params: list) -> str:
+    """`WITH … per_rule AS (…)`: each target lead's points and occurrences per interest rule
+    (idx is the rule's position), decayed, capped and rounded once per rule as the pure core
+    does. The scoring statement sums it; the queue reads it as the score's breakdown."""
     rules_sql = _rules_table(interest_rules, params)
     now_day = epoch_days(now)
     if thresholds.decay_half_life_days:
@@ -194,10 +188,7 @@ def _score_sql(fit_rules, interest_rules, thresholds, now, lead_ids, id_range=No
         )
     else:
         rank = "1"  # no cap: no need to sort every lead's events
-    fit = _fit_expression(fit_rules, params)
-    lead_target, lead_params = _target(f"{table}.id", lead_ids, id_range)
-    params.extend(lead_params)
-    sql = f"""
+    return f"""
         WITH rules AS ({rules_sql}),
         matched AS (
             SELECT e.lead_id, r.idx, r.cap, r.points * {decay} AS pts, {rank} AS n
@@ -205,9 +196,49 @@ def _score_sql(fit_rules, interest_rules, thresholds, now, lead_ids, id_range=No
             WHERE {event_target}
         ),
         per_rule AS (
-            SELECT lead_id, ROUND(CAST(SUM(pts) AS NUMERIC)) AS points
+            SELECT lead_id, idx, ROUND(CAST(SUM(pts) AS NUMERIC)) AS points,
+                   COUNT(*) AS occurrences
             FROM matched WHERE cap IS NULL OR n <= cap GROUP BY lead_id, idx
-        ),
+        )"""
+
+
+def interest_tallies(
+    *,
+    interest_rules: list[InterestRuleSpec],
+    thresholds: Thresholds,
+    now: datetime,
+    lead_ids: list[int],
+) -> dict[int, dict[int, tuple[int, int]]]:
+    """{lead id: {rule index: (points, occurrences)}} for a few leads, in one query: what
+    agreements.scoring.score_assemble needs, so a page of leads reads no events."""
+    if not lead_ids or not interest_rules:
+        return {}
+    params: list = []
+    per_rule = _per_rule_ctes(interest_rules, thresholds, now, lead_ids, None, params)
+    tallies: dict[int, dict[int, tuple[int, int]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"{per_rule} SELECT lead_id, idx, points, occurrences FROM per_rule", params)
+        for lead_id, index, points, occurrences in cursor.fetchall():
+            tallies.setdefault(lead_id, {})[index] = (int(points), occurrences)
+    return tallies
+
+
+def _score_sql(fit_rules, interest_rules, thresholds, now, lead_ids, id_range=None) -> _ScoreSql:
+    """Each target lead's fit and interest, in one query.
+
+    Interest is an aggregate joined to the leads (LEFT JOIN, so a lead without matching events
+    gets 0), not a subquery per lead: the planner sees one hash or merge join whose cost it can
+    estimate, instead of a correlated subquery whose cost estimate is huge enough to make
+    PostgreSQL JIT-compile every statement.
+    """
+    table = Lead._meta.db_table
+    params: list = []
+    per_rule = _per_rule_ctes(interest_rules, thresholds, now, lead_ids, id_range, params)
+    fit = _fit_expression(fit_rules, params)
+    lead_target, lead_params = _target(f"{table}.id", lead_ids, id_range)
+    params.extend(lead_params)
+    sql = f"""
+        {per_rule},
         totals AS (SELECT lead_id, SUM(points) AS interest FROM per_rule GROUP BY lead_id)
         SELECT {table}.id AS id, {fit} AS fit,
                COALESCE(CAST(totals.interest AS INTEGER), 0) AS interest

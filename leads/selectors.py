@@ -37,7 +37,7 @@ from agreements.models import (
     ReturnReason,
 )
 from agreements.models import Stage as SlaStage
-from agreements.scoring import Activity, RulePoints, ScoreResult, score_lead
+from agreements.scoring import Activity, RulePoints, ScoreResult, score_assemble, score_lead
 from agreements.selectors import qualification_rules, version_calendar
 from agreements.summary import in_sentence
 from slaportal.clock import local_time
@@ -52,6 +52,7 @@ from .models import (
     Notification,
     Stage,
 )
+from .scoring import interest_tallies
 from .services.pipeline import current_version
 
 
@@ -417,19 +418,21 @@ def leads_score_breakdowns(leads, *, now=None, version=None) -> dict[int, ScoreR
     if version is None or not leads:
         return {}
     fit, interest, thresholds = qualification_rules(version=version)
-    activities: dict[int, list[Activity]] = defaultdict(list)
-    for lead_id, type_, at, properties in LeadEvent.objects.filter(
-        lead_id__in=[lead.pk for lead in leads]
-    ).values_list("lead_id", "type", "occurred_at", "properties"):
-        activities[lead_id].append(Activity(type_, at, properties))
+    # The database tallies each rule's points: a page of leads with thousands of events
+    # returns a few rows per lead instead of every event.
+    tallies = interest_tallies(
+        interest_rules=interest,
+        thresholds=thresholds,
+        now=now,
+        lead_ids=[lead.pk for lead in leads],
+    )
     return {
-        lead.pk: score_lead(
+        lead.pk: score_assemble(
             attributes=_lead_attributes(lead),
-            activities=activities[lead.pk],
             fit_rules=fit,
             interest_rules=interest,
+            interest_tallies=tallies.get(lead.pk, {}),
             thresholds=thresholds,
-            now=now,
         )
         for lead in leads
     }

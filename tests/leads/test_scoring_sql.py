@@ -13,10 +13,11 @@ from agreements.scoring import (
     InterestRuleSpec,
     ScoreResult,
     Thresholds,
+    score_assemble,
     score_lead,
 )
 from leads.models import Lead, LeadEvent
-from leads.scoring import epoch_days, leads_score, mql_count
+from leads.scoring import epoch_days, interest_tallies, leads_score, mql_count
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -175,4 +176,32 @@ def test_the_what_if_count_equals_the_pure_cores_mql_count(fit, interest, people
         counted = mql_count(fit_rules=fit, interest_rules=interest, thresholds=limits, now=NOW)
         assert counted == mqls
         assert not Lead.objects.filter(scored_at__isnull=False).exists()
+        transaction.set_rollback(True)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(fit=fit_rules, interest=interest_rules, people=leads, limits=thresholds)
+def test_the_databases_rule_tallies_give_the_pure_cores_whole_breakdown(
+    fit, interest, people, limits
+):
+    # The queue shows each lead's breakdown from per-rule tallies counted by the database.
+    with transaction.atomic():
+        expected = store_and_score_in_python(people, fit, interest, limits)
+        tallies = interest_tallies(
+            interest_rules=interest, thresholds=limits, now=NOW, lead_ids=list(expected)
+        )
+        for lead in Lead.objects.all():
+            attributes = {k: getattr(lead, k) for k in ("title", "industry", "country", "source")}
+            attributes["company_size"] = lead.company_size
+            attributes.update(lead.attributes or {})
+            assembled = score_assemble(
+                attributes=attributes,
+                fit_rules=fit,
+                interest_rules=interest,
+                interest_tallies=tallies.get(lead.pk, {}),
+                thresholds=limits,
+            )
+            assert assembled == expected[lead.pk], lead.email
         transaction.set_rollback(True)
