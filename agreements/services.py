@@ -10,7 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations.events import event_emit
+from slaportal.events import event_emit
 from slaportal.queue import enqueue
 
 from . import models as m

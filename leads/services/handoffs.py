@@ -26,8 +26,8 @@ from agreements.models import (
 )
 from agreements.selectors import version_calendar
 from agreements.summary import in_sentence
-from integrations.events import event_emit, events_emit_many
 from slaportal.clock import local_time
+from slaportal.events import event_emit, events_emit_many
 from slaportal.roles import Role
 
 from ..models import (

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
-from integrations.events import event_emit, events_emit_many
+from slaportal.events import event_emit, events_emit_many
 from slaportal.queue import enqueue
 
 from ..emails import email_normalise

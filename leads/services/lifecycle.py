@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agreements.selectors import version_in_force, workspace_agreement
-from integrations.events import event_emit
+from slaportal.events import event_emit
 
 from ..models import STAGE_ORDER, Lead, Stage, StageChange
 

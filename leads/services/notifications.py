@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from integrations.preferences import notices_route
+from slaportal.events import notices_route
 from slaportal.models import OutboxMessage
 from slaportal.outbox import outbox_write, outbox_write_many
 

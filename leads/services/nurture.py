@@ -10,7 +10,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from agreements.models import NurtureStep, NurtureTrack
-from integrations.events import event_emit
+from slaportal.events import event_emit
 from slaportal.outbox import outbox_write
 
 from ..models import Lead, LeadEvent, NurtureEnrollment

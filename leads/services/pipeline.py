@@ -11,7 +11,7 @@ from django.utils import timezone
 from agreements.models import AgreementVersion, HandoffPolicy, NurtureStep, NurtureTrack
 from agreements.scoring import Thresholds
 from agreements.selectors import qualification_rules, version_in_force, workspace_agreement
-from integrations.events import events_emit_many
+from slaportal.events import events_emit_many
 
 from ..models import (
     Handoff,
