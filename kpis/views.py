@@ -33,6 +33,7 @@ from .drilldown import FIGURES, figure_handoffs, figure_leads
 from .exports import BreachRow, Review
 from .models import ActionItem, ReviewMeeting
 from .periods import Month
+from .ritual import meeting_next
 from .rollups import review_time_zone
 from .segments import LABELS as SEGMENT_LABELS
 from .selectors import last_closed_month, month_report, month_trends
@@ -317,6 +318,7 @@ def _render_review(request, month: Month, *, notes_form=None, item_form=None, pr
                 (name, table.title) for name, table in exports.csv_tables(review).items()
             ],
             "can_write": can_write,
+            "next_meeting": meeting_next(agreement=agreement, now=now) if agreement else None,
             "today": today,
             "notes_form": notes_form,
             "item_form": item_form,

@@ -1,5 +1,5 @@
-"""Nothing cut off at 1366 px or 375 px: the SLA, the goal and KPI editors, the team page and
-the review, on the demo agreement. Screenshots of each are kept in test-artifacts/."""
+"""Nothing cut off at 1366 px or 375 px: the SLA, the goal and KPI editors, the queue, the team
+page and the review, on the demo agreement. Screenshots of each are kept in test-artifacts/."""
 
 import pytest
 from django.utils import timezone
@@ -61,6 +61,7 @@ def _pages(agreement):
         "sla": f"{base}{v1.pk}/",
         "goals-editor": f"{base}{draft.pk}/parts/goals/",
         "kpis-editor": f"{base}{draft.pk}/parts/kpis/",
+        "queue": "/leads/queue/",
         "team": "/leads/team/",
         "review": "/review/",
     }

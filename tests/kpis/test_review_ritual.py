@@ -98,6 +98,15 @@ def test_the_sla_sets_the_next_meeting(meeting, october):
     assert later.reviews == Month(2026, 11)
 
 
+def test_the_review_page_says_when_the_next_meeting_is(meeting, october, client_for):
+    with time_machine.travel(at(2, 12), tick=False):
+        page = client_for(meeting.attendees.first()).get("/review/2026-10/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert 'id="next-meeting"' in text
+    assert "Next review meeting:" in text and "reviewing October 2026" in text
+
+
 def test_nothing_goes_out_before_the_day_before(meeting):
     with time_machine.travel(at(2, 17), tick=False):
         assert review_pack_send() == 0
