@@ -6,6 +6,9 @@ class SlaPortalConfig(AppConfig):
     verbose_name = "SLA Portal"
 
     def ready(self):
+        from .lookups import lookups_register
         from .outbox import channel_register, emails_deliver
+
+        lookups_register()
 
         channel_register("email", deliver=emails_deliver, transactional=False)

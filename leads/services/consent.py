@@ -33,10 +33,6 @@ from .ingestion import LEAD_FIELDS as PERSON_FIELDS
 UNSUBSCRIBE = EventType.UNSUBSCRIBE.value
 
 
-def _unsubscribe_events():
-    return LeadEvent.objects.filter(lead=OuterRef("pk"), type=UNSUBSCRIBE)
-
-
 def leads_unsubscribe_from_events(*, lead_ids: list[int], now: datetime) -> int:
     """Mark the leads that sent an unsubscribe and end their nurture; returns how many.
 
@@ -48,10 +44,21 @@ def leads_unsubscribe_from_events(*, lead_ids: list[int], now: datetime) -> int:
         .annotate(first=Min("occurred_at"))
         .values("first")
     )
-    withdrawn = Lead.objects.filter(pk__in=lead_ids, unsubscribed_at__isnull=True).filter(
-        Exists(_unsubscribe_events())
+    # From the unsubscribes (their own small partial index) to the batch's leads, not from
+    # every lead of the batch to its events: few leads ever unsubscribe.
+    senders = list(
+        LeadEvent.objects.filter(type=UNSUBSCRIBE, lead_id__any_of=lead_ids)
+        .order_by()
+        .values_list("lead_id", flat=True)
+        .distinct()
     )
-    marked = list(withdrawn.values_list("pk", flat=True))
+    if not senders:
+        return 0
+    marked = list(
+        Lead.objects.filter(pk__any_of=senders, unsubscribed_at__isnull=True)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
     if not marked:
         return 0
     Lead.objects.filter(pk__in=marked).update(unsubscribed_at=Subquery(first_unsubscribe))

@@ -66,7 +66,7 @@ class _Leads:
             within = Q(**{f"{field}__gt": low, f"{field}__lte": high})
             # Marked leads in the range wait for their batch: their stored score is stale.
             return within & Q(needs_scoring=False) if field == "pk" else within
-        return Q(**{f"{field}__in": self.ids})
+        return Q(**{f"{field}__any_of": self.ids})
 
     def __bool__(self) -> bool:
         return self.id_range is not None or bool(self.ids)
@@ -172,9 +172,13 @@ def _rescore_ranges(result: PipelineResult, rules: dict, version, now: datetime)
             else:
                 # Only leads whose score or version changed can newly qualify, except MQLs
                 # still waiting for a rep: a rescore tries those again.
-                waiting = Lead.objects.filter(
-                    pk__gt=low, pk__lte=high, stage=Stage.MQL, status=Lead.Status.OPEN
-                ).values_list("pk", flat=True)
+                waiting = (
+                    Lead.objects.filter(
+                        pk__gt=low, pk__lte=high, stage=Stage.MQL, status=Lead.Status.OPEN
+                    )
+                    .order_by()
+                    .values_list("pk", flat=True)
+                )
                 scope = _Leads(ids=changed)
                 triggers = _Leads(ids=sorted({*changed, *waiting}))
             result.promoted += _promote_mqls(scope, version, rules["thresholds"], now)
@@ -213,7 +217,9 @@ def _promote_mqls(leads: _Leads, version, thresholds: Thresholds, now: datetime)
         Q(status=Lead.Status.OPEN) | Q(status=Lead.Status.NURTURING, returned_at__isnull=True)
     )
     rows = list(
-        crossers.filter(_mql_condition(thresholds)).values_list("pk", "fit_score", "interest_score")
+        crossers.filter(_mql_condition(thresholds))
+        .order_by()  # a set: no sort by the model's default ordering
+        .values_list("pk", "fit_score", "interest_score")
     )
     if not rows:
         return 0
@@ -252,13 +258,17 @@ def _fire_handoff_triggers(leads: _Leads, version, now: datetime) -> int:
     with_sales = set(
         Handoff.objects.filter(
             leads.where("lead_id"), accepted_at__isnull=True, returned_at__isnull=True
-        ).values_list("lead_id", flat=True)
+        )
+        .order_by()
+        .values_list("lead_id", flat=True)
     )
     eligible = {
         pk: (stage, status)
         for pk, stage, status in Lead.objects.filter(
             leads.where(), stage__in=[Stage.LEAD, Stage.MQL]
-        ).values_list("pk", "stage", "status")
+        )
+        .order_by()
+        .values_list("pk", "stage", "status")
         if pk not in with_sales
     }
     triggered: dict[int, tuple[str, str]] = {}
@@ -266,13 +276,17 @@ def _fire_handoff_triggers(leads: _Leads, version, now: datetime) -> int:
         # Only conversions after the lead's last return count: an old demo request must not
         # send a returned lead straight back. One query for the batch, driven by the batch's
         # ids through the events' (lead, type) index; the newest conversion names the trigger.
-        fresh = LeadEvent.objects.filter(
-            leads.where("lead_id"),
-            type__in=policy.trigger_events,
-            received_at__gt=Coalesce(
-                F("lead__returned_at"), Value(EPOCH, output_field=DateTimeField())
-            ),
-        ).values_list("lead_id", "type", "occurred_at", "pk")
+        fresh = (
+            LeadEvent.objects.filter(
+                leads.where("lead_id"),
+                type__in=policy.trigger_events,
+                received_at__gt=Coalesce(
+                    F("lead__returned_at"), Value(EPOCH, output_field=DateTimeField())
+                ),
+            )
+            .order_by()
+            .values_list("lead_id", "type", "occurred_at", "pk")
+        )
         newest: dict[int, tuple] = {}
         for lead_id, event_type, occurred_at, pk in fresh:
             if lead_id in eligible and (
@@ -333,6 +347,7 @@ def _enrol_below_mql(leads: _Leads, version, now: datetime) -> int:
             unsubscribed_at__isnull=True,
         )
         .exclude(Exists(NurtureEnrollment.objects.filter(lead=OuterRef("pk"))))
+        .order_by()
         .values_list("pk", flat=True)
     )
     if not new_below_mql:
