@@ -204,7 +204,7 @@ def _urgency(now) -> Case:
     )
 
 
-def _attempts_made():
+def attempts_made_subquery():
     # A subquery rather than Count(): no GROUP BY over every selected column of the row.
     return Coalesce(
         Subquery(
@@ -225,7 +225,7 @@ def handoffs_by_urgency(handoffs, *, now=None):
     now = now or timezone.now()
     return (
         handoffs.filter(ACTIVE)
-        .annotate(urgency=_urgency(now), attempts_made=_attempts_made())
+        .annotate(urgency=_urgency(now), attempts_made=attempts_made_subquery())
         .order_by("urgency", "due_at", "pk")
     )
 
@@ -865,7 +865,7 @@ def lead_page(lead: Lead, *, now=None, before: tuple | None = None) -> LeadPage:
     handoffs = list(
         lead.handoffs.select_related("rep", "closed_by", "version__agreement").annotate(
             urgency=_urgency(now),
-            attempts_made=_attempts_made(),
+            attempts_made=attempts_made_subquery(),
             version_enrollable=Exists(
                 NurtureTrack.objects.filter(version=OuterRef("version"), reps_may_enrol=True)
             ),

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -682,17 +682,9 @@ def cadence_apply(*, now=None) -> list[int]:
     active = Handoff.objects.filter(ACTIVE).exclude(
         Exists(ContactAttempt.objects.filter(handoff=OuterRef("pk"), is_conversation=True))
     )
-    attempts_made = Coalesce(
-        Subquery(
-            ContactAttempt.objects.filter(handoff=OuterRef("pk"))
-            .order_by()
-            .values("handoff")
-            .annotate(n=Count("pk"))
-            .values("n")[:1],
-            output_field=IntegerField(),
-        ),
-        0,
-    )
+    from ..selectors import attempts_made_subquery  # here: selectors import this module
+
+    attempts_made = attempts_made_subquery()
     for policy in HandoffPolicy.objects.filter(
         version__in=Handoff.objects.filter(ACTIVE).values("version")
     ):
