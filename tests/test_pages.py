@@ -63,3 +63,12 @@ def test_the_favicon_is_served_and_linked(client_for, viewer):
     assert "<svg" in Path(finders.find("favicon.svg")).read_text()
     home = client_for(viewer).get("/").content.decode()
     assert '<link rel="icon" href="/static/favicon.svg"' in home
+
+
+def test_every_page_starts_with_a_skip_link_to_its_main_content(client_for, sales_rep):
+    page = client_for(sales_rep).get("/leads/queue/").content.decode()
+    body = page.split("<body", 1)[1]
+    first_link = body.split("<a ", 1)[1]
+    assert first_link.startswith('class="visually-hidden-focusable skip-link" href="#main"')
+    assert "Skip to main content" in first_link.split("</a>", 1)[0]
+    assert '<main id="main"' in page
