@@ -193,15 +193,9 @@ class EventBatchView(GenericAPIView):
     )
     def post(self, request):
         items = request.data
-        if not isinstance(items, list):
-            return _batch_refused("Send a JSON list of events.")
-        if not items:
-            return _batch_refused("The list is empty: send 1 to 1,000 events.")
-        if len(items) > s.MAX_EVENTS_PER_BATCH:
-            return _batch_refused(
-                f"Send at most {s.MAX_EVENTS_PER_BATCH:,} events per request; "
-                f"this batch has {len(items):,}."
-            )
+        refused = _batch_shape_refused(items, "events", s.MAX_EVENTS_PER_BATCH)
+        if refused:
+            return refused
         now = timezone.now()
         context = {"catalogue": event_type_catalogue(version=current_version(now)), "now": now}
         cleaned, errors = s.validate_each(s.EventInputSerializer, items, context=context)
@@ -266,15 +260,9 @@ class ActivityBatchView(GenericAPIView):
     )
     def post(self, request):
         items = request.data
-        limit = s.MAX_ACTIVITIES_PER_BATCH
-        if not isinstance(items, list):
-            return _batch_refused("Send a JSON list of activities.")
-        if not items:
-            return _batch_refused(f"The list is empty: send 1 to {limit:,} activities.")
-        if len(items) > limit:
-            return _batch_refused(
-                f"Send at most {limit:,} activities per request; this batch has {len(items):,}."
-            )
+        refused = _batch_shape_refused(items, "activities", s.MAX_ACTIVITIES_PER_BATCH)
+        if refused:
+            return refused
         now = timezone.now()
         cleaned, errors = s.validate_each(s.ActivityInputSerializer, items, context={"now": now})
         if errors:
@@ -294,6 +282,19 @@ class ActivityBatchView(GenericAPIView):
         duplicates = sum(result.duplicate for result in results)
         body = {"created": len(results) - duplicates, "duplicates": duplicates, "results": results}
         return Response(s.ActivityBatchResultSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+def _batch_shape_refused(items, noun: str, limit: int) -> Response | None:
+    """A batch must be a JSON list of 1 to `limit` items; the refusal says which way it is not."""
+    if not isinstance(items, list):
+        return _batch_refused(f"Send a JSON list of {noun}.")
+    if not items:
+        return _batch_refused(f"The list is empty: send 1 to {limit:,} {noun}.")
+    if len(items) > limit:
+        return _batch_refused(
+            f"Send at most {limit:,} {noun} per request; this batch has {len(items):,}."
+        )
+    return None
 
 
 def _item_errors(errors: dict) -> Response:
