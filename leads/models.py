@@ -82,6 +82,16 @@ class Lead(models.Model):
     scored_version = models.ForeignKey(
         AgreementVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The agreement whose scope governs the lead (issue 11): scoring, handoff, cadence, nurture
+    # and KPIs come from its version in force. Resolved when the lead arrives or its attributes
+    # change; empty when no agreement's scope covers it.
+    agreement = models.ForeignKey(
+        "agreements.Agreement",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+    )
     # Consent withdrawn: no nurture step or marketing e-mail goes to the lead after this.
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
@@ -105,6 +115,8 @@ class Lead(models.Model):
             ),
             models.Index(fields=["stage", "status"], name="lead_stage_status"),
             models.Index(fields=["owner", "stage"], name="lead_owner_stage"),
+            # Scoring and the review walk one agreement's leads.
+            models.Index(fields=["agreement", "id"], name="lead_agreement_id"),
             models.Index(fields=["updated_at"], name="lead_updated_at"),
             # The KPI rollups range-scan each of these (leads migration 0008 says why btree).
             models.Index(fields=["created_at"], name="lead_created_at"),
