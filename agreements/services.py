@@ -142,6 +142,16 @@ def _copy_parts(*, source: m.AgreementVersion, target: m.AgreementVersion) -> No
                 tracks[old_pk] = row.pk
 
 
+def part_conflict(*, version: m.AgreementVersion, part: Part) -> EditConflict:
+    """The conflict to tell about: who saved the part last, and when."""
+    last = version.events.filter(kind=Kind.EDITED, part=part.slug).select_related("by").first()
+    return EditConflict(
+        part=part.title,
+        saved_by=(last.by.get_full_name() or last.by.username) if last and last.by else "someone",
+        saved_at=last.at if last else None,
+    )
+
+
 @contextmanager
 def _part_change(*, version: m.AgreementVersion, part: Part, expected_revision: int, by):
     """Lock the draft, refuse stale or closed edits, then bump the part's revision.
@@ -156,16 +166,7 @@ def _part_change(*, version: m.AgreementVersion, part: Part, expected_revision: 
                 f"{locked} is {locked.get_status_display().lower()} and cannot change."
             )
         if locked.revision_of(part.slug) != expected_revision:
-            last = (
-                locked.events.filter(kind=Kind.EDITED, part=part.slug).select_related("by").first()
-            )
-            raise EditConflict(
-                part=part.title,
-                saved_by=(last.by.get_full_name() or last.by.username)
-                if last and last.by
-                else "someone",
-                saved_at=last.at if last else None,
-            )
+            raise part_conflict(version=locked, part=part)
         yield locked
         locked.part_revisions = {**locked.part_revisions, part.slug: expected_revision + 1}
         withdrew = bool(locked.marketing_approved_at or locked.sales_approved_at)
