@@ -47,7 +47,9 @@ def _bound_raw(bound_field) -> list[str]:
         return ["on"] if field.widget.check_test(value) else []
     formatted = field.widget.format_value(value)
     if isinstance(formatted, list | tuple):
-        return _clean([v for v in formatted if v != ""] if _is_multiple(field) else formatted, field)
+        return _clean(
+            [v for v in formatted if v != ""] if _is_multiple(field) else formatted, field
+        )
     return _clean(["" if formatted is None else formatted], field)
 
 
@@ -147,7 +149,9 @@ def differences(base: dict | None, mine: dict, theirs: dict) -> list[Difference]
         saved = theirs["settings"].get(key, [])
         if value != saved:
             default = _default(base_settings.get(key) if base else None, value, saved)
-            out.append(Difference(f"s:{key}", "setting", key, mine=value, theirs=saved, default=default))
+            out.append(
+                Difference(f"s:{key}", "setting", key, mine=value, theirs=saved, default=default)
+            )
     for rowset, their_rows in theirs["rows"].items():
         my_rows = mine["rows"].get(rowset, {})
         deleted = set(mine["deleted"].get(rowset, []))
@@ -365,9 +369,9 @@ def differences_shown(*, part: Part, version, diffs, theirs: dict, mine: dict) -
             continue
         info = fields[diff.key]
         form_fields = info["form_fields"]
-        row = theirs["rows"].get(diff.key, {}).get(diff.row) or mine["rows"].get(
-            diff.key, {}
-        ).get(diff.row)
+        row = theirs["rows"].get(diff.key, {}).get(diff.row) or mine["rows"].get(diff.key, {}).get(
+            diff.row
+        )
         where = f"{info['group']}: {row_summary(form_fields, row)}"
         if diff.kind == "field":
             field = form_fields[diff.field]

@@ -168,11 +168,15 @@ def part_edit(request, pk, version_pk, part_slug):
                 part=part, version=version, data=None, resolving=request.POST
             )
             conflict["missing"] = missing.args[0]
-            messages.error(request, _("Nothing was saved: choose a side for each highlighted field."))
+            messages.error(
+                request, _("Nothing was saved: choose a side for each highlighted field.")
+            )
             return _part_page(request, version, part, None, None, revision, conflict, status=400)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
-            return redirect("agreements:part_edit", pk=pk, version_pk=version.pk, part_slug=part.slug)
+            return redirect(
+                "agreements:part_edit", pk=pk, version_pk=version.pk, part_slug=part.slug
+            )
     if request.method == "POST":
         base_token = data.get("base", "")
         settings_forms, formsets = _part_forms(part, version, data)

@@ -10,9 +10,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from agreements import merge
+from agreements import merge, services
 from agreements import models as m
-from agreements import services
 from agreements.parts import PARTS_BY_SLUG
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +42,9 @@ def opened(client, url) -> dict:
 
 def editor_post(draft, opened_with: dict, **changes):
     data = merge.values_post(
-        merge.part_values(part=KPIS, version=draft), revision=int(opened_with["revision"]), base=None
+        merge.part_values(part=KPIS, version=draft),
+        revision=int(opened_with["revision"]),
+        base=None,
     )
     data["base"] = opened_with["base"]
     for key, value in changes.items():
@@ -164,7 +165,9 @@ def test_the_merge_core_defaults_to_the_side_that_changed():
     with pytest.raises(merge.ChoiceMissing):
         merge.merged_values(mine, theirs, {}, merge.differences(base, mine, theirs))
     merged = merge.merged_values(
-        mine, theirs, {"s:a": "mine", "s:b": "theirs", "s:c": "theirs"},
+        mine,
+        theirs,
+        {"s:a": "mine", "s:b": "theirs", "s:c": "theirs"},
         merge.differences(base, mine, theirs),
     )
     assert merged["settings"] == {"a": ["2"], "b": ["5"], "c": ["4"]}
@@ -175,6 +178,10 @@ def test_services_still_refuse_a_stale_revision(draft, kpi, sales_manager):
 
     with pytest.raises(EditConflict):
         services.part_save(
-            version=draft, part=KPIS, settings_forms=[], formsets=[], expected_revision=3,
+            version=draft,
+            part=KPIS,
+            settings_forms=[],
+            formsets=[],
+            expected_revision=3,
             by=sales_manager,
         )
