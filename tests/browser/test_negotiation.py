@@ -46,7 +46,7 @@ def test_two_managers_negotiate_a_response_target_through_a_suggestion(
     )
     suggest.get_by_role("button", name="Suggest").click()
     expect(alert(marina, "Suggestion sent")).to_be_visible()
-    expect(marina.locator(".suggestion").first).to_contain_text("4 → 2")
+    expect(marina.locator(".suggestion").first).to_contain_text("4.00 → 2")
 
     login(sergio, live_server, "sergio", "pass")
     open_the_sla(sergio)
