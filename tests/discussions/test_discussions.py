@@ -414,7 +414,9 @@ def test_the_draft_page_shows_open_threads_per_part_in_a_fixed_number_of_queries
     )
     client = client_for(sales_manager)
     client.get(draft.get_absolute_url())
-    with django_assert_max_num_queries(120):
+    # The page reads the whole document; the conversation adds a fixed number, not one per
+    # thread (the same count with one thread as with seven).
+    with django_assert_max_num_queries(72):
         page = client.get(draft.get_absolute_url()).content.decode()
     assert "Handoff question 5" in page and "KPI question" in page
     assert page.index("Handoff question 0") < page.index("KPI question")
