@@ -378,19 +378,20 @@ def suggestion_make(
             created_by=by,
             created_at=now,
         )
+        title = _("Suggestion: %(label)s → %(value)s") % {
+            "label": label,
+            "value": suggestion.new_display,
+        }
         thread = Thread.objects.create(
             version=version,
             part=part_obj.slug,
             rowset=suggestion.rowset,
             row_key=suggestion.row_key,
             row_label=label[:200],
-            title=_("Suggestion: %(label)s → %(value)s")
-            % {"label": label, "value": suggestion.new_display},
+            title=title[:200],
             created_by=by,
             created_at=now,
         )
-        thread.title = thread.title[:200]
-        thread.save(update_fields=["title"])
         suggestion.thread = thread
         suggestion.save(update_fields=["thread"])
         comment_add(

@@ -456,3 +456,29 @@ def test_the_reviews_proposal_opens_a_thread_on_the_part_it_concerns(
     assert thread.part == "handoff" and thread.created_by == sales_manager
     assert thread.comments.get().text == "Raise the first-touch target to 6 hours"
     assert response["Location"].endswith(f"#thread-{thread.pk}")
+
+
+def test_a_thread_on_one_row_names_the_row(draft, sales_manager, marketing_manager):
+    step = m.CadenceStep.objects.create(version=draft, channel="phone", offset=2)
+    thread = services.thread_open(
+        version=draft,
+        part="cadence",
+        rowset="attempt",
+        row_key=step.row_key,
+        title="A second call on day 2?",
+        text="@marina is day 2 too soon?",
+        by=sales_manager,
+    )
+    assert thread.row_key == step.row_key and thread.row_label.startswith("Attempts: Phone")
+
+
+def test_a_long_suggestion_title_is_cut_to_fit(draft, marketing_manager):
+    suggestion = services.suggestion_make(
+        version=draft,
+        part="handoff",
+        target=TARGET,
+        value="2",
+        reason="",
+        by=marketing_manager,
+    )
+    assert len(suggestion.thread.title) <= 200
