@@ -63,7 +63,19 @@ def version_decisions(*, version) -> list[dict]:
     and the PDF appendix."""
     out = []
     for conversation in version_conversation(version=version):
+        threads = {thread.pk: thread for thread in conversation.threads}
         for suggestion in conversation.suggestions:
+            # A suggestion's own thread is its conversation: told once, under the suggestion.
+            thread = threads.pop(suggestion.thread_id, None)
+            said = [_said(c) for c in thread.comments.all()] if thread else []
+            decided = (
+                [
+                    f"{suggestion.get_status_display()}: {_name(suggestion.decided_by)}"
+                    + (f" ({suggestion.decision_note})" if suggestion.decision_note else "")
+                ]
+                if suggestion.decided_at
+                else []
+            )
             out.append(
                 {
                     "kind": "suggestion",
@@ -71,34 +83,24 @@ def version_decisions(*, version) -> list[dict]:
                     "title": f"{suggestion.label}: {suggestion.old_display or '—'} → "
                     f"{suggestion.new_display}",
                     "status": suggestion.get_status_display(),
-                    "lines": [
-                        f"{_name(suggestion.created_by)}, {suggestion.created_at:%Y-%m-%d}: "
-                        f"{suggestion.reason or '—'}",
-                    ]
-                    + (
-                        [
-                            f"{suggestion.get_status_display()} by {_name(suggestion.decided_by)}"
-                            + (f": {suggestion.decision_note}" if suggestion.decision_note else "")
-                        ]
-                        if suggestion.decided_at
-                        else []
-                    ),
+                    "lines": said + decided,
                 }
             )
-        for thread in conversation.threads:
+        for thread in threads.values():
             out.append(
                 {
                     "kind": "thread",
                     "part": conversation.part.title,
                     "title": thread.title + (f" ({thread.row_label})" if thread.row_label else ""),
                     "status": thread.get_status_display(),
-                    "lines": [
-                        f"{_name(c.author)}, {c.created_at:%Y-%m-%d %H:%M}: {c.text}"
-                        for c in thread.comments.all()
-                    ],
+                    "lines": [_said(c) for c in thread.comments.all()],
                 }
             )
     return out
+
+
+def _said(comment) -> str:
+    return f"{_name(comment.author)}, {comment.created_at:%Y-%m-%d %H:%M}: {comment.text}"
 
 
 def _name(user) -> str:
