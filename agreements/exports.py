@@ -119,7 +119,7 @@ def _md_value(value) -> str:
     return "\n".join([_md_cell(lines[0]), *nested])
 
 
-def document_markdown(document: dict, *, promises=None) -> str:
+def document_markdown(document: dict, *, promises=None, decisions=None) -> str:
     agreement, version = document["agreement"], document["version"]
     out = [
         f"# {agreement['name']}: service-level agreement",
@@ -148,6 +148,14 @@ def document_markdown(document: dict, *, promises=None) -> str:
                 out += _md_table(rowset["columns"], rowset["items"]) + [""]
             else:
                 out += ["_None yet._", ""]
+    if decisions is not None:
+        out += ["## Appendix: decisions", ""]
+        for item in decisions or [{"title": "No threads or suggestions.", "lines": []}]:
+            heading = " · ".join(filter(None, [item.get("part"), item.get("status")]))
+            out += [f"### {_md_cell(item['title'])}", ""] + (
+                [f"_{heading}_", ""] if heading else []
+            )
+            out += [f"- {_md_cell(line)}" for line in item["lines"]] + [""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -288,7 +296,26 @@ def _pdf_promises(pdf: SlaPdf, promises) -> None:
     pdf.ln(3)
 
 
-def document_pdf(document: dict, *, promises=None) -> bytes:
+def _pdf_decisions(pdf: SlaPdf, decisions: list[dict]) -> None:
+    """The appendix: the threads and suggestions that led to the version."""
+    pdf.add_page()
+    pdf.line_of("Appendix: decisions", 15, "B", gap=2)
+    pdf.line_of(
+        "The threads and suggested changes on this version while it was a draft.", 9, "I", gap=3
+    )
+    if not decisions:
+        pdf.line_of("No threads or suggestions.", 10)
+    for item in decisions:
+        if pdf.will_page_break(25):
+            pdf.add_page()
+        pdf.line_of(item["title"], 11, "B", gap=0.5)
+        pdf.line_of(f"{item['part']} · {item['status']}", 8.5, "I", gap=1)
+        for line in item["lines"]:
+            pdf.line_of(f"• {line}", 9, gap=0.5)
+        pdf.ln(2)
+
+
+def document_pdf(document: dict, *, promises=None, decisions=None) -> bytes:
     agreement, version = document["agreement"], document["version"]
     pdf = SlaPdf(f"{agreement['name']}, {version['label']}")
     pdf.set_title(pdf.t(f"{agreement['name']}: service-level agreement {version['label']}"))
@@ -315,4 +342,6 @@ def document_pdf(document: dict, *, promises=None) -> bytes:
         for rowset in part["rows"]:
             pdf_rowset(pdf, rowset)
         pdf.ln(3)
+    if decisions is not None:
+        _pdf_decisions(pdf, decisions)
     return bytes(pdf.output())

@@ -1,5 +1,6 @@
 """Writes to the SLA: creating agreements, editing drafts, sign-off and publication."""
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import time
 
@@ -142,8 +143,20 @@ def _copy_parts(*, source: m.AgreementVersion, target: m.AgreementVersion) -> No
                 tracks[old_pk] = row.pk
 
 
+def part_conflict(*, version: m.AgreementVersion, part: Part) -> EditConflict:
+    """The conflict to tell about: who saved the part last, and when."""
+    last = version.events.filter(kind=Kind.EDITED, part=part.slug).select_related("by").first()
+    return EditConflict(
+        part=part.title,
+        saved_by=(last.by.get_full_name() or last.by.username) if last and last.by else "someone",
+        saved_at=last.at if last else None,
+    )
+
+
 @contextmanager
-def _part_change(*, version: m.AgreementVersion, part: Part, expected_revision: int, by):
+def _part_change(
+    *, version: m.AgreementVersion, part: Part, expected_revision: int, by, note: str = ""
+):
     """Lock the draft, refuse stale or closed edits, then bump the part's revision.
 
     Yields the locked version; on exit the change is logged and, on a submitted draft, the
@@ -156,37 +169,36 @@ def _part_change(*, version: m.AgreementVersion, part: Part, expected_revision: 
                 f"{locked} is {locked.get_status_display().lower()} and cannot change."
             )
         if locked.revision_of(part.slug) != expected_revision:
-            last = (
-                locked.events.filter(kind=Kind.EDITED, part=part.slug).select_related("by").first()
-            )
-            raise EditConflict(
-                part=part.title,
-                saved_by=(last.by.get_full_name() or last.by.username)
-                if last and last.by
-                else "someone",
-                saved_at=last.at if last else None,
-            )
+            raise part_conflict(version=locked, part=part)
         yield locked
         locked.part_revisions = {**locked.part_revisions, part.slug: expected_revision + 1}
         withdrew = bool(locked.marketing_approved_at or locked.sales_approved_at)
         _clear_approvals(locked)
         locked.save()
-        _log(locked, Kind.EDITED, by, part=part.slug)
+        _log(locked, Kind.EDITED, by, part=part.slug, note=note)
         if withdrew:
             _log(locked, Kind.APPROVALS_WITHDRAWN, by, part=part.slug)
     version.refresh_from_db()
 
 
 def part_save(
-    *, version: m.AgreementVersion, part: Part, settings_forms, formsets, expected_revision: int, by
+    *,
+    version: m.AgreementVersion,
+    part: Part,
+    settings_forms,
+    formsets,
+    expected_revision: int,
+    by,
+    note: str = "",
 ) -> None:
     """Save a part's validated forms if nobody saved that part since they were loaded.
 
     Raises EditConflict when the part's revision moved on, NotEditable when the version is
-    no longer a draft.
+    no longer a draft. `note` goes into the history with the edit (e.g. the suggestion it
+    applies).
     """
     with _part_change(
-        version=version, part=part, expected_revision=expected_revision, by=by
+        version=version, part=part, expected_revision=expected_revision, by=by, note=note
     ) as locked:
         for form in settings_forms:
             form.save()
@@ -261,6 +273,16 @@ _APPROVAL_FIELDS = [
 ]
 
 
+# Other apps add reasons to refuse a submission without this app importing them (discussions:
+# open blocking threads). Each check takes the version and returns the messages that refuse.
+_SUBMIT_CHECKS: list[Callable[[m.AgreementVersion], list[str]]] = []
+
+
+def submit_check_register(check: Callable[[m.AgreementVersion], list[str]]) -> None:
+    if check not in _SUBMIT_CHECKS:
+        _SUBMIT_CHECKS.append(check)
+
+
 def version_submit(*, version: m.AgreementVersion, by, change_note: str, effective_at=None) -> None:
     if effective_at is not None and effective_at < timezone.now():
         raise ValidationError({"effective_at": "The effective date cannot be in the past."})
@@ -273,6 +295,9 @@ def version_submit(*, version: m.AgreementVersion, by, change_note: str, effecti
             + [c.message for c in blocking],
             code="contradictions",
         )
+    refusals = [message for check in _SUBMIT_CHECKS for message in check(version)]
+    if refusals:
+        raise ValidationError(refusals, code="submit_checks")
     with transaction.atomic():
         locked = _lock_version(version)
         if locked.status != Status.DRAFT:

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 
-from . import exports, forms, services
+from . import exports, forms, merge, services
 from .document import diff_documents, version_document
 from .exceptions import EditConflict, NotEditable
 from .models import Agreement, AgreementVersion, Team
@@ -157,9 +157,30 @@ def part_edit(request, pk, version_pk, part_slug):
     revision = version.revision_of(part.slug)
     conflict = None
     status = 200
+    data = request.POST
+    base_token = ""
+    if request.method == "POST" and "resolve" in data:
+        # The conflict chooser: the person's choices, turned back into editor data.
+        try:
+            data = merge.resolution_data(part=part, version=version, data=request.POST)
+        except merge.ChoiceMissing as missing:
+            conflict = merge.conflict_state(
+                part=part, version=version, data=None, resolving=request.POST
+            )
+            conflict["missing"] = missing.args[0]
+            messages.error(
+                request, _("Nothing was saved: choose a side for each highlighted field.")
+            )
+            return _part_page(request, version, part, None, None, revision, conflict, status=400)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(
+                "agreements:part_edit", pk=pk, version_pk=version.pk, part_slug=part.slug
+            )
     if request.method == "POST":
-        settings_forms, formsets = _part_forms(part, version, request.POST)
-        revision_form = forms.RevisionForm(request.POST)
+        base_token = data.get("base", "")
+        settings_forms, formsets = _part_forms(part, version, data)
+        revision_form = forms.RevisionForm(data)
         if not revision_form.is_valid():
             # Without the revision the edit could silently overwrite someone else's save.
             status = 400
@@ -168,6 +189,10 @@ def part_edit(request, pk, version_pk, part_slug):
                 gettext("Nothing was saved: %(problem)s")
                 % {"problem": " ".join(revision_form.errors["revision"])},
             )
+        elif revision_form.cleaned_data["revision"] != version.revision_of(part.slug):
+            # Stale before it is even validated (a row it edits may be gone): compare first.
+            conflict = merge.conflict_state(part=part, version=version, data=data)
+            conflict["error"] = services.part_conflict(version=version, part=part)
         elif all(form.is_valid() for form in [*settings_forms, *formsets]):
             expected = revision_form.cleaned_data["revision"]
             had_approvals = bool(version.marketing_approved_at or version.sales_approved_at)
@@ -181,10 +206,12 @@ def part_edit(request, pk, version_pk, part_slug):
                     by=request.user,
                 )
             except EditConflict as error:
-                conflict = error
-                # Their input stays on the form; saving again is now a deliberate overwrite.
+                # Nothing is saved: the person sees their edit beside the one that landed and
+                # chooses, field by field (agreements.merge).
                 version.refresh_from_db()
                 revision = version.revision_of(part.slug)
+                conflict = merge.conflict_state(part=part, version=version, data=data)
+                conflict["error"] = error
             except NotEditable as error:
                 messages.error(request, str(error))
                 return redirect(version)
@@ -204,6 +231,17 @@ def part_edit(request, pk, version_pk, part_slug):
             messages.error(request, "Nothing was saved: please correct the fields marked below.")
     else:
         settings_forms, formsets = _part_forms(part, version)
+        base_token = merge.values_sign(merge.part_values(part=part, version=version))
+    return _part_page(
+        request, version, part, settings_forms, formsets, revision, conflict, status, base_token
+    )
+
+
+def _part_page(
+    request, version, part, settings_forms, formsets, revision, conflict, status=200, base=""
+):
+    if settings_forms is None:
+        settings_forms, formsets = _part_forms(part, version)
     return render(
         request,
         "agreements/part_edit.html",
@@ -216,6 +254,7 @@ def part_edit(request, pk, version_pk, part_slug):
             "settings_forms": settings_forms,
             "rowsets": list(zip(part.rowsets, formsets, strict=True)),
             "revision": revision,
+            "base": base,
             "conflict": conflict,
             "preview_form": forms.ScorePreviewForm(version=version)
             if part.slug == "qualification"

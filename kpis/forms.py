@@ -5,6 +5,7 @@ from datetime import date
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from slaportal.roles import READERS
 
@@ -61,10 +62,24 @@ class ActionItemForm(forms.Form):
         return due
 
 
+def _part_choices():
+    from agreements.parts import PARTS
+
+    return [(p.slug, f"{p.number}. {p.title}" if p.number else p.title) for p in PARTS]
+
+
 class ProposeChangeForm(forms.Form):
+    # The part the change concerns: the amendment gets a thread there. Left out (an older
+    # form), the thread goes on the KPIs, which the review measures.
+    part = forms.ChoiceField(
+        choices=_part_choices, required=False, initial="kpis", label=_("Part it concerns")
+    )
     note = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
         label="What should change in the SLA, and why",
         error_messages={"required": "Describe the change you propose."},
     )
+
+    def clean_part(self):
+        return self.cleaned_data.get("part") or "kpis"

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +25,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefre
 from agreements.models import CadenceStep, HandoffPolicy, ReturnReason
 from agreements.selectors import workspace_agreement
 from agreements.services import amendment_start
+from discussions.services import thread_open
 from leads.selectors import leads_visible_to
 from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 
@@ -590,13 +592,22 @@ def propose_change(request, month):
     form = forms.ProposeChangeForm(request.POST)
     if not form.is_valid():
         return _render_review(request, month, propose_form=form)
-    draft = amendment_start(
-        agreement=agreement,
-        by=request.user,
-        note=f"From the {month.label} review: {form.cleaned_data['note']}",
+    note = form.cleaned_data["note"]
+    with transaction.atomic():
+        draft = amendment_start(
+            agreement=agreement, by=request.user, note=f"From the {month.label} review: {note}"
+        )
+        thread = thread_open(
+            version=draft,
+            part=form.cleaned_data["part"],
+            title=gettext("From the %(month)s review") % {"month": month.label},
+            text=note,
+            by=request.user,
+        )
+    messages.success(
+        request, gettext("Draft amendment open with your proposal as a thread on the part.")
     )
-    messages.success(request, "Draft amendment open with your note: edit the parts to change.")
-    return redirect(draft.get_absolute_url())
+    return redirect(f"{draft.get_absolute_url()}#thread-{thread.pk}")
 
 
 def _agreement_or_none(request):

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "axes",
     "slaportal",
     "agreements",
+    "discussions",
     "leads",
     "kpis",
     "captures",

@@ -21,6 +21,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("sla/", include("agreements.urls")),
+    path("sla/discussions/", include("discussions.urls")),
     path("leads/what-if/<int:version_pk>/", mql_what_if, name="mql_what_if"),
     path("leads/import/", include("leads.imports_urls")),
     path("leads/", include("leads.urls")),

@@ -23,17 +23,25 @@ User = get_user_model()
 
 
 def notify(
-    *, user, key: str, message: str, lead: Lead | None = None, email: bool = False, now=None
+    *,
+    user,
+    key: str,
+    message: str,
+    lead: Lead | None = None,
+    email: bool = False,
+    now=None,
+    url: str = "",
 ) -> bool:
     """Tell a user once about one event; returns False when they had already been told.
 
     `key` names the event (e.g. "breach:42"); the same key for the same user is stored once.
+    `url` (a path) is the e-mail's link when the notice is not about a lead.
     """
     now = now or timezone.now()
     payload = _in_app_payload(user, key, message, lead, now)
     rows = [OutboxMessage(channel=IN_APP, key=f"{IN_APP}:{user.pk}:{key}", payload=payload)]
     if email and user.email:
-        payload = _email_payload(user, message, lead)
+        payload = _email_payload(user, message, lead, path=url)
         rows.append(OutboxMessage(channel=EMAIL, key=f"{EMAIL}:{user.pk}:{key}", payload=payload))
     # The person's preferences drop channels they turned off and may add their own chat.
     for row in notices_route(rows, now=now):
@@ -89,8 +97,10 @@ def _in_app_payload(user, key: str, message: str, lead: Lead | None, now: dateti
     }
 
 
-def _email_payload(user, message: str, lead: Lead | None, links: dict | None = None) -> dict:
-    url = settings.SITE_URL
+def _email_payload(
+    user, message: str, lead: Lead | None, links: dict | None = None, path: str = ""
+) -> dict:
+    url = f"{settings.SITE_URL}{path}"
     if lead is not None:
         links = {} if links is None else links
         if lead.pk not in links:

@@ -151,9 +151,16 @@ def test_concurrent_edit_shows_a_conflict(
     conflict = sergio.locator("#conflict")
     expect(conflict).to_be_visible()
     expect(conflict).to_contain_text("Not saved")
-    expect(sergio.locator('[name="kpi-0-metric"]')).to_have_value("sla_compliance")
-    expect(sergio.locator('[name="kpi-0-target"]')).to_have_value("95")
+    # His new row waits in the chooser beside hers; nothing is saved until he chooses.
+    expect(conflict).to_contain_text("SLA compliance")
+    expect(conflict).to_contain_text("MQLs")
     assert list(m.Kpi.objects.filter(version=draft).values_list("metric", flat=True)) == ["mqls"]
+    conflict.get_by_role("button", name="Save with these choices").click()
+    expect(alert(sergio, "KPIs saved.")).to_be_visible()
+    assert set(m.Kpi.objects.filter(version=draft).values_list("metric", flat=True)) == {
+        "mqls",
+        "sla_compliance",
+    }
 
 
 def test_score_preview(page, live_server, login, draft):

@@ -521,7 +521,7 @@ def test_proposing_a_change_opens_a_draft_with_the_note(october, agreement, as_u
         "/review/2026-10/propose/", {"note": "Raise the first-touch target to 6 hours"}
     )
     draft = open_draft(agreement=agreement)
-    assert response["Location"] == draft.get_absolute_url()
+    assert response["Location"].startswith(draft.get_absolute_url() + "#thread-")
     assert draft.status == AgreementVersion.Status.DRAFT and draft.based_on == october
     assert draft.change_note == (
         "From the October 2026 review: Raise the first-touch target to 6 hours"
