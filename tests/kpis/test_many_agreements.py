@@ -38,10 +38,12 @@ pytestmark = pytest.mark.django_db
 SP = ZoneInfo("America/Sao_Paulo")
 OCT = Month(2026, 10)
 NOW = datetime(2026, 11, 20, 12, tzinfo=SP)
-# The review page with nothing cached, SQLite or PostgreSQL: a page that read leads, events or
-# an agreement's report per row would pass these at once.
-MAX_PAGE_QUERIES_ONE = 45
-MAX_PAGE_QUERIES_ALL = 70
+# The review page with nothing cached (the most it reads): one agreement's report, or on "all"
+# the combined report plus each agreement's own (two here), each with last month's figures.
+# Cached, either reads the same few rows whatever the leads, reps or agreements' rows.
+MAX_PAGE_QUERIES_ONE = 51
+MAX_PAGE_QUERIES_ALL = 97
+MAX_PAGE_QUERIES_CACHED = 30
 
 
 @pytest.fixture(autouse=True)
@@ -57,6 +59,10 @@ def otto(db):
 
 @pytest.fixture
 def enterprise(october, marketing_manager, sales_manager, rep, otto):
+    return build_enterprise(october, marketing_manager, sales_manager, rep, otto)
+
+
+def build_enterprise(october, marketing_manager, sales_manager, rep, otto):
     """The second agreement, its version in force since 1 September, and its two handoffs."""
     agreement = agreement_services.agreement_create(
         name="Enterprise SLA",
@@ -396,7 +402,7 @@ def test_the_review_pages_queries_are_pinned_for_one_agreement_and_for_all(
     with CaptureQueriesContext(connection) as warm:
         assert client.get(path).status_code == 200
     assert len(cold.captured_queries) <= most
-    assert len(warm.captured_queries) < len(cold.captured_queries)
+    assert len(warm.captured_queries) <= MAX_PAGE_QUERIES_CACHED
     # The page reads the rollups, never the leads table, for its figures.
     assert not any(
         'FROM "leads_lead"' in q["sql"] and "GROUP BY" in q["sql"] for q in cold.captured_queries
