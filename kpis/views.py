@@ -197,6 +197,8 @@ def _load_review(
     as_of = report.judged_at
     series = month_trends(month=month, agreement=shown)
     agreement = _meeting_agreement(shown)
+    # "All" of several agreements: each is judged by its own version, side by side.
+    review_several = shown is None and agreement is None and report.agreements_count > 1
     # The promises the month is held to: the version the report was judged by (none of its
     # own on "all" with several agreements, each of which keeps its own).
     version = report.version
@@ -221,7 +223,11 @@ def _load_review(
         trends=series,
         agreement_name=_scope_name(shown, agreement),
         agreement_id=shown.pk if shown else None,
-        version_label=version.label if version else "no version in force",
+        version_label=version.label
+        if version
+        else gettext("each agreement's own version in force")
+        if review_several
+        else gettext("no version in force"),
         response_target_hours=float(policy.response_target_hours) if policy else None,
         accept_window_hours=float(policy.accept_window_hours) if policy else None,
         cadence_steps=CadenceStep.objects.filter(version=version).count() if version else 0,

@@ -19,9 +19,10 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def two_agreements(agreement, draft, marketing_manager, sales_manager, role_groups):
     rep = UserFactory(username="rita", first_name="Rita", last_name="Souza", role=Role.SALES_REP)
-    otto = UserFactory(username="otto", first_name="Otto", last_name="Lima", role=Role.SALES_REP)
     version = publish_october_sla(draft, marketing_manager, sales_manager)
     build_october(rep)
+    # Otto joins after Acme's October: its leads are all Rita's, as in tests/kpis.
+    otto = UserFactory(username="otto", first_name="Otto", last_name="Lima", role=Role.SALES_REP)
     return build_enterprise(version, marketing_manager, sales_manager, rep, otto)
 
 
