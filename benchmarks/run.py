@@ -137,15 +137,20 @@ class Bench:
 
     def pages(self, server: http.Server) -> None:
         from agreements.demo import DEMO_PASSWORD
+        from agreements.selectors import workspace_agreement
         from kpis.periods import Month
         from kpis.selectors import last_closed_month
 
         closed = str(last_closed_month())
+        # The review shows all agreements by default; one agreement's reads its own rows.
+        first = workspace_agreement()
         current = str(Month.parse(timezone.localdate().strftime("%Y-%m")))
         most, fewest = _leads_by_history()
         pages = [
             ("review page, closed month", f"/review/{closed}/", "marina", "review"),
             ("review page, current month", f"/review/{current}/", "marina", "review"),
+            ("review page, closed month, one agreement",
+             f"/review/{closed}/?agreement={first.pk}", "marina", "review"),
             ("GET /api/v1/kpis/?month= (closed)", f"/api/v1/kpis/?month={closed}", "marina",
              "review"),
             ("rep queue", "/leads/queue/", "rita", "list"),

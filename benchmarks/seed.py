@@ -880,6 +880,9 @@ def _seed_python(ws: _Workspace, n: int, m: int, now: datetime) -> dict:
             deal_value=Decimal(12000 + (g * 7919) % 24000) if cust else None,
             returned_at=returned,
             scored_version=ws.version,
+            # Governed by the workspace's agreement (issue 11): its per-agreement review
+            # reads these leads' rollup rows.
+            agreement_id=ws.version.agreement_id,
             unsubscribed_at=unsub_at if unsub else None,
             created_at=created,
             updated_at=max(t for t in (created, mql, sql, opp, cust, returned) if t),

@@ -21,7 +21,7 @@ from slaportal.roles import MANAGERS, READERS, Role, has_role
 
 from .metrics import PERCENT_METRICS, Status
 from .periods import Month
-from .selectors import month_report
+from .selectors import month_report, review_agreement_parse
 from .visitors import (
     MAX_ITEMS_PER_BATCH,
     VisitorCountInputSerializer,
@@ -31,7 +31,7 @@ from .visitors import (
 )
 
 MONTH_REQUIRED = "Give the month as ?month=YYYY-MM, e.g. 2026-10."
-STATUSES = ["green", "amber", "red", "grey"]
+STATUSES = ["green", "amber", "red", "grey", "mixed"]
 STAGES = ["visitor", "lead", "mql", "sql", "opportunity", "customer"]
 FRACTION = "fraction"
 
@@ -74,8 +74,22 @@ class MonthField(serializers.CharField):
             raise serializers.ValidationError(str(error)) from error
 
 
+class AgreementField(serializers.CharField):
+    """`?agreement=`: an agreement's id, or empty / "all" for every agreement."""
+
+    def to_internal_value(self, data):
+        try:
+            return review_agreement_parse(super().to_internal_value(data))
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from error
+
+
 class MonthQuerySerializer(serializers.Serializer):
     month = MonthField()
+
+
+class KpiQuerySerializer(MonthQuerySerializer):
+    agreement = AgreementField(required=False, allow_blank=True, default=None)
 
 
 MONTH_PARAMETER = OpenApiParameter(
@@ -86,6 +100,33 @@ MONTH_PARAMETER = OpenApiParameter(
     description="The month, YYYY-MM, from 2000-01 to 2100-12. Days are bounded in the SLA's "
     "time zone.",
     examples=[OpenApiExample("October 2026", value="2026-10")],
+)
+AGREEMENT_PARAMETER = OpenApiParameter(
+    "agreement",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    required=False,
+    description="An agreement's id: that agreement's figures (its leads, and the handoffs made "
+    "under its versions) judged against its own version's targets. Omitted or 'all': every "
+    "agreement together, counts added up and rates recomputed from the combined figures; a "
+    "KPI the agreements hold to different targets then has status 'mixed', no target, and "
+    "each agreement's own figure and status in `parts`. An unknown id is refused with 400.",
+    examples=[
+        OpenApiExample("Every agreement", value="all"),
+        OpenApiExample("One agreement", value="2"),
+    ],
+)
+KPI_QUERY_ERROR = OpenApiResponse(
+    description="The month or the agreement is missing, malformed, impossible or unknown.",
+    examples=[
+        OpenApiExample(
+            "Impossible month",
+            value={"month": ["'2026-13' is not a month: the month must be 01 to 12."]},
+        ),
+        OpenApiExample(
+            "Unknown agreement", value={"agreement": ["There is no agreement with id 99."]}
+        ),
+    ],
 )
 MONTH_ERROR = OpenApiResponse(
     description="The month is missing, malformed or impossible.",
@@ -154,7 +195,11 @@ class StatusSerializer(serializers.Serializer):
         help_text=f"'{FRACTION}' for rates (0..1), 'h' for business hours, otherwise the "
         "goal's own unit or '' for counts."
     )
-    status = one_of(STATUSES, " grey: no data to judge.")
+    status = one_of(
+        STATUSES,
+        " grey: no data to judge; mixed: all agreements together, which hold this KPI to "
+        "different targets (see parts).",
+    )
     detail = serializers.CharField(help_text="Pace and forecast, or why there is no figure.")
 
     # Fields written in % on the page, turned into fractions here.
@@ -172,22 +217,51 @@ class StatusSerializer(serializers.Serializer):
 class GoalSerializer(StatusSerializer):
     """A shared goal's progress over its own period so far, as of the request."""
 
+    agreement = serializers.CharField(
+        help_text="The goal's agreement when all of several agreements are shown, else ''."
+    )
+
     actual = serializers.FloatField(
         allow_null=True, help_text="Progress so far; null for rates, which are KPIs."
     )
 
 
-class KpiSerializer(StatusSerializer):
-    """A KPI of the SLA in force, for the month."""
+class KpiPartSerializer(StatusSerializer):
+    """One agreement's own figure and status for a KPI shown for all agreements."""
 
+    agreement = serializers.CharField(help_text="The agreement's name.")
     previous = serializers.FloatField(allow_null=True, help_text="The month before.")
     change = serializers.FloatField(allow_null=True, help_text="actual − previous.")
 
     scaled = ("target", "actual", "previous", "change")
 
 
+class KpiSerializer(StatusSerializer):
+    """A KPI of the SLA in force, for the month."""
+
+    target = serializers.FloatField(
+        allow_null=True,
+        help_text="null when all agreements are shown and they hold this KPI to different "
+        "targets (status 'mixed').",
+    )
+    previous = serializers.FloatField(allow_null=True, help_text="The month before.")
+    change = serializers.FloatField(allow_null=True, help_text="actual − previous.")
+    parts = KpiPartSerializer(
+        many=True,
+        help_text="For all agreements with several: each agreement's own figure, target and "
+        "status for this KPI; empty for one agreement.",
+    )
+
+    scaled = ("target", "actual", "previous", "change")
+
+
 class MonthReportSerializer(serializers.Serializer):
     month = serializers.CharField(help_text="YYYY-MM")
+    agreement = serializers.IntegerField(
+        source="agreement_id",
+        allow_null=True,
+        help_text="The agreement whose figures these are; null for all agreements together.",
+    )
     time_zone = serializers.CharField(help_text="The SLA's time zone, which bounds the days.")
     as_of = serializers.DateTimeField(
         source="judged_at",
@@ -244,13 +318,17 @@ class KpiMonthView(GenericAPIView):
             "is measured as of its last instant and the running month as of now (partial), "
             "the same figures the review page, its PDF and CSVs show. Goals show their "
             "progress over their own period to that instant; KPIs are judged against the SLA "
-            "version in force then."
+            "version in force then. With ?agreement=ID, one agreement's figures against its "
+            "own targets; without it, all agreements together."
         ),
-        parameters=[MONTH_PARAMETER],
-        responses={200: MonthReportSerializer, 400: MONTH_ERROR},
+        parameters=[MONTH_PARAMETER, AGREEMENT_PARAMETER],
+        responses={200: MonthReportSerializer, 400: KPI_QUERY_ERROR},
     )
     def get(self, request):
-        report = month_report(month=_month(request))
+        query = KpiQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        agreement = query.validated_data.get("agreement") or None
+        report = month_report(month=query.validated_data["month"], agreement=agreement)
         return Response(MonthReportSerializer(report).data)
 
 

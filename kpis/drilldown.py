@@ -30,10 +30,27 @@ FIGURES = {
 }
 
 
-def figure_handoffs(month: Month, figure: str, *, rep_id=None, key=None, now=None) -> QuerySet:
+# Figures counted on handoffs: filed under their version's agreement, not the lead's.
+HANDOFF_FIGURES = {
+    "handoffs",
+    "windows_closed",
+    "windows_met",
+    "breached",
+    "accepted",
+    "rejected",
+    "returned",
+}
+
+
+def figure_handoffs(
+    month: Month, figure: str, *, rep_id=None, key=None, now=None, agreement=None
+) -> QuerySet:
     start, end = month.bounds(review_time_zone())
     now = now or timezone.now()
     handoffs = Handoff.objects.all()
+    if agreement is not None:
+        # As the rollups file it: under the agreement of the version it was handed off under.
+        handoffs = handoffs.filter(version__agreement=agreement)
     if rep_id:
         # The same rep the rollups credit: who held the lead when the figure happened.
         handoffs = handoffs.alias(accountable=accountable_rep(figure)).filter(accountable=rep_id)
@@ -57,9 +74,18 @@ def figure_handoffs(month: Month, figure: str, *, rep_id=None, key=None, now=Non
 
 
 def figure_leads(
-    month: Month, figure: str, *, rep_id=None, source=None, key=None, segment=None, now=None
+    month: Month,
+    figure: str,
+    *,
+    rep_id=None,
+    source=None,
+    key=None,
+    segment=None,
+    now=None,
+    agreement=None,
 ) -> QuerySet:
-    """The leads a figure counts (distinct), ordered for a readable list."""
+    """The leads a figure counts (distinct), ordered for a readable list; of one agreement's
+    rows when `agreement` is given."""
     if figure not in FIGURES:
         raise KeyError(figure)
     start, end = month.bounds(review_time_zone())
@@ -68,6 +94,8 @@ def figure_leads(
         leads = leads.filter(source=source)
     if segment in SEGMENT_LABELS:
         leads = leads.filter(segment_filter("company_size", segment))
+    if agreement is not None and figure not in HANDOFF_FIGURES:
+        leads = leads.filter(agreement=agreement)
     if figure == "leads_created":
         return leads.filter(created_at__gte=start, created_at__lt=end).order_by("created_at")
     if figure in STAGE_METRICS.values():
@@ -77,5 +105,5 @@ def figure_leads(
         if rep_id:
             leads = leads.filter(owner_id=rep_id)
         return leads.distinct().order_by("email")
-    handoffs = figure_handoffs(month, figure, rep_id=rep_id, key=key, now=now)
+    handoffs = figure_handoffs(month, figure, rep_id=rep_id, key=key, now=now, agreement=agreement)
     return leads.filter(handoffs__in=handoffs).distinct().order_by("email")

@@ -9,6 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+from django.utils.text import slugify
 
 from agreements.exports import SlaPdf, pdf_rowset
 from slaportal.csv_files import csv_write
@@ -17,7 +18,15 @@ from .metrics import MonthReport, Status
 from .periods import Month
 
 CURRENCY_UNITS = {"$", "US$", "R$", "€", "£", "USD", "BRL", "EUR", "GBP"}
-STATUS_LABELS = {"green": "On track", "amber": "At risk", "red": "Off track", "grey": "No data"}
+STATUS_LABELS = {
+    "green": "On track",
+    "amber": "At risk",
+    "red": "Off track",
+    "grey": "No data",
+    # "All agreements", where the agreements hold a KPI to different targets: each agreement's
+    # own status stands beside the combined figure.
+    "mixed": "Targets differ by agreement",
+}
 VELOCITY_LABELS = {
     "lead": "Lead → MQL",
     "mql": "MQL → SQL",
@@ -96,6 +105,8 @@ class Review:
     generated_at: datetime = field(default_factory=timezone.now)
     # How many breaches this user may see in all; the page lists only the first of them.
     breaches_total: int | None = None
+    # The agreement shown; None for all agreements together.
+    agreement_id: int | None = None
 
     @property
     def time_zone(self) -> str:
@@ -189,12 +200,16 @@ def summary_rows(review: Review) -> list[SummaryRow]:
 
     def target(metric: str, fallback: str = "—") -> str:
         kpi = kpi_targets.get(metric)
+        if kpi and kpi.target is None:
+            return "each agreement's own (see the scorecard)"
         return f"{with_unit(kpi.target, kpi.unit)} (KPI target)" if kpi else fallback
 
     def promised(metric: str, value=None, unit: str = "", basis: str = "") -> dict:
         """The KPI's target as raw values, else the fallback promise given."""
         kpi = kpi_targets.get(metric)
-        if kpi:
+        if kpi and kpi.target is None:
+            value, unit, basis = None, "", "each_agreement"
+        elif kpi:
             value, unit = raw(kpi.target, kpi.unit)
             basis = "kpi_target"
         return {"promised_value": value, "promised_unit": unit, "promised_basis": basis}
@@ -424,7 +439,7 @@ def _scorecard(review: Review) -> Table:
         rows.append(
             [
                 "Goal",
-                goal.name,
+                f"{goal.agreement}: {goal.name}" if goal.agreement else goal.name,
                 goal.owner,
                 with_unit(goal.target, goal.unit),
                 with_unit(goal.actual, goal.unit),
@@ -445,6 +460,20 @@ def _scorecard(review: Review) -> Table:
                 with_unit(kpi.previous, kpi.unit) if kpi.previous is not None else "—",
                 change(kpi)[1],
             ]
+        )
+        rows.extend(
+            [
+                "KPI",
+                f"{kpi.name}: {part.agreement}",
+                part.owner,
+                with_unit(part.target, part.unit),
+                with_unit(part.actual, part.unit),
+                part.status,
+                with_unit(part.previous, part.unit) if part.previous is not None else "—",
+                change(part)[1],
+            ]
+            for part in kpi.parts
+            if len(kpi.parts) > 1
         )
     return Table(
         "Scorecard",
@@ -626,7 +655,13 @@ def csv_tables(review: Review) -> dict[str, Table]:
             _fraction(status.pace),
             status.forecast,
             status.note,
+            status.agreement,
         ]
+
+    def kpi_rows(kpi: Status) -> list[list]:
+        # On "all agreements", each agreement's own figure and status under the combined one.
+        parts = kpi.parts if len(kpi.parts) > 1 else []
+        return [status_row("kpi", kpi)] + [status_row("kpi", part) for part in parts]
 
     formatted = tables(review)
     return {
@@ -646,9 +681,10 @@ def csv_tables(review: Review) -> dict[str, Table]:
                 "pace",
                 "forecast",
                 "note",
+                "agreement",
             ],
             [status_row("goal", goal) for goal in report.goals]
-            + [status_row("kpi", kpi) for kpi in report.kpis],
+            + [row for kpi in report.kpis for row in kpi_rows(kpi)],
         ),
         "summary": Table(
             "Compliance summary",
@@ -829,6 +865,10 @@ def table_csv(table: Table) -> str:
 
 
 def filename(review: Review, name: str, extension: str) -> str:
+    if review.agreement_id is not None:
+        # One agreement's file says whose it is; "all" keeps the plain name.
+        scope = slugify(review.agreement_name) or f"agreement-{review.agreement_id}"
+        return f"review-{review.month}-{scope}-{name}.{extension}"
     return f"review-{review.month}-{name}.{extension}"
 
 
@@ -883,7 +923,7 @@ def review_pdf(review: Review) -> bytes:
                 ["Goal", "Owner", "Target", "Actual", "Status", "Detail"],
                 [
                     [
-                        g.name,
+                        f"{g.agreement}: {g.name}" if g.agreement else g.name,
                         g.owner,
                         with_unit(g.target, g.unit),
                         with_unit(g.actual, g.unit),
@@ -903,7 +943,7 @@ def review_pdf(review: Review) -> bytes:
                 ["KPI", "Owner", "Target", "Actual", "Status", "Last month", "Change"],
                 [
                     [
-                        k.name,
+                        f"  {k.agreement}" if k.agreement else k.name,
                         k.owner,
                         with_unit(k.target, k.unit),
                         with_unit(k.actual, k.unit),
@@ -911,7 +951,8 @@ def review_pdf(review: Review) -> bytes:
                         with_unit(k.previous, k.unit),
                         change(k)[1],
                     ]
-                    for k in report.kpis
+                    for kpi in report.kpis
+                    for k in [kpi, *(kpi.parts if len(kpi.parts) > 1 else [])]
                 ],
             )
         ),

@@ -3,8 +3,16 @@ VisitorCount), never from leads, handoffs or events, so a month costs the same f
 at any size. What is not additive (medians, cadence met) was measured at rollup time.
 
 Rates are fractions 0..1 and None when their denominator is zero; the page shows them as %.
+
+One agreement's report reads that agreement's rows; "all agreements" reads every row, so its
+counts are sums and its rates and medians are recomputed over the summed numerators,
+denominators and values, never averaged from the agreements' rates. Targets are each
+agreement's own: "all" judges a KPI against a target only when every agreement holds it to the
+same target and thresholds, and otherwise shows the combined figure without a colour beside
+each agreement's figure and status (`combined_kpis`).
 """
 
+import dataclasses
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -16,7 +24,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from agreements.funnel import plan_from
-from agreements.models import AgreementVersion, FunnelPlan, Goal, Kpi, Metric
+from agreements.models import Agreement, AgreementVersion, FunnelPlan, Goal, Kpi, Metric, Team
 
 from .models import DailyFigure, DailyValue, VisitorCount
 from .periods import Month
@@ -126,6 +134,14 @@ class Status:
     pace: float | None = None
     forecast: float | None = None
     note: str = ""
+    # A KPI's thresholds, so "all agreements" can tell whether its agreements agree on them.
+    amber: float | None = None
+    red: float | None = None
+    higher_is_better: bool | None = None
+    # The agreement a goal or KPI belongs to, when the review shows several.
+    agreement: str = ""
+    # On "all agreements": each agreement's own figure and status behind the combined one.
+    parts: list["Status"] = field(default_factory=list)
 
     @property
     def change(self) -> float | None:
@@ -164,11 +180,23 @@ class MonthReport:
     plan: FunnelPlan | None = None
     kpis: list[Status] = field(default_factory=list)
     goals: list[Status] = field(default_factory=list)
+    # The agreement whose rows these are; None for all agreements together.
+    agreement_id: int | None = None
+    agreement_name: str = ""
+    # On "all agreements", how many agreements it adds up (each with its own targets).
+    agreements_count: int = 0
 
 
-def _figures(month: Month) -> dict[str, int]:
+def _of(model, agreement):
+    """The rollup rows of one agreement, or of all of them."""
+    rows = model.objects.all()
+    return rows if agreement is None else rows.filter(agreement=agreement)
+
+
+def _figures(month: Month, agreement=None) -> dict[str, int]:
     rows = (
-        DailyFigure.objects.filter(day__gte=month.first_day, day__lte=month.last_day)
+        _of(DailyFigure, agreement)
+        .filter(day__gte=month.first_day, day__lte=month.last_day)
         .values("metric")
         .annotate(total=Sum("value"))
     )
@@ -179,22 +207,24 @@ def _figures(month: Month) -> dict[str, int]:
 ROLLUP_ONLY = {"cadence_met", *COHORT_METRICS}
 
 
-def _values(month: Month) -> dict[str, list[float]]:
+def _values(month: Month, agreement=None) -> dict[str, list[float]]:
     """The month's measured values behind each median, in one range scan."""
     values: dict[str, list[float]] = defaultdict(list)
-    for metric, value in DailyValue.objects.filter(
-        day__gte=month.first_day, day__lte=month.last_day
-    ).values_list("metric", "value"):
+    for metric, value in (
+        _of(DailyValue, agreement)
+        .filter(day__gte=month.first_day, day__lte=month.last_day)
+        .values_list("metric", "value")
+    ):
         values[metric].append(value)
     # Business minutes are whole minutes: shown as they were measured, not as floats.
     values[SPEED_TO_LEAD] = [int(minutes) for minutes in values[SPEED_TO_LEAD]]
     return values
 
 
-def month_version(judged_at):
+def month_version(judged_at, *, agreement: Agreement | None = None):
     """A month is judged by the promise in force at its end (or now, for the current month);
     before the first version took effect, by the one in force now."""
-    return review_version(judged_at) or review_version()
+    return review_version(judged_at, agreement=agreement) or review_version(agreement=agreement)
 
 
 def _visitors(month: Month) -> int:
@@ -206,9 +236,13 @@ def _visitors(month: Month) -> int:
     )
 
 
-def funnel_for(figures: dict[str, int], visitors: int) -> list[FunnelStep]:
+def funnel_for(figures: dict[str, int], visitors: int | None) -> list[FunnelStep]:
+    """The funnel; from leads on when `visitors` is None (one agreement: website visitors are
+    counted for the workspace, not per agreement, so an agreement has no visitor step)."""
     steps, previous = [], None
     for stage, label, metric in FUNNEL:
+        if metric is None and visitors is None:
+            continue
         count = visitors if metric is None else figures[metric]
         steps.append(
             FunnelStep(stage, label, count, None if previous is None else ratio(count, previous))
@@ -225,32 +259,52 @@ def month_report_build(
     with_previous: bool = True,
     version=None,
     previous_report=None,
+    agreement: Agreement | None = None,
+    agreement_reports=None,
 ) -> MonthReport:
     """The month's figures as they stood at its last instant once it has ended, else as they
     stand `now`. Readers go through kpis.selectors.month_report, so all get the same answer.
 
-    `version`, if given, is the one review_version resolves for the month (the selector has
-    it already); `previous_report(month, now)` supplies last month's report for the KPIs'
-    comparison (the selector reads it from the cache)."""
+    `agreement` None reads every agreement's rows ("all"). `version`, if given, is the one
+    review_version resolves for the month (the selector has it already); `previous_report(
+    month, now)` supplies last month's report for the KPIs' comparison (the selector reads it
+    from the cache); `agreement_reports()`, for "all", each agreement's own report (whose KPIs
+    and goals carry their own targets)."""
     start, end = month.bounds(time_zone)
     # A closed month reads the same whenever and wherever it is asked for.
     judged_at = min(end - timedelta(microseconds=1), now)
-    # A month is judged by the promise in force at its end (or now, for the current month);
-    # before the first version took effect, by the one in force now. Resolved once here
-    # because every figure below needs it.
-    if version is None:
-        version = month_version(judged_at)
+    parts = []
+    if agreement is None:
+        from .selectors import review_agreements
+
+        everyone = review_agreements()
+        if len(everyone) == 1:
+            # One agreement: "all" is that agreement's review, judged by its version.
+            version = month_version(judged_at, agreement=everyone[0])
+        else:
+            # Several: each is judged by its own version, side by side; "all" has none.
+            if with_previous and everyone:
+                parts = agreement_reports() if agreement_reports else _agreement_reports(month, now)
+            # An agreement with no version in force has no targets to stand beside the others.
+            parts = [(each, part) for each, part in parts if part.version is not None]
+            version = parts[0][1].version if len(parts) == 1 else None
+    elif version is None:
+        # A month is judged by the promise in force at its end (or now, for the current
+        # month); before the first version took effect, by the one in force now. Resolved
+        # once here because every figure below needs it.
+        version = month_version(judged_at, agreement=agreement)
     plan = FunnelPlan.objects.filter(version=version).first() if version else None
-    figures = _figures(month)
-    visitors = _visitors(month)
-    values = _values(month)
+    figures = _figures(month, agreement)
+    visitors = _visitors(month) if agreement is None else None
+    values = _values(month, agreement)
     touched = values[SPEED_TO_LEAD]
-    reps = _rep_compliance(month)
+    reps = _rep_compliance(month, agreement)
     report = MonthReport(
         month=month,
         time_zone=time_zone,
         funnel=funnel_for(figures, visitors),
-        totals={k: v for k, v in figures.items() if k not in ROLLUP_ONLY} | {"visitors": visitors},
+        totals={k: v for k, v in figures.items() if k not in ROLLUP_ONLY}
+        | ({"visitors": visitors} if visitors is not None else {}),
         by_rep=reps,
         sla_compliance=ratio(figures["windows_met"], figures["windows_closed"]),
         speed_to_lead_minutes={
@@ -265,8 +319,8 @@ def month_report_build(
         cadence_met_share=ratio(figures["cadence_met"], figures["handoffs"]),
         mql_acceptance_rate=ratio(figures["accepted"], figures["accepted"] + figures["rejected"]),
         mqls_planned=_mqls_planned(plan),
-        rejections_by_reason=_by_key(month, "rejected"),
-        returns_by_reason=_by_key(month, "returned"),
+        rejections_by_reason=_by_key(month, "rejected", agreement),
+        returns_by_reason=_by_key(month, "returned", agreement),
         velocity_days={
             stage: {
                 "median": statistics.median(days) if days else None,
@@ -279,26 +333,126 @@ def month_report_build(
         partial=start <= now < end,
         version=version,
         plan=plan,
+        agreement_id=agreement.pk if agreement else None,
+        agreement_name=agreement.name if agreement else "",
+        agreements_count=len(parts),
     )
     _plan_against_actuals(report.funnel, plan)
+    if agreement is None and plan is None and len(parts) > 1:
+        _plans_summed(report, [r for _, r in parts])
     if with_previous:
-        report.by_source, report.by_segment = breakdowns(month)
-        report.cohorts = cohorts(month, time_zone=time_zone)
+        report.by_source, report.by_segment = breakdowns(month, agreement)
+        report.cohorts = cohorts(month, time_zone=time_zone, agreement=agreement)
     if not with_previous:
         previous = None
     elif previous_report is not None:
         previous = previous_report(month.previous, judged_at)
     else:
         previous = month_report_build(
-            month.previous, now=judged_at, time_zone=time_zone, with_previous=False
+            month.previous,
+            now=judged_at,
+            time_zone=time_zone,
+            with_previous=False,
+            agreement=agreement,
         )
-    report.kpis = kpi_statuses(report, previous=previous)
-    report.goals = (
-        goal_statuses(now=judged_at, version=version, time_zone=time_zone, plan=plan)
-        if with_previous
-        else []
-    )
+    if len(parts) > 1:
+        # Several agreements: the combined figure beside each agreement's own target.
+        report.kpis = combined_kpis(report, previous=previous, parts=parts) if parts else []
+        report.goals = [
+            dataclasses.replace(goal, agreement=each.name)
+            for each, part in parts
+            for goal in part.goals
+        ]
+    else:
+        report.kpis = kpi_statuses(report, previous=previous)
+        report.goals = (
+            goal_statuses(
+                now=judged_at, version=version, time_zone=time_zone, plan=plan, agreement=agreement
+            )
+            if with_previous
+            else []
+        )
     return report
+
+
+def _agreement_reports(month: Month, now: datetime) -> list:
+    from .selectors import month_report, review_agreements
+
+    return [
+        (each, month_report(month=month, now=now, agreement=each)) for each in review_agreements()
+    ]
+
+
+def _plans_summed(report: MonthReport, parts: list[MonthReport]) -> None:
+    """All agreements' reverse-funnel needs added up: what the company needs a month in all.
+    A stage no agreement plans stays unplanned."""
+    needs: dict[str, float] = defaultdict(float)
+    planned = set()
+    for part in parts:
+        for step in part.funnel:
+            if step.planned_per_month is not None:
+                needs[step.stage] += step.planned_per_month
+                planned.add(step.stage)
+    for step in report.funnel:
+        step.planned_per_month = needs[step.stage] if step.stage in planned else None
+    mqls = [part.mqls_planned for part in parts if part.mqls_planned is not None]
+    report.mqls_planned = sum(mqls) if mqls else None
+
+
+def combined_kpis(
+    report: MonthReport, *, previous: MonthReport | None, parts: list[tuple[Agreement, MonthReport]]
+) -> list[Status]:
+    """ "All agreements": one row per KPI any agreement sets, with the combined figure
+    (recomputed from the summed rollups). It is judged against a target only when every
+    agreement sets that KPI with the same target, direction and thresholds; otherwise its
+    status is "mixed" and it carries no target, and each agreement's own figure, target and
+    status stand beside it, which is what the room acts on."""
+    rows: dict[str, list[tuple[Agreement, Status]]] = {}
+    for each, part in parts:
+        for status in part.kpis:
+            rows.setdefault(status.metric, []).append((each, status))
+    statuses = []
+    for metric, entries in rows.items():
+        first = entries[0][1]
+        terms = {(s.target, s.amber, s.red, s.higher_is_better) for _, s in entries}
+        shared = len(entries) == len(parts) and len(terms) == 1
+        actual = _combined_value(report, metric, [part for _, part in parts])
+        owners = {s.owner for _, s in entries}
+        statuses.append(
+            Status(
+                name=first.name,
+                metric=metric,
+                owner=first.owner if len(owners) == 1 else str(Team.SHARED.label),
+                target=first.target if shared else None,
+                actual=actual,
+                unit=first.unit,
+                status=rag(
+                    actual,
+                    target=first.target,
+                    amber=first.amber,
+                    red=first.red,
+                    higher_is_better=first.higher_is_better,
+                )
+                if shared
+                else "mixed",
+                previous=_combined_value(previous, metric, []) if previous else None,
+                note="" if shared else "targets differ by agreement",
+                amber=first.amber if shared else None,
+                red=first.red if shared else None,
+                higher_is_better=first.higher_is_better if shared else None,
+                parts=[dataclasses.replace(s, agreement=each.name) for each, s in entries],
+            )
+        )
+    return statuses
+
+
+def _combined_value(report: MonthReport, metric: str, parts: list[MonthReport]) -> float | None:
+    if metric == Metric.NEW_REVENUE and parts and not report.totals.get("won_value"):
+        # Without deal values each agreement estimates with its own plan's deal size.
+        estimates = [revenue(part.totals, part.plan)[0] for part in parts]
+        known = [value for value in estimates if value is not None]
+        return sum(known) if known else None
+    return metric_value(report, metric)
 
 
 PLAN_STAGES = {
@@ -327,12 +481,11 @@ def _plan_against_actuals(funnel: list[FunnelStep], plan: FunnelPlan | None) -> 
         step.planned_per_month = needed.get(step.stage)
 
 
-def breakdowns(month: Month) -> tuple[list[Breakdown], list[Breakdown]]:
+def breakdowns(month: Month, agreement=None) -> tuple[list[Breakdown], list[Breakdown]]:
     """The month's funnel by source and by segment, in one query over the rollups."""
     rows = (
-        DailyFigure.objects.filter(
-            day__gte=month.first_day, day__lte=month.last_day, metric__in=BREAKDOWN_FIELDS
-        )
+        _of(DailyFigure, agreement)
+        .filter(day__gte=month.first_day, day__lte=month.last_day, metric__in=BREAKDOWN_FIELDS)
         .values("metric", "source", "segment")
         .annotate(total=Sum("value"))
     )
@@ -358,7 +511,7 @@ def breakdowns(month: Month) -> tuple[list[Breakdown], list[Breakdown]]:
     )
 
 
-def cohorts(month: Month, *, time_zone: str, count: int = 6) -> list[Cohort]:
+def cohorts(month: Month, *, time_zone: str, count: int = 6, agreement=None) -> list[Cohort]:
     """Leads created in each of the last `count` months, and where they stood at the end of
     each month since (cumulative: a lead that reached SQL also counts as having been an MQL).
 
@@ -367,9 +520,8 @@ def cohorts(month: Month, *, time_zone: str, count: int = 6) -> list[Cohort]:
     months = month.trailing(count)
     created = defaultdict(int)
     for row in (
-        DailyFigure.objects.filter(
-            day__gte=months[0].first_day, day__lte=month.last_day, metric="leads_created"
-        )
+        _of(DailyFigure, agreement)
+        .filter(day__gte=months[0].first_day, day__lte=month.last_day, metric="leads_created")
         .annotate(month=TruncMonth("day"))
         .values("month")
         .annotate(total=Sum("value"))
@@ -377,7 +529,8 @@ def cohorts(month: Month, *, time_zone: str, count: int = 6) -> list[Cohort]:
         created[Month.of(row["month"])] = row["total"]
     reached: dict[tuple[str, str, Month], int] = defaultdict(int)
     for row in (
-        DailyFigure.objects.filter(
+        _of(DailyFigure, agreement)
+        .filter(
             day__lte=month.last_day, metric__in=COHORT_METRICS, key__in=[str(m) for m in months]
         )
         .annotate(month=TruncMonth("day"))
@@ -414,9 +567,10 @@ def cohorts(month: Month, *, time_zone: str, count: int = 6) -> list[Cohort]:
     return result
 
 
-def _rep_compliance(month: Month) -> list[RepCompliance]:
+def _rep_compliance(month: Month, agreement=None) -> list[RepCompliance]:
     rows = (
-        DailyFigure.objects.filter(
+        _of(DailyFigure, agreement)
+        .filter(
             day__gte=month.first_day,
             day__lte=month.last_day,
             rep__isnull=False,
@@ -446,9 +600,10 @@ def _rep_compliance(month: Month) -> list[RepCompliance]:
     )
 
 
-def _by_key(month: Month, metric: str) -> dict[str, int]:
+def _by_key(month: Month, metric: str, agreement=None) -> dict[str, int]:
     rows = (
-        DailyFigure.objects.filter(day__gte=month.first_day, day__lte=month.last_day, metric=metric)
+        _of(DailyFigure, agreement)
+        .filter(day__gte=month.first_day, day__lte=month.last_day, metric=metric)
         .values("key")
         .annotate(total=Sum("value"))
     )
@@ -558,12 +713,17 @@ def kpi_statuses(report: MonthReport, previous: MonthReport | None) -> list[Stat
                     higher_is_better=kpi.direction == Kpi.Direction.HIGHER,
                 ),
                 previous=metric_value(previous, kpi.metric) if previous else None,
+                amber=float(kpi.amber_threshold),
+                red=float(kpi.red_threshold),
+                higher_is_better=kpi.direction == Kpi.Direction.HIGHER,
             )
         )
     return statuses
 
 
-def goal_statuses(*, now, version, time_zone: str, plan: FunnelPlan | None) -> list[Status]:
+def goal_statuses(
+    *, now, version, time_zone: str, plan: FunnelPlan | None, agreement=None
+) -> list[Status]:
     """Each shared goal's progress over its own period so far, its pace and forecast."""
     if version is None:
         return []
@@ -574,7 +734,7 @@ def goal_statuses(*, now, version, time_zone: str, plan: FunnelPlan | None) -> l
     for goal in Goal.objects.filter(version=version).order_by("position", "id"):
         period = (goal.period_start, min(today, goal.period_end))
         if period not in totals_by_period:
-            totals_by_period[period] = _period_totals(*period)
+            totals_by_period[period] = _period_totals(*period, agreement=agreement)
         statuses.append(_goal_status(goal, today, plan, totals_by_period[period]))
     return statuses
 
@@ -582,8 +742,10 @@ def goal_statuses(*, now, version, time_zone: str, plan: FunnelPlan | None) -> l
 GOAL_FIGURES = ["leads_created", *STAGE_METRICS.values(), "won_value"]
 
 
-def _period_totals(first: date, last: date) -> dict[str, int]:
-    figures = DailyFigure.objects.filter(day__gte=first, day__lte=last, metric__in=GOAL_FIGURES)
+def _period_totals(first: date, last: date, *, agreement=None) -> dict[str, int]:
+    figures = _of(DailyFigure, agreement).filter(
+        day__gte=first, day__lte=last, metric__in=GOAL_FIGURES
+    )
     return defaultdict(
         int,
         {r["metric"]: r["total"] for r in figures.values("metric").annotate(total=Sum("value"))},
@@ -639,11 +801,12 @@ def _goal_status(goal: Goal, today: date, plan: FunnelPlan | None, totals) -> St
     )
 
 
-def trends(months: list[Month]) -> dict[str, list]:
+def trends(months: list[Month], *, agreement=None) -> dict[str, list]:
     """Twelve-month series for the charts, one grouped query over the rollups."""
     first, last = months[0].first_day, months[-1].last_day
     rows = (
-        DailyFigure.objects.filter(day__gte=first, day__lte=last)
+        _of(DailyFigure, agreement)
+        .filter(day__gte=first, day__lte=last)
         .annotate(month=TruncMonth("day"))
         .values("month", "metric")
         .annotate(total=Sum("value"))

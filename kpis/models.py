@@ -26,7 +26,7 @@ class VisitorCount(models.Model):
 
 
 class DailyFigure(models.Model):
-    """One additive figure of one day (in the SLA's time zone), by rep and source.
+    """One additive figure of one day (in the review's time zone), by agreement, rep and source.
 
     Written only by kpis.rollups, which replaces a day's rows as a whole, so the monthly
     review sums these instead of scanning leads, events and attempts.
@@ -34,6 +34,12 @@ class DailyFigure(models.Model):
 
     day = models.DateField()
     metric = models.CharField(max_length=40)
+    # The agreement the figure belongs to (issue 11): a handoff's figures to the agreement of
+    # the version it was handed off under, a lead's to the agreement governing it; empty for
+    # leads no agreement covers. "All agreements" is the sum over every row.
+    agreement = models.ForeignKey(
+        Agreement, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     rep = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -43,7 +49,10 @@ class DailyFigure(models.Model):
     value = models.IntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["day", "metric"], name="daily_figure_day_metric")]
+        indexes = [
+            models.Index(fields=["day", "metric"], name="daily_figure_day_metric"),
+            models.Index(fields=["agreement", "day", "metric"], name="daily_figure_agreement_day"),
+        ]
 
     def __str__(self):
         return f"{self.day} {self.metric}={self.value}"
@@ -61,10 +70,17 @@ class DailyValue(models.Model):
 
     day = models.DateField()
     metric = models.CharField(max_length=40)
+    # As on DailyFigure: one agreement's values, and "all" as every row's.
+    agreement = models.ForeignKey(
+        Agreement, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     value = models.FloatField()
 
     class Meta:
-        indexes = [models.Index(fields=["day", "metric"], name="daily_value_day_metric")]
+        indexes = [
+            models.Index(fields=["day", "metric"], name="daily_value_day_metric"),
+            models.Index(fields=["agreement", "day", "metric"], name="daily_value_agreement_day"),
+        ]
 
     def __str__(self):
         return f"{self.day} {self.metric}: {self.value}"

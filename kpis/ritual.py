@@ -9,6 +9,12 @@ quarterly) drives a digest of those KPIs to the managers who own them.
 Both jobs run every hour from beat and may run any number of times: every message's outbox
 key names its meeting or period and its person, so it is written once. A job that missed the
 exact day (an outage) still sends on a later run while the meeting is ahead.
+
+With several agreements (issue 11) each runs its own ritual: its version in force sets its
+meeting, its pack is that agreement's review (its figures against its own targets), its
+reminders list its action items, and its KPI digests go to its own managers. A company that
+meets once for everything opens the review on "all agreements"; the e-mailed packs stay per
+agreement, because the targets, the attendees and the action items are.
 """
 
 from dataclasses import dataclass
@@ -24,7 +30,7 @@ from django.utils.translation import ngettext
 
 from agreements.business_hours import Calendar
 from agreements.models import Agreement, AgreementVersion, Kpi, ReviewSchedule, Team
-from agreements.selectors import version_calendar, version_in_force, workspace_agreement
+from agreements.selectors import version_calendar, version_in_force
 from leads.services.notifications import notify
 from slaportal.outbox import outbox_write
 
@@ -92,15 +98,26 @@ def meeting_next(*, agreement: Agreement, now: datetime) -> Meeting | None:
 
 
 def review_pack_send(*, now: datetime | None = None) -> int:
-    """From the business day before the meeting: the pack to each attendee and a reminder to
-    each owner of an open action item. Returns how many messages were newly written."""
+    """From the business day before each agreement's meeting: its pack to each attendee and a
+    reminder to each owner of its open action items. Returns how many messages were newly
+    written."""
     now = now or timezone.now()
-    agreement = workspace_agreement()
-    meeting = meeting_next(agreement=agreement, now=now) if agreement else None
+    return sum(
+        _review_pack_send(agreement=agreement, now=now)
+        for agreement in Agreement.objects.order_by("id")
+    )
+
+
+def _review_pack_send(*, agreement: Agreement, now: datetime) -> int:
+    meeting = meeting_next(agreement=agreement, now=now)
     if meeting is None or timezone.localtime(now, meeting.starts_at.tzinfo).date() < meeting.eve:
         return 0
     schedule = ReviewSchedule.objects.get(version=meeting.version)
-    url = settings.SITE_URL + reverse("kpis:review", args=[str(meeting.reviews)])
+    url = (
+        settings.SITE_URL
+        + reverse("kpis:review", args=[str(meeting.reviews)])
+        + f"?agreement={agreement.pk}"
+    )
     written = 0
     with transaction.atomic():
         for person in schedule.attendees.filter(is_active=True).exclude(email=""):
@@ -139,7 +156,14 @@ def _pack_email(meeting: Meeting, person, url: str) -> dict:
         "to": [person.email],
         "subject": "[SLA Portal] " + _("Review pack: %(month)s") % {"month": month},
         "body": body,
-        "attachments": [{"kind": PACK, "month": str(meeting.reviews), "user": person.pk}],
+        "attachments": [
+            {
+                "kind": PACK,
+                "month": str(meeting.reviews),
+                "user": person.pk,
+                "agreement": meeting.agreement.pk,
+            }
+        ],
     }
 
 
@@ -155,13 +179,20 @@ def _reminder(meeting: Meeting, items: list[ActionItem]) -> str:
     }
 
 
-def review_pack_render(*, month: str, user: int) -> tuple[str, bytes, str]:
-    """The pack as this attendee would download it (a rep's pack lists only their leads)."""
+def review_pack_render(
+    *, month: str, user: int, agreement: int | None = None
+) -> tuple[str, bytes, str]:
+    """The pack as this attendee would download it (a rep's pack lists only their leads): the
+    meeting's agreement's review; all agreements for a pack queued before there were several
+    (no agreement in its attachment), or whose agreement has since been deleted."""
     # The page's own loader: the pack e-mailed and the one downloaded are the same file.
     from .views import _load_review
 
     person = get_user_model().objects.get(pk=user)
-    review, _agreement = _load_review(Month.parse(month), now=timezone.now(), user=person)
+    shown = Agreement.objects.filter(pk=agreement).first() if agreement else None
+    review, _agreement = _load_review(
+        Month.parse(month), now=timezone.now(), user=person, shown=shown
+    )
     return exports.filename(review, "pack", "pdf"), exports.review_pdf(review), "application/pdf"
 
 
@@ -186,11 +217,20 @@ def period_of(frequency: str, day: date) -> tuple[str, date, date]:
 def kpi_digests_send(*, now: datetime | None = None) -> int:
     """From the first business day of each KPI's review period: the KPIs due, with their
     figure, target and status, to the managers of the side that owns them."""
+    now = now or timezone.now()
+    return sum(
+        _kpi_digests_send(agreement=agreement, now=now)
+        for agreement in Agreement.objects.select_related(
+            "marketing_manager", "sales_manager"
+        ).order_by("id")
+    )
+
+
+def _kpi_digests_send(*, agreement: Agreement, now: datetime) -> int:
+    """One agreement's digests: its KPIs, judged against its own targets, to its managers."""
     from .selectors import month_report
 
-    now = now or timezone.now()
-    agreement = workspace_agreement()
-    version = version_in_force(agreement=agreement, at=now) if agreement else None
+    version = version_in_force(agreement=agreement, at=now)
     if version is None:
         return 0
     calendar = version_calendar(version=version)
@@ -225,7 +265,7 @@ def kpi_digests_send(*, now: datetime | None = None) -> int:
         # the month that has just closed.
         month = Month.of(today) if frequency == Kpi.Frequency.WEEKLY else Month.of(today).previous
         if month not in reports:
-            reports[month] = month_report(month=month, now=now)
+            reports[month] = month_report(month=month, now=now, agreement=agreement)
         due = [k for k in reports[month].kpis if rows.get(k.metric, ("",))[0] == frequency]
         people: dict[int, tuple[object, list]] = {}
         for kpi in due:
@@ -237,13 +277,13 @@ def kpi_digests_send(*, now: datetime | None = None) -> int:
             written += outbox_write(
                 channel="email",
                 key=f"kpi-digest:{agreement.pk}:{frequency}:{name}:{person.pk}",
-                payload=_digest_email(frequency, name, month, kpis, person),
+                payload=_digest_email(frequency, name, month, kpis, person, agreement),
                 now=now,
             )
     return written
 
 
-def _digest_email(frequency, period: str, month: Month, kpis, person) -> dict:
+def _digest_email(frequency, period: str, month: Month, kpis, person, agreement) -> dict:
     lines = [
         _("%(kpi)s: %(actual)s against a target of %(target)s (%(status)s)")
         % {
@@ -254,8 +294,11 @@ def _digest_email(frequency, period: str, month: Month, kpis, person) -> dict:
         }
         for kpi in kpis
     ]
-    url = settings.SITE_URL + reverse("kpis:review", args=[str(month)])
-    heading = _("The KPIs you review %(frequency)s, as of %(month)s:") % {
+    url = (
+        settings.SITE_URL + reverse("kpis:review", args=[str(month)]) + f"?agreement={agreement.pk}"
+    )
+    heading = _("The KPIs of %(agreement)s you review %(frequency)s, as of %(month)s:") % {
+        "agreement": agreement.name,
         "frequency": Kpi.Frequency(frequency).label.lower(),
         "month": month.label,
     }

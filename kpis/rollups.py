@@ -82,6 +82,10 @@ def accountable_rep(figure: str):
 
 
 def review_time_zone() -> str:
+    """The time zone the review's days and months are bounded in: the first agreement's
+    calendar's. One zone for every agreement, so each agreement's month covers the same
+    instants and "all agreements" is exactly the sum of its agreements' figures (a regional
+    agreement's business-hours clocks still run in its own calendar)."""
     version = review_version()
     calendar = BusinessCalendar.objects.filter(version=version).first() if version else None
     return calendar.time_zone if calendar else "UTC"
@@ -110,8 +114,14 @@ SPEED_TO_LEAD = "speed_to_lead_minutes"
 ATTEMPT_GAP = "attempt_gap_hours"
 
 
-FIGURE_COLUMNS = ["day", "metric", "rep_id", "source", "segment", "key", "value"]
-VALUE_COLUMNS = ["day", "metric", "value"]
+FIGURE_COLUMNS = ["day", "metric", "agreement_id", "rep_id", "source", "segment", "key", "value"]
+VALUE_COLUMNS = ["day", "metric", "agreement_id", "value"]
+# Which agreement a figure belongs to: a handoff's (its attempts', its decisions') is the
+# agreement of the version it was handed off under, whose promise it is measured against,
+# even if the lead has since moved into another agreement's scope; a lead's figures (created,
+# stages, cohorts, velocity) belong to the agreement governing the lead.
+HANDOFF_AGREEMENT = "version__agreement"
+LEAD_AGREEMENT = "agreement"
 
 
 def velocity_metric(stage: str) -> str:
@@ -145,13 +155,14 @@ def rollup_range(
     def day_of(column):
         return TruncDate(column, tzinfo=zone)
 
-    def add(metric, groups, rep_field=None, source_field=None, key_field=None):
+    def add(metric, groups, agreement_field, rep_field=None, source_field=None, key_field=None):
         for group in groups:
             if group["n"]:
                 figures.append(
                     (
                         group["day"],
                         metric,
+                        group[agreement_field],
                         group.get(rep_field) if rep_field else None,
                         (group.get(source_field) or "") if source_field else "",
                         group.get("segment") or "",
@@ -164,8 +175,9 @@ def rollup_range(
         "leads_created",
         Lead.objects.filter(created_at__gte=start, created_at__lt=end)
         .annotate(day=day_of("created_at"), segment=segment_case("company_size"))
-        .values("day", "source", "segment")
+        .values("day", "source", "segment", LEAD_AGREEMENT)
         .annotate(n=Count("id")),
+        LEAD_AGREEMENT,
         source_field="source",
     )
     # A lead enters a stage once: a lead returned and re-qualified is not a second MQL.
@@ -173,21 +185,22 @@ def rollup_range(
         first_entries()
         .filter(at__gte=start, at__lt=end)
         .annotate(day=day_of("at"), segment=segment_case("lead__company_size"))
-        .values("day", "to_stage", "lead__source", "lead__owner", "segment")
+        .values("day", "to_stage", "lead__source", "lead__owner", "segment", "lead__agreement")
         .annotate(n=Count("lead", distinct=True))
     )
     won = (
         first_entries()
         .filter(at__gte=start, at__lt=end, to_stage="customer", lead__deal_value__isnull=False)
         .annotate(day=day_of("at"))
-        .values("day", "lead__source", "lead__owner")
+        .values("day", "lead__source", "lead__owner", "lead__agreement")
         .annotate(n=Sum("lead__deal_value"))
     )
-    add("won_value", won, rep_field="lead__owner", source_field="lead__source")
+    add("won_value", won, "lead__agreement", rep_field="lead__owner", source_field="lead__source")
     for stage, metric in STAGE_METRICS.items():
         add(
             metric,
             [g for g in entries if g["to_stage"] == stage],
+            "lead__agreement",
             rep_field="lead__owner",
             source_field="lead__source",
         )
@@ -198,16 +211,18 @@ def rollup_range(
     add(
         "handoffs",
         handoffs.annotate(accountable=accountable_rep("handoffs"))
-        .values("day", "accountable", "lead__source")
+        .values("day", "accountable", "lead__source", HANDOFF_AGREEMENT)
         .annotate(n=Count("id")),
+        HANDOFF_AGREEMENT,
         rep_field="accountable",
         source_field="lead__source",
     )
     add(
         "handoff_attempts",
         handoffs.annotate(accountable=Coalesce(F("attempts__rep"), F("rep")))
-        .values("day", "accountable")
+        .values("day", "accountable", HANDOFF_AGREEMENT)
         .annotate(n=Count("attempts")),
+        HANDOFF_AGREEMENT,
         rep_field="accountable",
     )
     # A lead sales handed back before its deadline, untouched, is not a missed response.
@@ -219,16 +234,18 @@ def rollup_range(
     add(
         "windows_closed",
         closed.annotate(accountable=accountable_rep("windows_closed"))
-        .values("day", "accountable")
+        .values("day", "accountable", HANDOFF_AGREEMENT)
         .annotate(n=Count("id")),
+        HANDOFF_AGREEMENT,
         rep_field="accountable",
     )
     add(
         "windows_met",
         closed.filter(first_touch_at__lte=F("due_at"))
         .annotate(accountable=accountable_rep("windows_met"))
-        .values("day", "accountable")
+        .values("day", "accountable", HANDOFF_AGREEMENT)
         .annotate(n=Count("id")),
+        HANDOFF_AGREEMENT,
         rep_field="accountable",
     )
     # Decisions on handoffs, by rep (and reason), dated by when each happened.
@@ -241,12 +258,13 @@ def rollup_range(
         happened = Handoff.objects.filter(
             **{f"{moment}__gte": start, f"{moment}__lt": end}, **extra
         ).annotate(day=day_of(moment))
-        fields = ["day", "accountable", key] if key else ["day", "accountable"]
+        fields = ["day", "accountable", HANDOFF_AGREEMENT] + ([key] if key else [])
         add(
             metric,
             happened.annotate(accountable=accountable_rep(metric))
             .values(*fields)
             .annotate(n=Count("id")),
+            HANDOFF_AGREEMENT,
             rep_field="accountable",
             key_field=key,
         )
@@ -256,8 +274,9 @@ def rollup_range(
         add(
             metric,
             attempts.annotate(day=day_of("at"), accountable=Coalesce(F("rep"), F("handoff__rep")))
-            .values("day", "accountable")
+            .values("day", "accountable", "handoff__version__agreement")
             .annotate(n=Count("id")),
+            "handoff__version__agreement",
             rep_field="accountable",
         )
     # Cohorts: leads by the day they reached a stage and the month they were created in.
@@ -265,14 +284,20 @@ def rollup_range(
         for group in (
             Lead.objects.filter(**{f"{column}__gte": start, f"{column}__lt": end})
             .annotate(day=day_of(column), cohort=TruncMonth("created_at", tzinfo=zone))
-            .values("day", "cohort")
+            .values("day", "cohort", LEAD_AGREEMENT)
             .annotate(n=Count("id"))
         ):
             cohort = group["cohort"]
             key = f"{cohort.year:04d}-{cohort.month:02d}"
-            figures.append((group["day"], metric, None, "", "", key, group["n"]))
+            figures.append(
+                (group["day"], metric, group[LEAD_AGREEMENT], None, "", "", key, group["n"])
+            )
     met = _cadence_met(handoffs, now=now, time_zone=time_zone)
-    figures.extend((day, "cadence_met", None, "", "", "", n) for day, n in sorted(met.items()) if n)
+    figures.extend(
+        (day, "cadence_met", agreement_id, None, "", "", "", n)
+        for (day, agreement_id), n in met.items()
+        if n
+    )
     values.extend(_speed_to_lead(start, end, day_of))
     values.extend(_velocity(start, end, day_of))
     values.extend(_attempt_gaps(start, end, day_of))
@@ -282,14 +307,14 @@ def rollup_range(
 def _speed_to_lead(start, end, day_of) -> list[tuple]:
     """Business minutes from handoff to first touch, on the day of the touch."""
     return [
-        (day, SPEED_TO_LEAD, float(minutes))
-        for day, minutes in Handoff.objects.filter(
+        (day, SPEED_TO_LEAD, agreement_id, float(minutes))
+        for day, agreement_id, minutes in Handoff.objects.filter(
             first_touch_at__gte=start,
             first_touch_at__lt=end,
             response_business_minutes__isnull=False,
         )
         .annotate(day=day_of("first_touch_at"))
-        .values_list("day", "response_business_minutes")
+        .values_list("day", HANDOFF_AGREEMENT, "response_business_minutes")
     ]
 
 
@@ -302,10 +327,13 @@ def _velocity(start, end, day_of) -> list[tuple]:
                 **{f"{left}__gte": start, f"{left}__lt": end, f"{entered}__isnull": False}
             )
             .annotate(day=day_of(left), span=_span(entered, left))
-            .values_list("day", "span")
+            .values_list("day", LEAD_AGREEMENT, "span")
         )
         metric = velocity_metric(stage)
-        values.extend((day, metric, span.total_seconds() / 86400) for day, span in rows)
+        values.extend(
+            (day, metric, agreement_id, span.total_seconds() / 86400)
+            for day, agreement_id, span in rows
+        )
     return values
 
 
@@ -319,9 +347,12 @@ def _attempt_gaps(start, end, day_of) -> list[tuple]:
         .annotate(day=day_of("handoff__handed_off_at"), previous_at=previous)
         .annotate(gap=_span("previous_at", "at"))
         .filter(previous_at__isnull=False)
-        .values_list("day", "gap")
+        .values_list("day", "handoff__version__agreement", "gap")
     )
-    return [(day, ATTEMPT_GAP, gap.total_seconds() / 3600) for day, gap in rows]
+    return [
+        (day, ATTEMPT_GAP, agreement_id, gap.total_seconds() / 3600)
+        for day, agreement_id, gap in rows
+    ]
 
 
 def _span(since: str, until: str):
@@ -329,8 +360,8 @@ def _span(since: str, until: str):
     return ExpressionWrapper(F(until) - F(since), output_field=DurationField())
 
 
-def _cadence_met(handoffs, *, now: datetime, time_zone: str) -> dict[date, int]:
-    """Per day, the handoffs whose attempts kept up with the cadence steps already due.
+def _cadence_met(handoffs, *, now: datetime, time_zone: str) -> dict[tuple[date, int], int]:
+    """Per day and agreement, the handoffs whose attempts kept up with the cadence steps due.
 
     A conversation satisfies the cadence: it exists to reach the lead, not to count calls.
     A handoff still open is judged as of its month's last instant once the month has ended
@@ -345,6 +376,7 @@ def _cadence_met(handoffs, *, now: datetime, time_zone: str) -> dict[date, int]:
         conversations=Count("attempts", filter=Q(attempts__is_conversation=True)),
     ).values_list(
         "day",
+        HANDOFF_AGREEMENT,
         "version",
         "handed_off_at",
         "accepted_at",
@@ -352,11 +384,13 @@ def _cadence_met(handoffs, *, now: datetime, time_zone: str) -> dict[date, int]:
         "attempts_made",
         "conversations",
     )
-    met: dict[date, int] = defaultdict(int)
+    met: dict[tuple[date, int], int] = defaultdict(int)
     steps_by_version, calendars, judged = {}, {}, {}
-    for day, version_id, handed_off_at, accepted_at, returned_at, made, conversations in rows:
+    for row in rows:
+        day, agreement_id, version_id, handed_off_at, accepted_at, returned_at, *counted = row
+        made, conversations = counted
         if conversations:
-            met[day] += 1
+            met[day, agreement_id] += 1
             continue
         if version_id not in steps_by_version:
             steps_by_version[version_id] = list(
@@ -368,7 +402,7 @@ def _cadence_met(handoffs, *, now: datetime, time_zone: str) -> dict[date, int]:
         steps = steps_by_version[version_id]
         # As many attempts as steps keeps up whatever is due: no arithmetic needed.
         if made >= len(steps):
-            met[day] += 1
+            met[day, agreement_id] += 1
             continue
         month = Month.of(day)
         if month not in judged:
@@ -387,7 +421,7 @@ def _cadence_met(handoffs, *, now: datetime, time_zone: str) -> dict[date, int]:
             if due > made:  # behind already; later steps can only add to what is due
                 kept_up = False
                 break
-        met[day] += kept_up
+        met[day, agreement_id] += kept_up
     return met
 
 

@@ -3,6 +3,11 @@
 Every role reads; only the two managers write the notes and action items or propose a change.
 The page reads the month's report and the twelve-month trends once per request, so its number
 of queries does not grow with the leads, the reps or the action items.
+
+The review shows one agreement (`?agreement=ID`) or all of them (no parameter): every link,
+export and form of the page carries the choice. The meeting's record (notes, action items, a
+proposed change) belongs to an agreement: on "all" with several agreements the page lists
+every agreement's action items and asks to pick one to write.
 """
 
 from datetime import datetime
@@ -14,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,8 +27,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from agreements.models import CadenceStep, HandoffPolicy, ReturnReason
-from agreements.selectors import workspace_agreement
+from agreements.models import Agreement, CadenceStep, HandoffPolicy, ReturnReason
 from agreements.services import amendment_start
 from discussions.services import thread_open
 from leads.selectors import leads_visible_to
@@ -31,30 +35,28 @@ from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 
 from . import exports, forms, services
 from .charts import review_charts
-from .drilldown import FIGURES, figure_handoffs, figure_leads
+from .drilldown import FIGURES, HANDOFF_FIGURES, figure_handoffs, figure_leads
 from .exports import BreachRow, Review
 from .models import ActionItem, ReviewMeeting
 from .periods import Month
 from .ritual import meeting_next
 from .rollups import review_time_zone
 from .segments import LABELS as SEGMENT_LABELS
-from .selectors import last_closed_month, month_report, month_trends
+from .selectors import (
+    last_closed_month,
+    month_report,
+    month_trends,
+    review_agreement_parse,
+    review_agreements,
+)
 
 FIGURE_PAGE_SIZE = 50
-HANDOFF_FIGURES = {
-    "handoffs",
-    "windows_closed",
-    "windows_met",
-    "breached",
-    "accepted",
-    "rejected",
-    "returned",
-}
 STATUS_BADGES = {
     "green": "text-bg-success",
     "amber": "text-bg-warning",
     "red": "text-bg-danger",
     "grey": "text-bg-secondary",
+    "mixed": "text-bg-light border",
 }
 # The figure whose leads explain each catalogue metric of a KPI.
 KPI_FIGURES = {
@@ -87,6 +89,38 @@ def _today(time_zone: str, now: datetime | None = None):
     return timezone.localtime(now or timezone.now(), ZoneInfo(time_zone)).date()
 
 
+def _agreement_param(request) -> Agreement | None:
+    """`?agreement=` of a download or a figure's leads: the agreement, or None for all."""
+    try:
+        return review_agreement_parse(request.GET.get("agreement"))
+    except ValueError as error:
+        raise Http404(str(error)) from None
+
+
+def _query(agreement: Agreement | None, **params) -> str:
+    """A link's query string: its own parameters plus the agreement shown, if one is."""
+    query = QueryDict(mutable=True)
+    for name, value in params.items():
+        if value is not None:
+            query[name] = value
+    if agreement is not None:
+        query["agreement"] = agreement.pk
+    return "?" + query.urlencode() if query else ""
+
+
+def _review_url(month: Month, agreement: Agreement | None, anchor: str = "") -> str:
+    return reverse("kpis:review", args=[str(month)]) + _query(agreement) + anchor
+
+
+def _meeting_agreement(agreement: Agreement | None) -> Agreement | None:
+    """The agreement whose meeting record the review shows and writes: the one shown, or on
+    "all" the only agreement there is; None on "all" with several (or none)."""
+    if agreement is not None:
+        return agreement
+    agreements = Agreement.objects.order_by("id")[:2]
+    return agreements[0] if len(agreements) == 1 else None
+
+
 # Loading the month ------------------------------------------------------------------------
 
 
@@ -96,9 +130,11 @@ def _today(time_zone: str, now: datetime | None = None):
 PAGE_BREACHES = 50
 
 
-def _breaches(month: Month, user, *, limit: int | None = None) -> tuple[list[BreachRow], int]:
+def _breaches(
+    month: Month, user, *, limit: int | None = None, agreement=None
+) -> tuple[list[BreachRow], int]:
     """The month's breached handoffs this user may see (the first `limit`), and their count."""
-    breached = figure_handoffs(month, "breached")
+    breached = figure_handoffs(month, "breached", agreement=agreement)
     # A rep reads the team's figures but only their own leads' e-mails, as everywhere else.
     if not has_role(user, *MANAGERS, Role.VIEWER):
         breached = breached.filter(lead__in=leads_visible_to(user).values("pk"))
@@ -140,29 +176,33 @@ def _breaches(month: Month, user, *, limit: int | None = None) -> tuple[list[Bre
 
 def _action_items(agreement, month: Month, time_zone: str) -> list[ActionItem]:
     """Items agreed in this month or earlier that were still open when it began: open ones carry
-    over, and ones closed since then show as done."""
-    if agreement is None:
-        return []
+    over, and ones closed since then show as done. Every agreement's with `agreement` None."""
     start = month.bounds(time_zone)[0]
-    items = (
-        ActionItem.objects.filter(agreement=agreement, month__lte=month.first_day)
-        .filter(Q(done_at__isnull=True) | Q(done_at__gte=start))
-        .select_related("owner")
+    items = ActionItem.objects.filter(month__lte=month.first_day)
+    if agreement is not None:
+        items = items.filter(agreement=agreement)
+    items = items.filter(Q(done_at__isnull=True) | Q(done_at__gte=start)).select_related(
+        "owner", "agreement"
     )
     return sorted(items, key=lambda item: (item.done_at is not None, item.due_date, item.pk))
 
 
 def _load_review(
-    month: Month, *, now, user, breach_limit: int | None = None
+    month: Month, *, now, user, breach_limit: int | None = None, shown: Agreement | None = None
 ) -> tuple[Review, object]:
     """The page, its PDF and its CSVs: the month's one report (as the API reads it) plus what
-    only the meeting needs, with the breached leads this user may see."""
-    report = month_report(month=month, now=now)
-    breaches, breaches_total = _breaches(month, user, limit=breach_limit)
+    only the meeting needs, with the breached leads this user may see. `shown` is the
+    agreement the review shows, None for all; the second value returned is the agreement
+    whose meeting record it shows (None on "all" with several agreements)."""
+    report = month_report(month=month, now=now, agreement=shown)
+    breaches, breaches_total = _breaches(month, user, limit=breach_limit, agreement=shown)
     as_of = report.judged_at
-    series = month_trends(month=month)
-    agreement = workspace_agreement()
-    # The promises the month is held to: the version the report was judged by.
+    series = month_trends(month=month, agreement=shown)
+    agreement = _meeting_agreement(shown)
+    # "All" of several agreements: each is judged by its own version, side by side.
+    review_several = shown is None and agreement is None and report.agreements_count > 1
+    # The promises the month is held to: the version the report was judged by (none of its
+    # own on "all" with several agreements, each of which keeps its own).
     version = report.version
     policy = HandoffPolicy.objects.filter(version=version).first() if version else None
     plan = report.plan
@@ -183,32 +223,52 @@ def _load_review(
         month=month,
         report=report,
         trends=series,
-        agreement_name=agreement.name if agreement else "No agreement yet",
-        version_label=version.label if version else "no version in force",
+        agreement_name=_scope_name(shown, agreement),
+        agreement_id=shown.pk if shown else None,
+        version_label=version.label
+        if version
+        else gettext("each agreement's own version in force")
+        if review_several
+        else gettext("no version in force"),
         response_target_hours=float(policy.response_target_hours) if policy else None,
         accept_window_hours=float(policy.accept_window_hours) if policy else None,
         cadence_steps=CadenceStep.objects.filter(version=version).count() if version else 0,
         planned_rates={"lead_to_mql_rate": float(plan.lead_to_mql_rate)} if plan else {},
         # Codes of older versions too: a handoff keeps the reason of the version it ran under.
         reason_labels=dict(
-            ReturnReason.objects.filter(version__agreement=agreement)
+            (
+                ReturnReason.objects.filter(version__agreement=shown)
+                if shown
+                else ReturnReason.objects.all()
+            )
             .order_by("version_id", "id")
             .values_list("code", "label")
-        )
-        if agreement
-        else {},
+        ),
         breaches=breaches,
         breaches_total=breaches_total,
         notes=meeting.notes if meeting else "",
         notes_updated=notes_updated,
-        action_items=_action_items(agreement, month, report.time_zone),
+        action_items=_action_items(agreement or shown, month, report.time_zone),
         as_of=as_of,
         generated_at=now,
     )
     return review, agreement
 
 
-def _figure_url(month: Month, figure: str, query: str = "") -> str:
+def _scope_name(shown: Agreement | None, meeting_agreement: Agreement | None) -> str:
+    if shown is not None:
+        return shown.name
+    if meeting_agreement is not None:
+        return meeting_agreement.name
+    if Agreement.objects.exists():
+        return gettext("All agreements")
+    return gettext("No agreement yet")
+
+
+def _figure_url(month: Month, figure: str, query: str = "", agreement_id=None) -> str:
+    """A figure's leads; `query` is "?name=value" or empty."""
+    if agreement_id is not None:
+        query = (query + "&" if query else "?") + f"agreement={agreement_id}"
     return reverse("kpis:figure", args=[str(month), figure]) + query
 
 
@@ -230,16 +290,15 @@ def _scorecard(review: Review) -> dict:
         }
 
     month = review.month
-    return {
-        "goals": [row(goal) for goal in review.report.goals],
-        "kpis": [
-            row(
-                kpi,
-                _figure_url(month, KPI_FIGURES[kpi.metric]) if kpi.metric in KPI_FIGURES else None,
-            )
-            for kpi in review.report.kpis
-        ],
-    }
+    kpis = []
+    for kpi in review.report.kpis:
+        link = None
+        if kpi.metric in KPI_FIGURES:
+            link = _figure_url(month, KPI_FIGURES[kpi.metric], agreement_id=review.agreement_id)
+        kpis.append(row(kpi, link))
+        # "All agreements": each agreement's own figure and status under the combined one.
+        kpis[-1]["parts"] = [row(part) for part in kpi.parts] if len(kpi.parts) > 1 else []
+    return {"goals": [row(goal) for goal in review.report.goals], "kpis": kpis}
 
 
 def _chart_data(review: Review) -> dict:
@@ -254,16 +313,31 @@ def _chart_data(review: Review) -> dict:
     }
     # Codes and ids only make the links; the page's JSON carries what the charts draw.
     stages, rep_ids = data["funnel"].pop("stages"), data["reps"].pop("ids")
-    data["funnel"]["links"] = [_figure_url(month, metric_of[stage]) for stage in stages]
+    shown = review.agreement_id
+    data["funnel"]["links"] = [
+        _figure_url(month, metric_of[stage], agreement_id=shown) for stage in stages
+    ]
     data["reps"]["links"] = [
-        _figure_url(month, "windows_closed", f"?rep={rep_id}") for rep_id in rep_ids
+        _figure_url(month, "windows_closed", f"?rep={rep_id}", agreement_id=shown)
+        for rep_id in rep_ids
     ]
     return data
 
 
-def _render_review(request, month: Month, *, notes_form=None, item_form=None, propose_form=None):
+def _render_review(
+    request,
+    month: Month,
+    *,
+    shown: Agreement | None = None,
+    notes_form=None,
+    item_form=None,
+    propose_form=None,
+):
     now = timezone.now()
-    review, agreement = _load_review(month, now=now, user=request.user, breach_limit=PAGE_BREACHES)
+    review, agreement = _load_review(
+        month, now=now, user=request.user, breach_limit=PAGE_BREACHES, shown=shown
+    )
+    agreements = review_agreements()
     can_write = agreement is not None and has_role(request.user, *MANAGERS)
     today = _today(review.time_zone, now)
     if can_write:
@@ -272,7 +346,11 @@ def _render_review(request, month: Month, *, notes_form=None, item_form=None, pr
         propose_form = propose_form or forms.ProposeChangeForm()
     summary = exports.summary_rows(review)
     for row in summary:
-        row.href = _figure_url(month, row.figure, row.query) if row.figure else ""
+        row.href = (
+            _figure_url(month, row.figure, row.query, agreement_id=review.agreement_id)
+            if row.figure
+            else ""
+        )
     current = Month.of(today)
     return render(
         request,
@@ -325,7 +403,13 @@ def _render_review(request, month: Month, *, notes_form=None, item_form=None, pr
             "notes_form": notes_form,
             "item_form": item_form,
             "propose_form": propose_form,
-            "has_agreement": agreement is not None,
+            "has_agreement": bool(agreements),
+            # The selector: all agreements, or one; every link and form below keeps the choice.
+            "agreements": agreements,
+            "shown": shown,
+            "meeting_agreement": agreement,
+            "agreement_query": _query(shown),
+            "agreement_param": f"&agreement={shown.pk}" if shown else "",
         },
     )
 
@@ -346,7 +430,10 @@ def _reason_rows(review: Review) -> list[dict]:
             "label": review.reason(code),
             "count": count,
             "link": _figure_url(
-                review.month, figure, f"?key={code}" if code != "unspecified" else ""
+                review.month,
+                figure,
+                f"?key={code}" if code != "unspecified" else "",
+                agreement_id=review.agreement_id,
             ),
         }
         for decision, figure, counts in (
@@ -415,7 +502,9 @@ def _funnel_rows(review: Review) -> list[dict]:
         {
             "step": step,
             "conversion": exports.percent(step.conversion_from_previous),
-            "link": _figure_url(review.month, metric_of[step.stage])
+            "link": _figure_url(
+                review.month, metric_of[step.stage], agreement_id=review.agreement_id
+            )
             if step.stage in metric_of
             else None,
         }
@@ -431,13 +520,18 @@ def _funnel_rows(review: Review) -> list[dict]:
 def review_current(request):
     """The last closed month in the SLA's time zone (a month one day old would alarm a meeting
     for nothing; "this month so far" is one click away), or the month the picker asked for."""
+    try:
+        shown = review_agreement_parse(request.GET.get("agreement"))
+    except ValueError as error:
+        messages.error(request, str(error))
+        shown = None
     picked = request.GET.get("month")
     if picked is not None:
         try:
-            return redirect("kpis:review", month=str(Month.parse(picked)))
+            return redirect(_review_url(Month.parse(picked), shown))
         except ValueError as error:
             messages.error(request, str(error))
-    return redirect("kpis:review", month=str(last_closed_month()))
+    return redirect(_review_url(last_closed_month(), shown))
 
 
 @role_required(*READERS)
@@ -449,7 +543,13 @@ def review(request, month):
         # A typed URL deserves the reason and a working page, not a bare 404.
         messages.error(request, str(error))
         return redirect("kpis:current")
-    return _render_review(request, parsed)
+    try:
+        shown = review_agreement_parse(request.GET.get("agreement"))
+    except ValueError as error:
+        # A stale or mistyped link still opens the month, on all agreements, saying why.
+        messages.error(request, str(error))
+        return redirect(_review_url(parsed, None))
+    return _render_review(request, parsed, shown=shown)
 
 
 @role_required(*READERS)
@@ -465,12 +565,15 @@ def figure(request, month, figure):
     segment = request.GET.get("segment") or None
     if segment is not None and segment not in SEGMENT_LABELS:
         raise Http404("No such segment.")
-    leads = figure_leads(month, figure, rep_id=rep_id, source=source, key=key, segment=segment)
+    shown = _agreement_param(request)
+    leads = figure_leads(
+        month, figure, rep_id=rep_id, source=source, key=key, segment=segment, agreement=shown
+    )
     total = leads.count()
     handoffs = None
     if figure in HANDOFF_FIGURES:
         # The review counts handoffs; a lead handed to sales twice in a month is listed once.
-        counted = figure_handoffs(month, figure, rep_id=rep_id, key=key)
+        counted = figure_handoffs(month, figure, rep_id=rep_id, key=key, agreement=shown)
         handoffs = (counted if source is None else counted.filter(lead__source=source)).count()
     # Reps see only their own leads everywhere else in the app; the review keeps that promise.
     visible = leads
@@ -490,6 +593,8 @@ def figure(request, month, figure):
     if key:
         label = ReturnReason.objects.filter(code=key).values_list("label", flat=True).last()
         filters.append(f"reason {label or key}")
+    if shown is not None:
+        filters.append(gettext("agreement %(name)s") % {"name": shown.name})
     return render(
         request,
         "kpis/figure_leads.html",
@@ -503,6 +608,8 @@ def figure(request, month, figure):
             "handoffs": handoffs,
             "page": page,
             "partial_view": page.paginator.count != total,
+            "shown": shown,
+            "agreement_query": _query(shown),
         },
     )
 
@@ -511,17 +618,17 @@ def figure(request, month, figure):
 @role_required(*MANAGERS)
 def notes_save(request, month):
     month = _month(month)
-    agreement = _agreement_or_none(request)
+    shown, agreement = _meeting_target(request)
     if agreement is None:
-        return redirect("kpis:review", month=str(month))
+        return redirect(_review_url(month, shown))
     form = forms.ReviewNotesForm(request.POST)
     if not form.is_valid():
-        return _render_review(request, month, notes_form=form)
+        return _render_review(request, month, shown=shown, notes_form=form)
     services.review_notes_save(
         agreement=agreement, month=month, notes=form.cleaned_data["notes"], by=request.user
     )
     messages.success(request, f"Notes of the {month.label} review saved.")
-    return redirect(reverse("kpis:review", args=[str(month)]) + "#meeting")
+    return redirect(_review_url(month, shown, "#meeting"))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -531,15 +638,20 @@ def action_item_create(request, month):
     JavaScript this URL is the form's own short page. A GET (a reload, a bookmark) goes
     back to the review's action items rather than answering 405."""
     month = _month(month)
-    review_url = reverse("kpis:review", args=[str(month)]) + "#actions"
+    shown, agreement = _meeting_target(request, quiet=request.method != "POST")
+    review_url = _review_url(month, shown, "#actions")
     if request.method != "POST":
         return redirect(review_url)
-    agreement = _agreement_or_none(request)
     if agreement is None:
-        return redirect("kpis:review", month=str(month))
+        return redirect(_review_url(month, shown))
     form = forms.ActionItemForm(request.POST, today=_today(review_time_zone()))
     if not form.is_valid():
-        context = {"item_form": form, "month": month, "month_str": str(month)}
+        context = {
+            "item_form": form,
+            "month": month,
+            "month_str": str(month),
+            "agreement_query": _query(shown),
+        }
         if request.htmx:
             return render(request, "kpis/partials/action_item_form.html", context)
         return render(request, "kpis/action_item_page.html", context)
@@ -563,6 +675,10 @@ def action_item_done(request, month, pk):
     month = _month(month)
     item = get_object_or_404(ActionItem.objects.select_related("owner"), pk=pk)
     done = request.POST.get("done", "1") != "0"
+    try:
+        shown = review_agreement_parse(request.GET.get("agreement"))
+    except ValueError:
+        shown = None
     item = services.action_item_done(item=item, by=request.user, done=done)
     if request.htmx:
         time_zone = review_time_zone()
@@ -576,22 +692,23 @@ def action_item_done(request, month, pk):
                 "can_write": True,
                 "today": _today(time_zone),
                 "time_zone": time_zone,
+                "agreement_query": _query(shown),
             },
         )
     messages.success(request, f"“{item.text}” marked {'done' if done else 'open'}.")
-    return redirect(reverse("kpis:review", args=[str(month)]) + "#actions")
+    return redirect(_review_url(month, shown, "#actions"))
 
 
 @require_POST
 @role_required(*MANAGERS)
 def propose_change(request, month):
     month = _month(month)
-    agreement = _agreement_or_none(request)
+    shown, agreement = _meeting_target(request)
     if agreement is None:
-        return redirect("kpis:review", month=str(month))
+        return redirect(_review_url(month, shown))
     form = forms.ProposeChangeForm(request.POST)
     if not form.is_valid():
-        return _render_review(request, month, propose_form=form)
+        return _render_review(request, month, shown=shown, propose_form=form)
     note = form.cleaned_data["note"]
     with transaction.atomic():
         draft = amendment_start(
@@ -610,11 +727,28 @@ def propose_change(request, month):
     return redirect(f"{draft.get_absolute_url()}#thread-{thread.pk}")
 
 
-def _agreement_or_none(request):
-    agreement = workspace_agreement()
-    if agreement is None:
-        messages.error(request, "There is no SLA yet: create the agreement first.")
-    return agreement
+def _meeting_target(request, *, quiet: bool = False):
+    """(the agreement the review shows, the one a write of its meeting goes to): the page's
+    `?agreement=`, or on "all" the only agreement; (…, None) with a message otherwise."""
+    try:
+        shown = review_agreement_parse(request.GET.get("agreement"))
+    except ValueError as error:
+        if not quiet:
+            messages.error(request, str(error))
+        return None, None
+    agreement = _meeting_agreement(shown)
+    if agreement is None and not quiet:
+        if Agreement.objects.exists():
+            messages.error(
+                request,
+                gettext(
+                    "Choose an agreement first: notes, action items and proposed changes "
+                    "belong to one agreement."
+                ),
+            )
+        else:
+            messages.error(request, gettext("There is no SLA yet: create the agreement first."))
+    return shown, agreement
 
 
 # Out of the app ---------------------------------------------------------------------------
@@ -623,7 +757,9 @@ def _agreement_or_none(request):
 @role_required(*READERS)
 @require_safe
 def review_pdf(request, month):
-    review, _ = _load_review(_month(month), now=timezone.now(), user=request.user)
+    review, _ = _load_review(
+        _month(month), now=timezone.now(), user=request.user, shown=_agreement_param(request)
+    )
     response = HttpResponse(exports.review_pdf(review), content_type="application/pdf")
     name = exports.filename(review, "pack", "pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -633,7 +769,9 @@ def review_pdf(request, month):
 @role_required(*READERS)
 @require_safe
 def review_csv(request, month, table):
-    review, _ = _load_review(_month(month), now=timezone.now(), user=request.user)
+    review, _ = _load_review(
+        _month(month), now=timezone.now(), user=request.user, shown=_agreement_param(request)
+    )
     every = exports.csv_tables(review)
     if table not in every:
         raise Http404(f"No table called '{table}'.")

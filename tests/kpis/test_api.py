@@ -188,8 +188,14 @@ def test_the_schema_documents_the_month_and_the_response(viewer):
     schema = api.get("/api/schema/", {"format": "json"}).json()
 
     operation = schema["paths"]["/api/v1/kpis/"]["get"]
-    (month,) = operation["parameters"]
+    month, agreement = sorted(operation["parameters"], key=lambda p: p["name"] != "month")
     assert (month["name"], month["in"], month["required"]) == ("month", "query", True)
+    assert (agreement["name"], agreement["in"], agreement.get("required", False)) == (
+        "agreement",
+        "query",
+        False,
+    )
+    assert "unknown id is refused with 400" in agreement["description"]
     assert "400" in operation["responses"]
     report = schema["components"]["schemas"]["MonthReport"]["properties"]
     for name in (

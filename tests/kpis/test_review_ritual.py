@@ -124,7 +124,7 @@ def test_the_attendees_get_the_pack_with_its_charts_once(meeting, october, rep, 
         assert message.subject == "[SLA Portal] Review pack: October 2026"
         assert "04 Nov 2026 10:00" in message.body and "/review/2026-10/" in message.body
         ((name, content, kind),) = message.attachments
-        assert name == "review-2026-10-pack.pdf" and kind == "application/pdf"
+        assert name == "review-2026-10-acme-sla-pack.pdf" and kind == "application/pdf"
         assert content.startswith(b"%PDF")
 
 
