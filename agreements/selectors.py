@@ -20,8 +20,11 @@ from .models import (
     InterestRule,
     Kpi,
     QualificationSettings,
+    ScopeRule,
+    ScopeSettings,
     VersionEvent,
 )
+from .scopes import ScopeRuleSpec, ScopeSpec
 from .scoring import FitRuleSpec, InterestRuleSpec, Thresholds
 
 
@@ -148,8 +151,84 @@ def _interest_label(rule: InterestRule) -> str:
 
 
 def workspace_agreement() -> Agreement | None:
-    """The agreement that runs the lead pipeline: this workspace's first agreement."""
+    """The workspace's default agreement (its first one when none is the default).
+
+    Not the lead engine's choice: each lead is governed by its own agreement (Lead.agreement,
+    see versions_in_force and leads.services.scopes). This names the agreement whose calendar
+    and labels a page about no lead in particular shows.
+    """
+    scopes = scopes_in_force()
+    default = next((scope for scope in scopes if scope.is_default), None)
+    if default is not None:
+        return Agreement.objects.filter(pk=default.agreement_id).first()
     return Agreement.objects.order_by("id").first()
+
+
+def versions_in_force(*, at=None) -> dict[int, AgreementVersion]:
+    """{agreement id: its version in force} for every agreement with one, in one query."""
+    at = at or timezone.now()
+    versions: dict[int, AgreementVersion] = {}
+    for version in (
+        AgreementVersion.objects.filter(
+            status=AgreementVersion.Status.PUBLISHED, effective_at__lte=at
+        )
+        .select_related("agreement")
+        .defer("snapshot")
+        .order_by("agreement_id", "-number")
+    ):
+        versions.setdefault(version.agreement_id, version)
+    return versions
+
+
+def lead_version_in_force(*, lead, at=None) -> AgreementVersion | None:
+    """The version in force of the agreement that governs this lead (None when none does)."""
+    if lead.agreement_id is None:
+        return None
+    return (
+        AgreementVersion.objects.filter(
+            agreement_id=lead.agreement_id,
+            status=AgreementVersion.Status.PUBLISHED,
+            effective_at__lte=at or timezone.now(),
+        )
+        .select_related("agreement")
+        .order_by("-number")
+        .first()
+    )
+
+
+def version_scope(*, version: AgreementVersion) -> ScopeSpec:
+    """The version's scope as the pure core's spec (memoised for published versions)."""
+    return _published_memoised("scope", version, lambda: _version_scope_read(version))
+
+
+def _version_scope_read(version: AgreementVersion) -> ScopeSpec:
+    settings = ScopeSettings.objects.filter(version=version).first()
+    rules = tuple(
+        ScopeRuleSpec(
+            attribute=rule.attribute,
+            operator=rule.operator,
+            value=rule.value,
+            custom_attribute=rule.custom_attribute,
+        )
+        for rule in ScopeRule.objects.filter(version=version).order_by("position", "id")
+    )
+    return ScopeSpec(
+        agreement_id=version.agreement_id,
+        version_id=version.pk,
+        priority=settings.priority if settings else 0,
+        is_default=settings.is_default if settings else False,
+        rules=rules,
+        name=version.agreement.name,
+    )
+
+
+def scopes_in_force(*, at=None) -> list[ScopeSpec]:
+    """The scopes of every agreement's version in force, in the order they claim leads."""
+    from .scopes import scopes_ordered
+
+    return scopes_ordered(
+        version_scope(version=version) for version in versions_in_force(at=at).values()
+    )
 
 
 def event_type_catalogue(*, version: AgreementVersion | None) -> set[str]:
