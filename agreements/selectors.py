@@ -242,6 +242,18 @@ def event_type_catalogue(*, version: AgreementVersion | None) -> set[str]:
     return catalogue
 
 
+def event_types_in_force(*, at=None) -> set[str]:
+    """Built-in event types plus the ones any agreement in force added: an event arrives
+    before anyone knows which agreement its lead will follow."""
+    catalogue = event_type_catalogue(version=None)
+    versions = [version.pk for version in versions_in_force(at=at).values()]
+    for custom in QualificationSettings.objects.filter(version_id__in=versions).values_list(
+        "custom_event_types", flat=True
+    ):
+        catalogue.update(custom or [])
+    return catalogue
+
+
 @dataclass(frozen=True)
 class ConsistencyItem:
     contradiction: Contradiction

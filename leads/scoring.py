@@ -369,9 +369,11 @@ def mql_count(
     interest_rules: list[InterestRuleSpec],
     thresholds: Thresholds,
     now: datetime,
+    agreement_id: int | None = None,
 ) -> int:
-    """How many current leads these rules would make MQLs, computed without writing anything."""
-    q = _score_sql(fit_rules, interest_rules, thresholds, now, None)
+    """How many current leads (of one agreement, when given) these rules would make MQLs,
+    computed without writing anything."""
+    q = _score_sql(fit_rules, interest_rules, thresholds, now, None, agreement_id=agreement_id)
     condition = "(fit >= %s AND interest >= %s)"
     condition_params = [thresholds.mql_min_fit, thresholds.mql_min_interest]
     if thresholds.mql_min_total is not None:

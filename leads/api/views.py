@@ -13,13 +13,12 @@ from rest_framework.response import Response
 
 from agreements.models import Agreement, AgreementVersion
 from agreements.models import Stage as SlaStage
-from agreements.selectors import event_type_catalogue
+from agreements.selectors import event_types_in_force
 
 from ..selectors import lead_score_breakdown, leads_visible_to, open_handoff
 from ..services.activities import ActivitiesRefused, activities_log
 from ..services.ingestion import events_ingest, lead_upsert
 from ..services.lifecycle import lead_stage_advance
-from ..services.pipeline import current_version
 from . import serializers as s
 from .parsers import SafeJSONParser
 from .permissions import LeadsApiPermission
@@ -197,7 +196,7 @@ class EventBatchView(GenericAPIView):
         if refused:
             return refused
         now = timezone.now()
-        context = {"catalogue": event_type_catalogue(version=current_version(now)), "now": now}
+        context = {"catalogue": event_types_in_force(at=now), "now": now}
         cleaned, errors = s.validate_each(s.EventInputSerializer, items, context=context)
         if errors:
             return Response(
