@@ -164,6 +164,26 @@ def workspace_agreement() -> Agreement | None:
     return Agreement.objects.order_by("id").first()
 
 
+def workspace_version_query(*, at=None):
+    """The workspace's version in force, as a queryset whose first row it is, for use as a
+    subquery (`.values("pk")[:1]`): the default agreement's, else the first agreement's.
+
+    For what a page about no lead in particular shows (the clock's zone, stage labels); the
+    lead engine uses each lead's own agreement.
+    """
+    from django.db.models import Exists, OuterRef
+
+    return (
+        AgreementVersion.objects.filter(
+            status=AgreementVersion.Status.PUBLISHED, effective_at__lte=at or timezone.now()
+        )
+        .annotate(
+            is_default=Exists(ScopeSettings.objects.filter(version=OuterRef("pk"), is_default=True))
+        )
+        .order_by("-is_default", "agreement_id", "-number")
+    )
+
+
 def versions_in_force(*, at=None) -> dict[int, AgreementVersion]:
     """{agreement id: its version in force} for every agreement with one, in one query."""
     at = at or timezone.now()

@@ -26,7 +26,6 @@ from django.utils.translation import gettext
 
 from agreements.business_hours import add_business_days, add_business_time, business_time_between
 from agreements.models import (
-    Agreement,
     AgreementVersion,
     CadenceStep,
     Channel,
@@ -38,7 +37,12 @@ from agreements.models import (
 )
 from agreements.models import Stage as SlaStage
 from agreements.scoring import Activity, RulePoints, ScoreResult, score_assemble, score_lead
-from agreements.selectors import lead_version_in_force, qualification_rules, version_calendar
+from agreements.selectors import (
+    lead_version_in_force,
+    qualification_rules,
+    version_calendar,
+    workspace_version_query,
+)
 from agreements.summary import in_sentence
 from slaportal.clock import local_time
 from slaportal.roles import Role, has_role
@@ -830,17 +834,16 @@ def lead_timeline(
 
 def version_in_force_now(now=None, *, lead: Lead | None = None) -> AgreementVersion | None:
     """The version in force in one query: of the lead's own agreement when a lead is given
-    (None when no agreement governs it), else of the workspace's first agreement (stage
+    (None when no agreement governs it), else of the workspace's default agreement (stage
     labels of pages about no lead in particular)."""
-    if lead is not None:
-        if lead.agreement_id is None:
-            return None
-        agreement = lead.agreement_id
-    else:
-        agreement = Subquery(Agreement.objects.order_by("id").values("pk")[:1])
+    if lead is None:
+        in_force = Subquery(workspace_version_query(at=now).values("pk")[:1])
+        return AgreementVersion.objects.filter(pk=in_force).select_related("agreement").first()
+    if lead.agreement_id is None:
+        return None
     return (
         AgreementVersion.objects.filter(
-            agreement_id=agreement,
+            agreement_id=lead.agreement_id,
             status=AgreementVersion.Status.PUBLISHED,
             effective_at__lte=now or timezone.now(),
         )

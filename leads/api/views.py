@@ -11,9 +11,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from agreements.models import Agreement, AgreementVersion
 from agreements.models import Stage as SlaStage
-from agreements.selectors import event_types_in_force
+from agreements.selectors import event_types_in_force, workspace_version_query
 
 from ..selectors import lead_score_breakdown, leads_visible_to, open_handoff
 from ..services.activities import ActivitiesRefused, activities_log
@@ -32,19 +31,10 @@ class LeadPagination(PageNumberPagination):
 def stage_labels(now=None) -> dict[str, str]:
     """The lifecycle labels of the SLA version in force, in one query.
 
-    The same choice as agreements.selectors.version_in_force over workspace_agreement, as
-    subqueries: the list endpoint's query count is pinned.
+    The workspace's (default) agreement's version as a subquery: the list endpoint's query
+    count is pinned. A lead's own agreement and version are in its agreement fields.
     """
-    agreement = Agreement.objects.order_by("id").values("pk")[:1]
-    in_force = (
-        AgreementVersion.objects.filter(
-            agreement=Subquery(agreement),
-            status=AgreementVersion.Status.PUBLISHED,
-            effective_at__lte=now or timezone.now(),
-        )
-        .order_by("-number")
-        .values("pk")[:1]
-    )
+    in_force = workspace_version_query(at=now).values("pk")[:1]
     rows = SlaStage.objects.filter(
         version=Subquery(in_force), kind=SlaStage.Kind.LIFECYCLE
     ).values_list("slug", "label")
