@@ -157,11 +157,10 @@ def workspace_agreement() -> Agreement | None:
     see versions_in_force and leads.services.scopes). This names the agreement whose calendar
     and labels a page about no lead in particular shows.
     """
-    scopes = scopes_in_force()
-    default = next((scope for scope in scopes if scope.is_default), None)
-    if default is not None:
-        return Agreement.objects.filter(pk=default.agreement_id).first()
-    return Agreement.objects.order_by("id").first()
+    from django.db.models import Subquery
+
+    in_force = Subquery(workspace_version_query().values("agreement_id")[:1])
+    return Agreement.objects.filter(pk=in_force).first() or Agreement.objects.order_by("id").first()
 
 
 def workspace_version_query(*, at=None):
