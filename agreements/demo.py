@@ -25,6 +25,12 @@ from . import services
 from .parts import PARTS_BY_SLUG
 
 DEMO_AGREEMENT_NAME = "Acme Growth SLA"
+# The second agreement of the demo (issue 11): enterprise accounts get a named owner and an
+# answer within the hour; the article's SLA above is the default that takes everyone else.
+ENTERPRISE_AGREEMENT_NAME = "Acme Enterprise SLA"
+ENTERPRISE_MIN_SIZE = 1000
+ENTERPRISE_OWNER = "rafael"
+ENTERPRISE_NOTE = "Enterprise accounts (1,000+ staff): a named owner answers within the hour."
 DEMO_PASSWORD = "demo"
 FIRST_VERSION_NOTE = "First version of the SLA, from the kick-off workshop."
 AMENDMENT_NOTE = "Tighten first touch to 3 business hours after the Q3 review"
@@ -102,14 +108,90 @@ def demo_agreement_load(users: dict) -> m.Agreement:
         services.version_approve(version=draft, by=sergio, side=m.Team.SALES)
         amendment = services.amendment_start(agreement=agreement, by=sergio, note=AMENDMENT_NOTE)
         _amendment_fill(amendment, marina=marina, sergio=sergio)
+    demo_enterprise_load(users)
+    return agreement
+
+
+ENTERPRISE_CADENCE = [
+    (m.Channel.PHONE, 1, m.CadenceStep.OffsetUnit.BUSINESS_HOURS),
+    (m.Channel.VIDEO, 4, m.CadenceStep.OffsetUnit.BUSINESS_HOURS),
+    (m.Channel.EMAIL, 1, m.CadenceStep.OffsetUnit.BUSINESS_DAYS),
+    (m.Channel.PHONE, 2, m.CadenceStep.OffsetUnit.BUSINESS_DAYS),
+    (m.Channel.SOCIAL, 3, m.CadenceStep.OffsetUnit.BUSINESS_DAYS),
+    (m.Channel.PHONE, 5, m.CadenceStep.OffsetUnit.BUSINESS_DAYS),
+    (m.Channel.EMAIL, 8, m.CadenceStep.OffsetUnit.BUSINESS_DAYS),
+    (m.Channel.PHONE, 12, m.CadenceStep.OffsetUnit.BUSINESS_DAYS),
+]
+
+
+def demo_enterprise_load(users: dict) -> m.Agreement:
+    """Acme's enterprise SLA: companies of 1,000 staff or more, a named owner, first touch in
+    one business hour and a longer, denser cadence; v1 signed by both managers. Left as it is
+    when an agreement of that name exists."""
+    existing = m.Agreement.objects.filter(name=ENTERPRISE_AGREEMENT_NAME).first()
+    if existing is not None:
+        return existing
+    marina, sergio = users["marina"], users["sergio"]
+    with transaction.atomic():
+        agreement = services.agreement_create(
+            name=ENTERPRISE_AGREEMENT_NAME,
+            marketing_team="Acme Marketing",
+            sales_team="Acme Enterprise Sales",
+            marketing_manager=marina,
+            sales_manager=sergio,
+            by=sergio,
+        )
+        draft = agreement.versions.get()
+        _first_draft_fill(draft, default=False)
+        _settings_update(
+            m.HandoffPolicy,
+            draft,
+            response_target_hours=Decimal(1),
+            assignment_method=m.HandoffPolicy.Assignment.NAMED_OWNER,
+            named_owner=users[ENTERPRISE_OWNER],
+            accept_window_hours=Decimal(8),
+            return_after_attempts=8,
+            return_after_days=21,
+        )
+        # Its speed-to-lead goal and KPI promise the same hour the handoff part does.
+        m.Goal.objects.filter(version=draft, metric=m.Metric.SPEED_TO_LEAD).update(target=1)
+        m.Kpi.objects.filter(version=draft, metric=m.Metric.SPEED_TO_LEAD).update(
+            target=1, amber_threshold=Decimal("1.5"), red_threshold=2
+        )
+        m.CadenceStep.objects.filter(version=draft).delete()
+        _rows_create(
+            m.CadenceStep,
+            draft,
+            [
+                {"channel": channel, "offset": offset, "offset_unit": unit}
+                for channel, offset, unit in ENTERPRISE_CADENCE
+            ],
+        )
+        _settings_update(m.ScopeSettings, draft, priority=10, is_default=False)
+        _rows_create(
+            m.ScopeRule,
+            draft,
+            [
+                {
+                    "attribute": m.FitRule.Attribute.COMPANY_SIZE,
+                    "operator": m.ScopeRule.Operator.AT_LEAST,
+                    "value": str(ENTERPRISE_MIN_SIZE),
+                }
+            ],
+        )
+        services.version_submit(version=draft, by=sergio, change_note=ENTERPRISE_NOTE)
+        services.version_approve(version=draft, by=marina, side=m.Team.MARKETING)
+        services.version_approve(version=draft, by=sergio, side=m.Team.SALES)
     return agreement
 
 
 # The first draft ------------------------------------------------------------------------
 
 
-def _first_draft_fill(version: m.AgreementVersion) -> None:
+def _first_draft_fill(version: m.AgreementVersion, *, default: bool = True) -> None:
     year = timezone.localdate().year
+    # The article's SLA governs every lead no other agreement's scope claims.
+    _settings_update(m.ScopeSettings, version, priority=0, is_default=default)
     _goals_fill(version, year)
     _definitions_fill(version)
     _qualification_fill(version)

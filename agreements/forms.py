@@ -475,6 +475,41 @@ class BusinessCalendarForm(PartForm):
         return code
 
 
+class ScopeSettingsForm(PartForm):
+    class Meta:
+        model = m.ScopeSettings
+        fields = ["priority", "is_default"]
+
+
+class ScopeRuleForm(RowForm):
+    class Meta:
+        model = m.ScopeRule
+        fields = ["attribute", "custom_attribute", "operator", "value"]
+
+    def clean(self):
+        cleaned = super().clean()
+        attribute, operator = cleaned.get("attribute"), cleaned.get("operator")
+        value = (cleaned.get("value") or "").strip()
+        Operator = m.ScopeRule.Operator
+        if attribute == m.FitRule.Attribute.CUSTOM and not cleaned.get("custom_attribute"):
+            self.add_error("custom_attribute", _("Name the custom attribute this rule reads."))
+        if attribute != m.FitRule.Attribute.CUSTOM and cleaned.get("custom_attribute"):
+            self.add_error(
+                "custom_attribute", _("Only a custom attribute rule names a custom attribute.")
+            )
+        if operator and operator != Operator.IS_SET and not value:
+            self.add_error("value", _("This operator needs a value to compare with."))
+        if operator in (Operator.IN, Operator.NOT_IN) and value:
+            if not [option for option in value.split(",") if option.strip()]:
+                self.add_error("value", _("List at least one value, separated by commas."))
+        if operator in (Operator.AT_LEAST, Operator.LESS_THAN) and value:
+            try:
+                float(value)
+            except ValueError:
+                self.add_error("value", _("'at least' and 'less than' need a number."))
+        return cleaned
+
+
 class HolidayForm(RowForm):
     class Meta:
         model = m.Holiday

@@ -504,6 +504,61 @@ class ReviewSchedule(PartSettings):
     )
 
 
+# Scope: which leads the agreement governs ---------------------------------------------------
+
+
+class ScopeSettings(PartSettings):
+    """The agreement's priority among the agreements in force, and whether it is the default.
+
+    A lead is governed by the highest-priority published agreement whose scope rules all match
+    it (no rules: every lead); the default agreement also takes the leads no scope matches.
+    """
+
+    priority = models.IntegerField(
+        _("priority"),
+        default=0,
+        validators=[MinValueValidator(-1000), MaxValueValidator(1000)],
+        help_text=_("When two agreements' scopes match a lead, the higher priority governs it."),
+    )
+    is_default = models.BooleanField(
+        _("default agreement"),
+        default=False,
+        help_text=_("Also governs the leads no agreement's scope matches."),
+    )
+
+
+class ScopeRule(PartRow):
+    """One condition on a lead's attributes; a scope matches a lead when all its rules do."""
+
+    class Operator(models.TextChoices):
+        EQUALS = "equals", _("equals")
+        IN = "in", _("is one of")
+        NOT_IN = "not_in", _("is none of")
+        CONTAINS = "contains", _("contains")
+        AT_LEAST = "at_least", _("at least")
+        LESS_THAN = "lt", _("less than")
+        IS_SET = "is_set", _("is set")
+
+    attribute = models.CharField(_("attribute"), max_length=20, choices=FitRule.Attribute)
+    custom_attribute = models.CharField(
+        _("custom attribute"),
+        max_length=60,
+        blank=True,
+        help_text=_("Key of the custom attribute, when attribute is custom."),
+    )
+    operator = models.CharField(_("operator"), max_length=10, choices=Operator)
+    value = models.CharField(
+        _("value"),
+        max_length=300,
+        blank=True,
+        help_text=_("For 'is one of' and 'is none of', separate values with commas."),
+    )
+
+    def __str__(self):
+        name = self.custom_attribute or self.get_attribute_display()
+        return f"{name} {self.get_operator_display()} {self.value}".strip()
+
+
 # Business-hours calendar ------------------------------------------------------------------
 
 

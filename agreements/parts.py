@@ -254,6 +254,17 @@ PARTS: tuple[Part, ...] = (
         rowsets=(RowSet("kpi", "KPIs", m.Kpi, f.KpiForm, "Add a KPI", ("metric",)),),
     ),
     Part(
+        "scope",
+        None,
+        "Scope",
+        m.Team.SHARED,
+        "The leads this agreement governs: rules on their attributes, a priority among the "
+        "agreements in force, and whether it is the default that takes every lead no scope "
+        "matches.",
+        settings=(SettingsBlock("scope", "Priority", m.ScopeSettings, f.ScopeSettingsForm),),
+        rowsets=(RowSet("scoperule", "Scope rules", m.ScopeRule, f.ScopeRuleForm, "Add a rule"),),
+    ),
+    Part(
         "calendar",
         None,
         "Business-hours calendar",
@@ -275,6 +286,7 @@ SETTINGS_MODELS = (
     m.HandoffPolicy,
     m.BusinessCalendar,
     m.ReviewSchedule,
+    m.ScopeSettings,
 )
 ROW_MODELS = (
     m.NurtureTrack,
@@ -290,6 +302,7 @@ ROW_MODELS = (
     m.DispositionCode,
     m.Kpi,
     m.Holiday,
+    m.ScopeRule,
 )
 
 

@@ -20,8 +20,11 @@ from .models import (
     InterestRule,
     Kpi,
     QualificationSettings,
+    ScopeRule,
+    ScopeSettings,
     VersionEvent,
 )
+from .scopes import ScopeRuleSpec, ScopeSpec
 from .scoring import FitRuleSpec, InterestRuleSpec, Thresholds
 
 
@@ -148,8 +151,103 @@ def _interest_label(rule: InterestRule) -> str:
 
 
 def workspace_agreement() -> Agreement | None:
-    """The agreement that runs the lead pipeline: this workspace's first agreement."""
-    return Agreement.objects.order_by("id").first()
+    """The workspace's default agreement (its first one when none is the default).
+
+    Not the lead engine's choice: each lead is governed by its own agreement (Lead.agreement,
+    see versions_in_force and leads.services.scopes). This names the agreement whose calendar
+    and labels a page about no lead in particular shows.
+    """
+    from django.db.models import Subquery
+
+    in_force = Subquery(workspace_version_query().values("agreement_id")[:1])
+    return Agreement.objects.filter(pk=in_force).first() or Agreement.objects.order_by("id").first()
+
+
+def workspace_version_query(*, at=None):
+    """The workspace's version in force, as a queryset whose first row it is, for use as a
+    subquery (`.values("pk")[:1]`): the default agreement's, else the first agreement's.
+
+    For what a page about no lead in particular shows (the clock's zone, stage labels); the
+    lead engine uses each lead's own agreement.
+    """
+    from django.db.models import Exists, OuterRef
+
+    return (
+        AgreementVersion.objects.filter(
+            status=AgreementVersion.Status.PUBLISHED, effective_at__lte=at or timezone.now()
+        )
+        .annotate(
+            is_default=Exists(ScopeSettings.objects.filter(version=OuterRef("pk"), is_default=True))
+        )
+        .order_by("-is_default", "agreement_id", "-number")
+    )
+
+
+def versions_in_force(*, at=None) -> dict[int, AgreementVersion]:
+    """{agreement id: its version in force} for every agreement with one, in one query."""
+    at = at or timezone.now()
+    versions: dict[int, AgreementVersion] = {}
+    for version in (
+        AgreementVersion.objects.filter(
+            status=AgreementVersion.Status.PUBLISHED, effective_at__lte=at
+        )
+        .select_related("agreement")
+        .defer("snapshot")
+        .order_by("agreement_id", "-number")
+    ):
+        versions.setdefault(version.agreement_id, version)
+    return versions
+
+
+def lead_version_in_force(*, lead, at=None) -> AgreementVersion | None:
+    """The version in force of the agreement that governs this lead (None when none does)."""
+    if lead.agreement_id is None:
+        return None
+    return (
+        AgreementVersion.objects.filter(
+            agreement_id=lead.agreement_id,
+            status=AgreementVersion.Status.PUBLISHED,
+            effective_at__lte=at or timezone.now(),
+        )
+        .select_related("agreement")
+        .order_by("-number")
+        .first()
+    )
+
+
+def version_scope(*, version: AgreementVersion) -> ScopeSpec:
+    """The version's scope as the pure core's spec (memoised for published versions)."""
+    return _published_memoised("scope", version, lambda: _version_scope_read(version))
+
+
+def _version_scope_read(version: AgreementVersion) -> ScopeSpec:
+    settings = ScopeSettings.objects.filter(version=version).first()
+    rules = tuple(
+        ScopeRuleSpec(
+            attribute=rule.attribute,
+            operator=rule.operator,
+            value=rule.value,
+            custom_attribute=rule.custom_attribute,
+        )
+        for rule in ScopeRule.objects.filter(version=version).order_by("position", "id")
+    )
+    return ScopeSpec(
+        agreement_id=version.agreement_id,
+        version_id=version.pk,
+        priority=settings.priority if settings else 0,
+        is_default=settings.is_default if settings else False,
+        rules=rules,
+        name=version.agreement.name,
+    )
+
+
+def scopes_in_force(*, at=None) -> list[ScopeSpec]:
+    """The scopes of every agreement's version in force, in the order they claim leads."""
+    from .scopes import scopes_ordered
+
+    return scopes_ordered(
+        version_scope(version=version) for version in versions_in_force(at=at).values()
+    )
 
 
 def event_type_catalogue(*, version: AgreementVersion | None) -> set[str]:
@@ -160,6 +258,18 @@ def event_type_catalogue(*, version: AgreementVersion | None) -> set[str]:
     if version is not None:
         settings = QualificationSettings.objects.filter(version=version).first()
         catalogue.update(settings.custom_event_types if settings else [])
+    return catalogue
+
+
+def event_types_in_force(*, at=None) -> set[str]:
+    """Built-in event types plus the ones any agreement in force added: an event arrives
+    before anyone knows which agreement its lead will follow."""
+    catalogue = event_type_catalogue(version=None)
+    versions = [version.pk for version in versions_in_force(at=at).values()]
+    for custom in QualificationSettings.objects.filter(version_id__in=versions).values_list(
+        "custom_event_types", flat=True
+    ):
+        catalogue.update(custom or [])
     return catalogue
 
 

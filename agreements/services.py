@@ -18,7 +18,7 @@ from . import models as m
 from .document import build_document
 from .exceptions import EditConflict, NotEditable
 from .parts import CORE_LIFECYCLE_SLUGS, ROW_MODELS, SETTINGS_MODELS, Part
-from .selectors import open_draft, version_consistency
+from .selectors import open_draft, scopes_in_force, version_consistency, version_scope
 
 Status = m.AgreementVersion.Status
 Kind = m.VersionEvent.Kind
@@ -295,6 +295,9 @@ def version_submit(*, version: m.AgreementVersion, by, change_note: str, effecti
             + [c.message for c in blocking],
             code="contradictions",
         )
+    scope_problems = scope_conflicts(version=version)
+    if scope_problems:
+        raise ValidationError(scope_problems, code="scope_overlap")
     refusals = [message for check in _SUBMIT_CHECKS for message in check(version)]
     if refusals:
         raise ValidationError(refusals, code="submit_checks")
@@ -322,6 +325,39 @@ def version_submit(*, version: m.AgreementVersion, by, change_note: str, effecti
         _log(locked, Kind.SUBMITTED, by, note=change_note)
         _approvers_notify(version=locked, by=by)
     version.refresh_from_db()
+
+
+def scope_conflicts(*, version: m.AgreementVersion) -> list[str]:
+    """Why the draft's scope cannot be submitted: it overlaps a published agreement of the
+    same priority (agreements.scopes explains "overlap"), or it is a second default."""
+    # The lead engine compiles scopes to SQL over leads; imported here, as leads imports us.
+    from leads.services.scopes import scope_overlaps
+
+    from .scopes import default_scope
+
+    scope = version_scope(version=version)
+    problems = []
+    for other, both in scope_overlaps(scope=scope):
+        problems.append(
+            _(
+                "The scope overlaps “%(other)s”, published with the same priority "
+                "(%(priority)s): some lead could match both (%(both)s current leads do). "
+                "Give one of them another priority or rules that exclude each other."
+            )
+            % {"other": other.name, "priority": other.priority, "both": both}
+        )
+    if scope.is_default:
+        others = [s for s in scopes_in_force() if s.agreement_id != scope.agreement_id]
+        default = default_scope(others)
+        if default is not None:
+            problems.append(
+                _(
+                    "“%(other)s” is already the default agreement: only one agreement takes "
+                    "the leads no scope matches."
+                )
+                % {"other": default.name}
+            )
+    return problems
 
 
 def _approvers_notify(*, version: m.AgreementVersion, by) -> None:

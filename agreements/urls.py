@@ -28,5 +28,6 @@ urlpatterns = [
     ),
     path(version + "funnel-preview/", views.funnel_preview, name="funnel_preview"),
     path(version + "score-preview/", views.score_preview, name="score_preview"),
+    path(version + "scope-preview/", views.scope_preview, name="scope_preview"),
     path(version + "holidays/", views.holidays_prefill, name="holidays_prefill"),
 ]

@@ -17,6 +17,7 @@ from .exceptions import EditConflict, NotEditable
 from .models import Agreement, AgreementVersion, Team
 from .parts import PARTS, PARTS_BY_SLUG, Part, part_editable_by_side
 from .reading import version_readable
+from .scopes import ScopeRuleSpec, ScopeSpec
 from .scoring import Activity, score_lead
 from .selectors import (
     agreement_list,
@@ -25,6 +26,7 @@ from .selectors import (
     qualification_rules,
     version_consistency,
     version_in_force,
+    version_scope,
 )
 from .summary import version_promises
 
@@ -260,6 +262,11 @@ def _part_page(
             if part.slug == "qualification"
             else None,
             "plan": _plan_from_form(settings_forms[0]) if part.slug == "goals" else None,
+            **(
+                _scope_preview_context(version, version_scope(version=version))
+                if part.slug == "scope" and request.method == "GET"
+                else {}
+            ),
         },
         status=status,
     )
@@ -359,6 +366,56 @@ def score_preview(request, pk, version_pk):
         request,
         "agreements/partials/score_preview.html",
         {"preview_form": form, "result": result, "version": version},
+    )
+
+
+def _scope_from_forms(version, settings_form, formset):
+    """The draft's scope as posted (unsaved), or None while a field is invalid."""
+    if not (settings_form.is_valid() and formset.is_valid()):
+        return None
+    rules = tuple(
+        ScopeRuleSpec(
+            attribute=form.cleaned_data["attribute"],
+            operator=form.cleaned_data["operator"],
+            value=form.cleaned_data.get("value") or "",
+            custom_attribute=form.cleaned_data.get("custom_attribute") or "",
+        )
+        for form in formset.live_forms()
+    )
+    return ScopeSpec(
+        agreement_id=version.agreement_id,
+        version_id=version.pk,
+        priority=settings_form.cleaned_data["priority"],
+        is_default=settings_form.cleaned_data["is_default"],
+        rules=rules,
+        name=version.agreement.name,
+    )
+
+
+def _scope_preview_context(version, scope) -> dict:
+    from leads.services.scopes import scope_overlaps, scope_preview
+
+    if scope is None:
+        return {"scope_counts": None}
+    return {
+        "scope_counts": scope_preview(scope=scope),
+        "scope_overlaps": scope_overlaps(scope=scope),
+    }
+
+
+@role_required(*MANAGERS)
+@require_POST
+def scope_preview(request, pk, version_pk):
+    """htmx: how many current leads the scope as typed would govern, unsaved."""
+    version = _version(pk, version_pk)
+    part = PARTS_BY_SLUG["scope"]
+    _require_part_editor(request.user, part)
+    settings_forms, formsets = _part_forms(part, version, request.POST)
+    scope = _scope_from_forms(version, settings_forms[0], formsets[0])
+    return render(
+        request,
+        "agreements/partials/scope_preview.html",
+        {"version": version, **_scope_preview_context(version, scope)},
     )
 
 

@@ -31,6 +31,7 @@ from agreements.business_hours import (
     business_time_between,
     next_business_opening,
 )
+from agreements.demo import ENTERPRISE_AGREEMENT_NAME
 from agreements.models import (
     Agreement,
     AgreementVersion,
@@ -401,6 +402,9 @@ def demo_leads_load(
         transaction.atomic(),
     ):
         version = _version_backdate(agreement, now)
+        # The enterprise agreement too: its leads are measured by it from the first day.
+        for other in Agreement.objects.filter(name=ENTERPRISE_AGREEMENT_NAME):
+            _version_backdate(other, now)
         simulation = _Simulation(version=version, now=now, rng=random.Random(SEED))
         simulation.run()
         # The notices of the replayed history: in the app at once, e-mails to the dummy.
@@ -484,6 +488,8 @@ class _Simulation:
         self.calendar = version_calendar(version=version)
         self.zone = self.calendar.zone
         self.cadence = list(CadenceStep.objects.filter(version=version).order_by("position", "id"))
+        # Each handoff is worked to its own agreement's cadence (the enterprise one differs).
+        self.cadences = {version.pk: self.cadence}
         self.dispositions = dict(
             DispositionCode.objects.filter(version=version).values_list("code", "is_conversation")
         )
@@ -614,6 +620,11 @@ class _Simulation:
     def _rep_plan(self, handoff: Handoff) -> list[tuple[datetime, tuple]]:
         """What the rep will do with the handoff, and when: [(when, (action, *args))]."""
         rng = self.rng
+        if handoff.version_id not in self.cadences:
+            self.cadences[handoff.version_id] = list(
+                CadenceStep.objects.filter(version_id=handoff.version_id).order_by("position", "id")
+            )
+        self.cadence = self.cadences[handoff.version_id]
         spec = self.specs.get(handoff.lead.email.lower())
         if spec is None or spec.outcome == "untouched":
             return []  # still waiting for the rep today

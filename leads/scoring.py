@@ -164,7 +164,9 @@ def _target(column: str, lead_ids, id_range) -> tuple[str, list]:
     return "1 = 1", []
 
 
-def _per_rule_ctes(interest_rules, thresholds, now, lead_ids, id_range, params: list) -> str:
+def _per_rule_ctes(
+    interest_rules, thresholds, now, lead_ids, id_range, params: list, agreement_id=None
+) -> str:
     """`WITH … per_rule AS (…)`: each target lead's points and occurrences per interest rule
     (idx is the rule's position), decayed, capped and rounded once per rule as the pure core
     does. The scoring statement sums it; the queue reads it as the score's breakdown."""
@@ -181,6 +183,16 @@ def _per_rule_ctes(interest_rules, thresholds, now, lead_ids, id_range, params: 
     # or a batch reads only its leads' events.
     event_target, event_params = _target("e.lead_id", lead_ids, id_range)
     params.extend(event_params)
+    if agreement_id is not None and lead_ids is None:
+        # A range shared by several agreements: read only this agreement's leads' events
+        # (through the lead_agreement_id index), not the whole range's once per agreement.
+        table = Lead._meta.db_table
+        lead_range, range_params = _target("l.id", None, id_range)
+        event_target += (
+            f" AND e.lead_id IN (SELECT l.id FROM {table} l "
+            f"WHERE l.agreement_id = %s AND {lead_range})"
+        )
+        params.extend([agreement_id, *range_params])
     if any(rule.max_occurrences is not None for rule in interest_rules):
         rank = (
             "ROW_NUMBER() OVER (PARTITION BY e.lead_id, r.idx "
@@ -223,7 +235,9 @@ def interest_tallies(
     return tallies
 
 
-def _score_sql(fit_rules, interest_rules, thresholds, now, lead_ids, id_range=None) -> _ScoreSql:
+def _score_sql(
+    fit_rules, interest_rules, thresholds, now, lead_ids, id_range=None, agreement_id=None
+) -> _ScoreSql:
     """Each target lead's fit and interest, in one query.
 
     Interest is an aggregate joined to the leads (LEFT JOIN, so a lead without matching events
@@ -233,10 +247,16 @@ def _score_sql(fit_rules, interest_rules, thresholds, now, lead_ids, id_range=No
     """
     table = Lead._meta.db_table
     params: list = []
-    per_rule = _per_rule_ctes(interest_rules, thresholds, now, lead_ids, id_range, params)
+    per_rule = _per_rule_ctes(
+        interest_rules, thresholds, now, lead_ids, id_range, params, agreement_id=agreement_id
+    )
     fit = _fit_expression(fit_rules, params)
     lead_target, lead_params = _target(f"{table}.id", lead_ids, id_range)
     params.extend(lead_params)
+    if agreement_id is not None:
+        # One agreement's leads: its version's rules score them and no others.
+        lead_target += f" AND {table}.agreement_id = %s"
+        params.append(agreement_id)
     sql = f"""
         {per_rule},
         totals AS (SELECT lead_id, SUM(points) AS interest FROM per_rule GROUP BY lead_id)
@@ -263,11 +283,14 @@ def leads_score_changed(
     id_range: tuple[int, int] | None = None,
     version_id: int | None = None,
     marked_only: bool | None = None,
+    agreement_id: int | None = None,
 ) -> list[int]:
     """Score the target leads in one statement; returns the ids of the rows it wrote.
 
     Targets: `lead_ids`, or the ids in `id_range` (low exclusive, high inclusive), or every
-    lead. `marked_only` narrows them to leads with needs_scoring true or false.
+    lead. `marked_only` narrows them to leads with needs_scoring true or false, and
+    `agreement_id` to the leads that agreement governs (a range or every lead holds the leads
+    of every agreement; each agreement's version scores its own in its own statement).
 
     Each row is written once, with fit, interest, their sum, the version and the cleared mark
     together, and only if one of them changes: a rescore that moves few scores writes few rows
@@ -277,7 +300,7 @@ def leads_score_changed(
     if lead_ids is not None and not lead_ids:
         return []
     table = Lead._meta.db_table
-    q = _score_sql(fit_rules, interest_rules, thresholds, now, lead_ids, id_range)
+    q = _score_sql(fit_rules, interest_rules, thresholds, now, lead_ids, id_range, agreement_id)
     mark = ""
     mark_params: list = []
     if marked_only is not None:
@@ -346,9 +369,11 @@ def mql_count(
     interest_rules: list[InterestRuleSpec],
     thresholds: Thresholds,
     now: datetime,
+    agreement_id: int | None = None,
 ) -> int:
-    """How many current leads these rules would make MQLs, computed without writing anything."""
-    q = _score_sql(fit_rules, interest_rules, thresholds, now, None)
+    """How many current leads (of one agreement, when given) these rules would make MQLs,
+    computed without writing anything."""
+    q = _score_sql(fit_rules, interest_rules, thresholds, now, None, agreement_id=agreement_id)
     condition = "(fit >= %s AND interest >= %s)"
     condition_params = [thresholds.mql_min_fit, thresholds.mql_min_interest]
     if thresholds.mql_min_total is not None:

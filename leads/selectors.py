@@ -26,7 +26,6 @@ from django.utils.translation import gettext
 
 from agreements.business_hours import add_business_days, add_business_time, business_time_between
 from agreements.models import (
-    Agreement,
     AgreementVersion,
     CadenceStep,
     Channel,
@@ -38,7 +37,12 @@ from agreements.models import (
 )
 from agreements.models import Stage as SlaStage
 from agreements.scoring import Activity, RulePoints, ScoreResult, score_assemble, score_lead
-from agreements.selectors import qualification_rules, version_calendar
+from agreements.selectors import (
+    lead_version_in_force,
+    qualification_rules,
+    version_calendar,
+    workspace_version_query,
+)
 from agreements.summary import in_sentence
 from slaportal.clock import local_time
 from slaportal.roles import Role, has_role
@@ -89,7 +93,7 @@ def lead_score_breakdown(
     lead's events when the caller has read them already.
     """
     now = now or timezone.now()
-    version = version or lead.scored_version or current_version(now)
+    version = version or lead.scored_version or lead_version_in_force(lead=lead, at=now)
     if version is None:
         return None
     fit, interest, thresholds = qualification_rules(version=version)
@@ -143,7 +147,7 @@ def lead_score_explanations(
     now = now or timezone.now()
     explanations: list[ScoreExplanation] = []
     if in_force is _UNSET:
-        in_force = None if lead.scored_version else current_version(now)
+        in_force = None if lead.scored_version else lead_version_in_force(lead=lead, at=now)
     scored = lead.scored_version or in_force
     if activities is None and scored is not None:
         activities = [
@@ -236,14 +240,17 @@ _ROW_DEFERRED = ("version__snapshot", "version__part_revisions")
 
 def rep_queue(*, rep, now=None):
     return handoffs_by_urgency(
-        Handoff.objects.filter(rep=rep).select_related("lead", "version").defer(*_ROW_DEFERRED),
+        Handoff.objects.filter(rep=rep)
+        .select_related("lead", "version__agreement")
+        .defer(*_ROW_DEFERRED),
         now=now,
     )
 
 
 def team_handoffs(*, now=None):
     return handoffs_by_urgency(
-        Handoff.objects.select_related("lead", "rep", "version").defer(*_ROW_DEFERRED), now=now
+        Handoff.objects.select_related("lead", "rep", "version__agreement").defer(*_ROW_DEFERRED),
+        now=now,
     )
 
 
@@ -545,7 +552,7 @@ def queue_rows(
 def queue_row(handoff_id: int, *, now=None, with_reasons: bool = True) -> QueueRow | None:
     """One row, re-read after an action; None once the handoff is closed."""
     handoffs = handoffs_by_urgency(
-        Handoff.objects.filter(pk=handoff_id).select_related("lead", "version"), now=now
+        Handoff.objects.filter(pk=handoff_id).select_related("lead", "version__agreement"), now=now
     )
     rows = queue_rows(handoffs, now=now, with_reasons=with_reasons)
     return rows[0] if rows else None
@@ -825,12 +832,18 @@ def lead_timeline(
     return TimelinePage(items=page, older=older, is_first=before is None)
 
 
-def version_in_force_now(now=None) -> AgreementVersion | None:
-    """current_version in one query (the workspace's agreement as a subquery)."""
-    first_agreement = Subquery(Agreement.objects.order_by("id").values("pk")[:1])
+def version_in_force_now(now=None, *, lead: Lead | None = None) -> AgreementVersion | None:
+    """The version in force in one query: of the lead's own agreement when a lead is given
+    (None when no agreement governs it), else of the workspace's default agreement (stage
+    labels of pages about no lead in particular)."""
+    if lead is None:
+        in_force = Subquery(workspace_version_query(at=now).values("pk")[:1])
+        return AgreementVersion.objects.filter(pk=in_force).select_related("agreement").first()
+    if lead.agreement_id is None:
+        return None
     return (
         AgreementVersion.objects.filter(
-            agreement_id=first_agreement,
+            agreement_id=lead.agreement_id,
             status=AgreementVersion.Status.PUBLISHED,
             effective_at__lte=now or timezone.now(),
         )
@@ -861,7 +874,8 @@ def lead_page(lead: Lead, *, now=None, before: tuple | None = None) -> LeadPage:
     timeline. So the count of queries is the same for a lead with 5 events or 5,000.
     """
     now = now or timezone.now()
-    in_force = version_in_force_now(now)
+    # The lead's own agreement: its version in force scores it and hands it off next.
+    in_force = version_in_force_now(now, lead=lead)
     handoffs = list(
         lead.handoffs.select_related("rep", "closed_by", "version__agreement").annotate(
             urgency=_urgency(now),

@@ -18,6 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from agreements.selectors import lead_version_in_force
 from slaportal.clock import local_time
 from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 
@@ -114,7 +115,7 @@ def _may_act_for(user, rep) -> bool:
 
 def _actionable_handoff(request, pk) -> Handoff:
     """A rep acts on their own handoffs only (another rep's is 404); a sales manager on any."""
-    handoffs = Handoff.objects.select_related("lead", "version", "rep")
+    handoffs = Handoff.objects.select_related("lead", "version__agreement", "rep")
     if not has_role(request.user, Role.SALES_MANAGER):
         handoffs = handoffs.filter(rep=request.user)
     return get_object_or_404(handoffs, pk=pk)
@@ -293,7 +294,8 @@ def lead_detail(request, pk):
     """The lead page; `?before=` pages the timeline back (htmx asks for the entries only)."""
     user = request.user
     lead = get_object_or_404(
-        leads_visible_to(user).select_related("owner", "scored_version__agreement"), pk=pk
+        leads_visible_to(user).select_related("owner", "scored_version__agreement", "agreement"),
+        pk=pk,
     )
     before = timeline_cursor_parse(request.GET.get("before"))
     if request.htmx and before is not None:
@@ -312,6 +314,7 @@ def lead_detail(request, pk):
             # The SLA's zone, which the clock middleware made the request's.
             "time_zone": timezone.get_current_timezone_name(),
             "stage_label": data.stage_label,
+            "in_force": data.in_force,
             "explanations": data.explanations,
             "timeline": data.timeline,
             "enrollments": data.enrollments,
@@ -332,9 +335,13 @@ def lead_detail(request, pk):
 @require_POST
 def lead_hand_off(request, pk):
     lead = get_object_or_404(leads_visible_to(request.user), pk=pk)
-    version = current_version()
+    # Under the lead's own agreement: its rules, its rep and its deadline.
+    version = lead_version_in_force(lead=lead)
     if version is None:
-        messages.error(request, "No SLA version is in force: nothing to hand the lead off under.")
+        messages.error(
+            request,
+            _("No SLA version governing this lead is in force: nothing to hand it off under."),
+        )
         return redirect(lead)
     try:
         handoff = handoff_manual(lead=lead, version=version, by=request.user)

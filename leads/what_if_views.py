@@ -14,7 +14,14 @@ from .scoring import mql_count
 
 def _mqls_under(version, now) -> int:
     fit, interest, thresholds = qualification_rules(version=version)
-    return mql_count(fit_rules=fit, interest_rules=interest, thresholds=thresholds, now=now)
+    # Among the leads the agreement governs: another agreement's leads follow other rules.
+    return mql_count(
+        fit_rules=fit,
+        interest_rules=interest,
+        thresholds=thresholds,
+        now=now,
+        agreement_id=version.agreement_id,
+    )
 
 
 @role_required(*MANAGERS)
@@ -29,7 +36,7 @@ def mql_what_if(request, version_pk):
         {
             "version": version,
             "in_force": in_force,
-            "leads": Lead.objects.count(),
+            "leads": Lead.objects.filter(agreement_id=version.agreement_id).count(),
             "under_version": _mqls_under(version, now),
             "under_in_force": _mqls_under(in_force, now) if in_force else None,
         },

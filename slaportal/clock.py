@@ -1,7 +1,7 @@
 """One clock for people: every time shown is in the SLA calendar's time zone and says so.
 
-The zone is the business-hours calendar of the version in force of the workspace's
-agreement (the one the lead engine runs on), so a deadline reads the same on the lead page,
+The zone is the business-hours calendar of the version in force of the workspace's default
+agreement (its first one when none is the default), so a deadline reads the same on the lead page,
 in the queue, in a notification, in its e-mail and in an export. `SlaTimeZoneMiddleware`
 activates it for each request, which makes every `|date` in a template local; the
 `local_time` filter (`{% load clock %}`) and the `local_time()` function below print the one
@@ -23,16 +23,13 @@ TIME_FORMAT = "H:i"
 
 def sla_time_zone_name(*, at: datetime | None = None) -> str:
     """The zone name of the calendar in force (one query); the setting when there is none."""
-    from agreements.models import Agreement, AgreementVersion, BusinessCalendar
+    from agreements.models import BusinessCalendar
+    from agreements.selectors import workspace_version_query
 
-    first_agreement = Subquery(Agreement.objects.order_by("id").values("id")[:1])
+    # The default agreement's calendar (its first agreement's when none is the default).
+    in_force = Subquery(workspace_version_query(at=at).values("pk")[:1])
     name = (
-        BusinessCalendar.objects.filter(
-            version__agreement_id=first_agreement,
-            version__status=AgreementVersion.Status.PUBLISHED,
-            version__effective_at__lte=at or timezone.now(),
-        )
-        .order_by("-version__number")
+        BusinessCalendar.objects.filter(version_id=in_force)
         .values_list("time_zone", flat=True)
         .first()
     )

@@ -13,7 +13,7 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from agreements import models as m
-from agreements.demo import DEMO_AGREEMENT_NAME
+from agreements.demo import DEMO_AGREEMENT_NAME, ENTERPRISE_AGREEMENT_NAME
 from agreements.document import build_document, diff_documents, version_document
 from agreements.parts import PARTS
 from agreements.selectors import open_draft, version_in_force
@@ -66,7 +66,10 @@ def v1(agreement):
 
 
 def test_loading_twice_leaves_v1_in_force_and_one_open_draft(agreement):
-    assert m.Agreement.objects.count() == 1
+    # The article's SLA and the enterprise one, each loaded once.
+    assert sorted(m.Agreement.objects.values_list("name", flat=True)) == sorted(
+        [DEMO_AGREEMENT_NAME, ENTERPRISE_AGREEMENT_NAME]
+    )
     published = agreement.versions.filter(status=m.AgreementVersion.Status.PUBLISHED)
     assert [version.number for version in published] == [1]
     assert version_in_force(agreement=agreement) == published.get()
@@ -232,7 +235,8 @@ def test_reloading_keeps_changes_people_made():
 
     marina.refresh_from_db()
     assert marina.check_password("changed")
-    assert m.AgreementVersion.objects.count() == 2
+    # The article's v1 and its amendment, and the enterprise SLA's v1.
+    assert m.AgreementVersion.objects.count() == 3
 
 
 def test_output_lists_the_logins_and_the_url():
@@ -285,7 +289,7 @@ def test_leads_stand_at_every_stage(demo_leads):
 
 
 def test_every_handoff_is_measured_by_v1_with_a_deadline_after_it(v1):
-    handoffs = Handoff.objects.all()
+    handoffs = Handoff.objects.filter(version__agreement=v1.agreement)
     assert handoffs.count() >= 30
     assert not handoffs.exclude(version=v1).exists()
     assert not handoffs.filter(due_at__lte=F("handed_off_at")).exists()
@@ -348,3 +352,18 @@ def test_reps_and_the_sales_manager_have_notifications():
     users = Counter(Notification.objects.values_list("user__username", flat=True))
     assert all(users[rep] > 0 for rep in REPS)
     assert Notification.objects.filter(user__username="sergio", key__startswith="breach:").exists()
+
+
+def test_the_demo_leads_are_spread_across_the_two_agreements(v1):
+    enterprise = m.Agreement.objects.get(name=ENTERPRISE_AGREEMENT_NAME)
+    enterprise_v1 = enterprise.versions.get(number=1)
+    big = Lead.objects.filter(company_size__gte=1000)
+    assert big.exists() and not big.exclude(agreement=enterprise).exists()
+    assert not Lead.objects.filter(company_size__lt=1000).exclude(agreement=v1.agreement).exists()
+    # Each agreement's handoffs follow its own rules: a named owner within one business hour
+    # for enterprise accounts, round robin within four for everyone else.
+    enterprise_handoffs = Handoff.objects.filter(version=enterprise_v1)
+    assert enterprise_handoffs.exists()
+    assert set(enterprise_handoffs.values_list("rep__username", flat=True)) == {"rafael"}
+    assert len(set(Handoff.objects.filter(version=v1).values_list("rep", flat=True))) == 3
+    assert not Handoff.objects.exclude(version__in=[v1, enterprise_v1]).exists()

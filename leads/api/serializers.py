@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agreements.models import Channel
+from agreements.selectors import versions_in_force
 
 from ..emails import InvalidEmail, email_normalise
 from ..models import ContactAttempt, Handoff, Lead, Stage
@@ -327,6 +328,13 @@ class LeadSerializer(serializers.ModelSerializer):
     stage_label = serializers.SerializerMethodField(
         help_text="The stage's name in the SLA in force."
     )
+    agreement_name = serializers.SerializerMethodField(
+        help_text="Name of the agreement whose scope governs the lead; null when none does."
+    )
+    agreement_version = serializers.SerializerMethodField(
+        help_text="Number of that agreement's version in force, whose rules apply to the lead "
+        "next; null when it has none."
+    )
 
     class Meta:
         model = Lead
@@ -342,13 +350,36 @@ class LeadSerializer(serializers.ModelSerializer):
             "interest_score",
             "score",
             "owner",
+            "agreement",
+            "agreement_name",
+            "agreement_version",
             "updated_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "agreement": {"help_text": "Id of the agreement whose scope governs the lead."}
+        }
 
     def get_stage_label(self, lead) -> str:
         labels = self.context.get("stage_labels") or {}
         return labels.get(lead.stage) or Stage(lead.stage).label
+
+    def _in_force(self, lead):
+        # The context carries {agreement id: version in force}, read once per request.
+        versions = self.context.get("versions_in_force")
+        if versions is None:
+            versions = self.context["versions_in_force"] = versions_in_force()
+        return versions.get(lead.agreement_id)
+
+    def get_agreement_name(self, lead) -> str | None:
+        if lead.agreement_id is None:
+            return None
+        version = self._in_force(lead)
+        return version.agreement.name if version else lead.agreement.name
+
+    def get_agreement_version(self, lead) -> int | None:
+        version = self._in_force(lead)
+        return version.number if version else None
 
 
 class RulePointsSerializer(serializers.Serializer):

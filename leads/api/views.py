@@ -11,15 +11,13 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from agreements.models import Agreement, AgreementVersion
 from agreements.models import Stage as SlaStage
-from agreements.selectors import event_type_catalogue
+from agreements.selectors import event_types_in_force, workspace_version_query
 
 from ..selectors import lead_score_breakdown, leads_visible_to, open_handoff
 from ..services.activities import ActivitiesRefused, activities_log
 from ..services.ingestion import events_ingest, lead_upsert
 from ..services.lifecycle import lead_stage_advance
-from ..services.pipeline import current_version
 from . import serializers as s
 from .parsers import SafeJSONParser
 from .permissions import LeadsApiPermission
@@ -33,19 +31,10 @@ class LeadPagination(PageNumberPagination):
 def stage_labels(now=None) -> dict[str, str]:
     """The lifecycle labels of the SLA version in force, in one query.
 
-    The same choice as agreements.selectors.version_in_force over workspace_agreement, as
-    subqueries: the list endpoint's query count is pinned.
+    The workspace's (default) agreement's version as a subquery: the list endpoint's query
+    count is pinned. A lead's own agreement and version are in its agreement fields.
     """
-    agreement = Agreement.objects.order_by("id").values("pk")[:1]
-    in_force = (
-        AgreementVersion.objects.filter(
-            agreement=Subquery(agreement),
-            status=AgreementVersion.Status.PUBLISHED,
-            effective_at__lte=now or timezone.now(),
-        )
-        .order_by("-number")
-        .values("pk")[:1]
-    )
+    in_force = workspace_version_query(at=now).values("pk")[:1]
     rows = SlaStage.objects.filter(
         version=Subquery(in_force), kind=SlaStage.Kind.LIFECYCLE
     ).values_list("slug", "label")
@@ -197,7 +186,7 @@ class EventBatchView(GenericAPIView):
         if refused:
             return refused
         now = timezone.now()
-        context = {"catalogue": event_type_catalogue(version=current_version(now)), "now": now}
+        context = {"catalogue": event_types_in_force(at=now), "now": now}
         cleaned, errors = s.validate_each(s.EventInputSerializer, items, context=context)
         if errors:
             return Response(

@@ -17,7 +17,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from agreements.selectors import event_type_catalogue
+from agreements.selectors import event_types_in_force
 from slaportal.csv_files import CsvRefused
 from slaportal.queue import enqueue
 
@@ -30,7 +30,6 @@ from ..api.serializers import (
 )
 from ..models import ImportJob
 from .ingestion import events_ingest, lead_upsert
-from .pipeline import current_version
 
 logger = logging.getLogger(__name__)
 
@@ -281,7 +280,7 @@ def _validator(kind: str, columns: list[str]) -> Validator:
     if kind == ImportJob.Kind.EVENTS:
         now = timezone.now()
         serializer = EventInputSerializer
-        context = {"catalogue": event_type_catalogue(version=current_version(now)), "now": now}
+        context = {"catalogue": event_types_in_force(at=now), "now": now}
     else:
         serializer, context = LeadInputSerializer, {}
 

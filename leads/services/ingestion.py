@@ -18,6 +18,7 @@ from slaportal.queue import enqueue
 from ..emails import email_normalise
 from ..models import Lead, LeadEvent, Stage, StageChange
 from ..scoring import epoch_days
+from .scopes import leads_resolve
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +136,10 @@ def lead_upsert(
                 lead.needs_scoring = True
                 lead.updated_at = now
                 lead.save()
+            # Its agreement follows its attributes at once, so the lead page and the API name
+            # it before the scoring run (which resolves the marked leads again) comes round.
+            if leads_resolve(lead_ids=[lead.pk], now=now):
+                lead.refresh_from_db(fields=["agreement"])
     except IntegrityError:
         # Another request created the same e-mail a moment ago: update that lead instead.
         return lead_upsert(
@@ -253,6 +258,8 @@ def _events_store(events: list[EventInput], now, reason: str) -> IngestResult:
         for lead in created_leads:
             lead_ids[lead.email_normalised] = lead.pk
         _record_creation(created_leads, now, reason)
+        if created_leads:
+            leads_resolve(lead_ids=[lead.pk for lead in created_leads], now=now)
         events_emit_many("lead.created", created_leads, now=now)
 
         new_events = [

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from agreements.selectors import version_in_force, workspace_agreement
+from agreements.selectors import lead_version_in_force
 from slaportal.events import event_emit
 
 from ..models import STAGE_ORDER, Lead, Stage, StageChange
@@ -58,7 +58,7 @@ def lead_stage_advance(
             by=by,
             job=job,
             reason=reason or f"{label} (reported by the CRM)",
-            version=version_in_force(agreement=workspace_agreement(), at=now),
+            version=lead_version_in_force(lead=lead, at=now),
         )
         lead.stage = stage
         setattr(lead, f"{stage}_at", now)

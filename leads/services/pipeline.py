@@ -10,7 +10,12 @@ from django.utils import timezone
 
 from agreements.models import AgreementVersion, HandoffPolicy, NurtureStep, NurtureTrack
 from agreements.scoring import Thresholds
-from agreements.selectors import qualification_rules, version_in_force, workspace_agreement
+from agreements.selectors import (
+    qualification_rules,
+    version_in_force,
+    versions_in_force,
+    workspace_agreement,
+)
 from slaportal.events import events_emit_many
 
 from ..models import (
@@ -26,6 +31,7 @@ from ..scoring import leads_score_changed
 from .consent import leads_unsubscribe_from_events
 from .handoffs import HandoffRequest, handoffs_create_bulk, missing_handoff_fields
 from .notifications import Notice, notify_many
+from .scopes import leads_resolve
 
 # Marked leads per batch: one scoring statement and one set of follow-ups each. At 10,000 a
 # batch commits in a few seconds at most, so ingestion waits little on its row locks; the
@@ -59,11 +65,16 @@ class _Leads:
 
     ids: list[int] | None = None
     id_range: tuple[int, int] | None = None
+    # A range holds every agreement's leads: a step under one version looks at its own.
+    agreement_id: int | None = None
 
     def where(self, field: str = "pk") -> Q:
         if self.id_range is not None:
             low, high = self.id_range
             within = Q(**{f"{field}__gt": low, f"{field}__lte": high})
+            if self.agreement_id is not None:
+                own = "agreement_id" if field == "pk" else "lead__agreement_id"
+                within &= Q(**{own: self.agreement_id})
             # Marked leads in the range wait for their batch: their stored score is stale.
             return within & Q(needs_scoring=False) if field == "pk" else within
         return Q(**{f"{field}__any_of": self.ids})
@@ -73,8 +84,32 @@ class _Leads:
 
 
 def current_version(now: datetime | None = None) -> AgreementVersion | None:
+    """The default agreement's version in force: what a page about no lead in particular
+    shows (stage labels, the clock's zone). The lead engine never uses it: each lead follows
+    its own agreement's version (versions_in_force, lead_version_in_force)."""
     agreement = workspace_agreement()
     return version_in_force(agreement=agreement, at=now) if agreement else None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One agreement's version in force and its scoring rules, read once per run."""
+
+    version: AgreementVersion
+    rules: dict
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return self.rules["thresholds"]
+
+
+def _plans(now: datetime) -> dict[int, _Plan]:
+    plans = {}
+    for agreement_id, version in versions_in_force(at=now).items():
+        fit, interest, thresholds = qualification_rules(version=version)
+        rules = {"fit_rules": fit, "interest_rules": interest, "thresholds": thresholds}
+        plans[agreement_id] = _Plan(version=version, rules={**rules, "now": now})
+    return plans
 
 
 def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> PipelineResult:
@@ -96,15 +131,13 @@ def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> Pip
     runs one writer at a time).
     """
     now = now or timezone.now()
-    version = current_version(now)
+    plans = _plans(now)
     result = PipelineResult()
-    if version is None:
+    if not plans:
         return result
     if all_leads:
         rescore_start(now=now)
-    fit, interest, thresholds = qualification_rules(version=version)
-    rules = {"fit_rules": fit, "interest_rules": interest, "thresholds": thresholds, "now": now}
-    _rescore_ranges(result, rules, version, now)
+    _rescore_ranges(result, plans, now)
     # The cursor ends the run: a lead marked again behind it waits for the next run.
     last_id = 0
     while True:
@@ -119,13 +152,29 @@ def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> Pip
                 return result
             last_id = ids[-1]
             result.unsubscribed += leads_unsubscribe_from_events(lead_ids=ids, now=now)
-            # Every marked lead is written (its mark clears), so `changed` is the whole batch.
-            changed = leads_score_changed(**rules, lead_ids=ids, version_id=version.pk)
-            result.scored += len(changed)
-            scope = _Leads(ids=changed)
-            result.promoted += _promote_mqls(scope, version, thresholds, now)
-            result.handed_off += _fire_handoff_triggers(scope, version, now)
-            result.nurtured += _enrol_below_mql(scope, version, now)
+            # New attributes may move a lead to another agreement: settled before scoring.
+            leads_resolve(lead_ids=ids, now=now)
+            by_agreement: dict[int | None, list[int]] = {}
+            for pk, agreement_id in (
+                Lead.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "agreement_id")
+            ):
+                key = agreement_id if agreement_id in plans else None
+                by_agreement.setdefault(key, []).append(pk)
+            # Leads no agreement in force governs have no rules to score them: their mark
+            # clears so they are not looked at again until something about them changes.
+            ungoverned = by_agreement.pop(None, [])
+            if ungoverned:
+                Lead.objects.filter(pk__in=ungoverned).update(needs_scoring=False)
+            for agreement_id, own_ids in by_agreement.items():
+                plan = plans[agreement_id]
+                version = plan.version
+                # Every marked lead is written (its mark clears): `changed` is all of them.
+                changed = leads_score_changed(**plan.rules, lead_ids=own_ids, version_id=version.pk)
+                result.scored += len(changed)
+                scope = _Leads(ids=changed)
+                result.promoted += _promote_mqls(scope, version, plan.thresholds, now)
+                result.handed_off += _fire_handoff_triggers(scope, version, now)
+                result.nurtured += _enrol_below_mql(scope, version, now)
 
 
 def rescore_start(*, now: datetime) -> RescoreRun | None:
@@ -148,8 +197,9 @@ def rescore_start(*, now: datetime) -> RescoreRun | None:
         )
 
 
-def _rescore_ranges(result: PipelineResult, rules: dict, version, now: datetime) -> None:
-    """Work off the full rescore under way, a committed range at a time."""
+def _rescore_ranges(result: PipelineResult, plans: dict[int, _Plan], now: datetime) -> None:
+    """Work off the full rescore under way, a committed range at a time: each range's leads
+    are resolved to their agreements, then each agreement's version scores its own leads."""
     while True:
         with transaction.atomic():
             run = (
@@ -161,33 +211,52 @@ def _rescore_ranges(result: PipelineResult, rules: dict, version, now: datetime)
             if run is None:
                 return
             low, high = run.last_id, min(run.last_id + run.chunk, run.until_id)
-            # Marked leads are left to the batches, which lock them: a mark set by new activity
-            # while this statement runs is then never cleared by it.
-            changed = leads_score_changed(
-                **rules, id_range=(low, high), version_id=version.pk, marked_only=False
-            )
-            result.scored += len(changed)
-            if len(changed) * 4 >= high - low:
-                scope = triggers = _Leads(id_range=(low, high))
-            else:
-                # Only leads whose score or version changed can newly qualify, except MQLs
-                # still waiting for a rep: a rescore tries those again.
-                waiting = (
-                    Lead.objects.filter(
-                        pk__gt=low, pk__lte=high, stage=Stage.MQL, status=Lead.Status.OPEN
-                    )
-                    .order_by()
-                    .values_list("pk", flat=True)
-                )
-                scope = _Leads(ids=changed)
-                triggers = _Leads(ids=sorted({*changed, *waiting}))
-            result.promoted += _promote_mqls(scope, version, rules["thresholds"], now)
-            result.handed_off += _fire_handoff_triggers(triggers, version, now)
-            result.nurtured += _enrol_below_mql(scope, version, now)
+            # A published version may have moved scopes: the range's leads follow it first.
+            leads_resolve(id_range=(low, high), now=now)
+            for agreement_id, plan in plans.items():
+                _rescore_range(result, plan, agreement_id, low, high, now)
             run.last_id = high
             if high >= run.until_id:
                 run.finished_at = now
             run.save(update_fields=["last_id", "finished_at"])
+
+
+def _rescore_range(
+    result: PipelineResult, plan: _Plan, agreement_id: int, low: int, high: int, now: datetime
+) -> None:
+    """One agreement's leads in one range of a full rescore, under its version in force."""
+    version = plan.version
+    # Marked leads are left to the batches, which lock them: a mark set by new activity while
+    # this statement runs is then never cleared by it.
+    changed = leads_score_changed(
+        **plan.rules,
+        id_range=(low, high),
+        version_id=version.pk,
+        marked_only=False,
+        agreement_id=agreement_id,
+    )
+    result.scored += len(changed)
+    if len(changed) * 4 >= high - low:
+        scope = triggers = _Leads(id_range=(low, high), agreement_id=agreement_id)
+    else:
+        # Only leads whose score or version changed can newly qualify, except MQLs still
+        # waiting for a rep: a rescore tries those again.
+        waiting = (
+            Lead.objects.filter(
+                pk__gt=low,
+                pk__lte=high,
+                agreement_id=agreement_id,
+                stage=Stage.MQL,
+                status=Lead.Status.OPEN,
+            )
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+        scope = _Leads(ids=changed)
+        triggers = _Leads(ids=sorted({*changed, *waiting}))
+    result.promoted += _promote_mqls(scope, version, plan.thresholds, now)
+    result.handed_off += _fire_handoff_triggers(triggers, version, now)
+    result.nurtured += _enrol_below_mql(scope, version, now)
 
 
 def leads_waiting_for_scoring() -> bool:
