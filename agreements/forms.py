@@ -303,6 +303,9 @@ class HandoffPolicyForm(PartForm):
             "named_owner",
             "return_after_attempts",
             "return_after_days",
+            "pauses_allowed",
+            "max_pause_hours",
+            "on_absence",
         ]
         labels = {
             "trigger_on_score": "Hand off when the lead reaches the MQL threshold",
@@ -314,6 +317,9 @@ class HandoffPolicyForm(PartForm):
             "accept_window_hours": "Accept or reject within (business hours)",
             "return_after_attempts": "Return after attempts without a conversation",
             "return_after_days": "Return after days without progress",
+            "pauses_allowed": "Reps may pause the clock when the buyer asks to wait",
+            "max_pause_hours": "Longest pause (business hours)",
+            "on_absence": "When a rep's absence starts, their open leads",
         }
 
     def __init__(self, *args, **kwargs):

@@ -24,7 +24,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefre
 from agreements.models import CadenceStep, HandoffPolicy, ReturnReason
 from agreements.selectors import workspace_agreement
 from agreements.services import amendment_start
-from leads.selectors import leads_visible_to
+from leads.selectors import leads_visible_to, paused_time_by_rep
 from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 
 from . import exports, forms, services
@@ -286,6 +286,7 @@ def _render_review(request, month: Month, *, notes_form=None, item_form=None, pr
             "current_month_str": str(current),
             "last_closed_month": current.previous,
             "velocity_rows": _velocity_rows(review),
+            "paused_time": paused_time_by_rep(bounds=month.bounds(review.time_zone)),
             "scorecard": _scorecard(review),
             "compliance_sides": [
                 (
