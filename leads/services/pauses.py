@@ -82,20 +82,18 @@ def handoff_pause(
             raise ValidationError(
                 {"until": _("No business hours fall before then: the clock would not pause.")}
             )
+        # An at-risk warning already given stays given; the deadline still moves.
         for name in ("at_risk_at", "due_at"):
             moved = deadline_after_pause(
                 getattr(handoff, name), start=now, until=until, calendar=calendar
             )
             setattr(handoff, name, moved)
-        if handoff.status == Handoff.Status.AT_RISK and handoff.at_risk_at > now:
-            handoff.status = Handoff.Status.OPEN
         handoff.paused_until = until
         handoff.paused_business_minutes += _minutes(paused)
         handoff.save(
             update_fields=[
                 "at_risk_at",
                 "due_at",
-                "status",
                 "paused_until",
                 "paused_business_minutes",
             ]
