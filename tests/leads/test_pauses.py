@@ -194,18 +194,9 @@ def test_paused_time_per_rep_for_a_month(handoff, sales_rep, clock):
         bounds=(datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
     )
 
-    assert (
-        rows
-        == [
-            {
-                "rep_id": sales_rep.pk,
-                "name": "Rita " + sales_rep.last_name,
-                "pauses": 1,
-                "hours": 3.0,
-            }
-        ]
-        or rows[0]["hours"] == 3.0
-    )
+    assert [(row["rep_id"], row["pauses"], row["hours"]) for row in rows] == [
+        (sales_rep.pk, 1, 3.0)
+    ]
     assert (
         paused_time_by_rep(
             bounds=(datetime(2026, 4, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC))
