@@ -326,9 +326,15 @@ class HandoffPolicyForm(PartForm):
         super().__init__(*args, **kwargs)
         self.fields["trigger_events"].choices = event_type_choices(self.version)
         self.fields["named_owner"].queryset = reps_queryset()
+        # Left out of a post (an older client): the part keeps what it has.
+        for name in ("max_pause_hours", "on_absence"):
+            self.fields[name].required = False
 
     def clean(self):
         cleaned = super().clean()
+        for name in ("max_pause_hours", "on_absence"):
+            if cleaned.get(name) in (None, "") and name not in self.errors:
+                cleaned[name] = getattr(self.instance, name)
         method = cleaned.get("assignment_method")
         if method == m.HandoffPolicy.Assignment.NAMED_OWNER and not cleaned.get("named_owner"):
             self.add_error("named_owner", "Choose the rep who owns every handed-off lead.")
