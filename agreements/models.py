@@ -369,6 +369,31 @@ class HandoffPolicy(PartSettings):
         validators=[MinValueValidator(1)],
         help_text="Return to marketing after this many days without progress.",
     )
+    # Clock pauses: a rep records that the buyer asked to be contacted later (issue 11).
+    pauses_allowed = models.BooleanField(
+        default=True, help_text=_("Reps may pause a lead's clock when the buyer asks to wait.")
+    )
+    max_pause_hours = models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        default=40,
+        validators=[MinValueValidator(0.25)],
+        help_text=_("The longest pause, in business hours."),
+    )
+
+    class OnAbsence(models.TextChoices):
+        REASSIGN = "reassign", _("Reassign them by the assignment method")
+        KEEP = "keep", _("Keep them with the absent rep")
+
+    on_absence = models.CharField(
+        max_length=10,
+        choices=OnAbsence,
+        default=OnAbsence.REASSIGN,
+        help_text=_(
+            "What happens to a rep's open handoffs when their absence starts, unless "
+            "the sales manager chooses otherwise for that absence."
+        ),
+    )
 
 
 class TerritoryRule(PartRow):

@@ -30,7 +30,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefre
 from agreements.models import Agreement, CadenceStep, HandoffPolicy, ReturnReason
 from agreements.services import amendment_start
 from discussions.services import thread_open
-from leads.selectors import leads_visible_to
+from leads.selectors import leads_visible_to, paused_time_by_rep
 from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 
 from . import exports, forms, services
@@ -366,6 +366,7 @@ def _render_review(
             "current_month_str": str(current),
             "last_closed_month": current.previous,
             "velocity_rows": _velocity_rows(review),
+            "paused_time": paused_time_by_rep(bounds=month.bounds(review.time_zone)),
             "scorecard": _scorecard(review),
             "compliance_sides": [
                 (

@@ -9,7 +9,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -225,8 +225,13 @@ class Handoff(models.Model):
         MANUAL = "manual", "Handed off by hand"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoffs")
+    # None while the handoff waits in the unassigned queue: nobody was available (issue 11).
     rep = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handoffs"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handoffs",
     )
     version = models.ForeignKey(AgreementVersion, on_delete=models.PROTECT, related_name="+")
     trigger = models.CharField(max_length=20, choices=Trigger)
@@ -258,6 +263,10 @@ class Handoff(models.Model):
     breach_rep = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The latest clock pause's end (the buyer asked to be contacted then), and the business
+    # minutes all pauses took: the deadlines were moved by them, compliance counts them out.
+    paused_until = models.DateTimeField(null=True, blank=True)
+    paused_business_minutes = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["due_at"]
@@ -321,6 +330,35 @@ class Handoff(models.Model):
     def is_active(self) -> bool:
         """Still in the rep's hands: neither accepted nor returned."""
         return self.accepted_at is None and self.returned_at is None
+
+
+class HandoffPause(models.Model):
+    """The buyer asked to be contacted later: the handoff's clock stood still until then."""
+
+    handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="pauses")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The rep who held the lead (a manager may record the pause for them).
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=300)
+    starts_at = models.DateTimeField()
+    until = models.DateTimeField()
+    # Business minutes the pause covers in the handoff version's calendar.
+    business_minutes = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(until__gt=F("starts_at")), name="handoff_pause_ends_after_start"
+            )
+        ]
+        indexes = [models.Index(fields=["rep", "starts_at"], name="handoff_pause_rep_start")]
+
+    def __str__(self):
+        return f"{self.handoff_id} paused until {self.until:%Y-%m-%d %H:%M}"
 
 
 class ContactAttempt(models.Model):

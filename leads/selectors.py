@@ -16,6 +16,7 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
+    Sum,
     Value,
     When,
     Window,
@@ -51,6 +52,7 @@ from .models import (
     ContactAttempt,
     Handoff,
     HandoffAssignment,
+    HandoffPause,
     Lead,
     LeadEvent,
     Notification,
@@ -566,6 +568,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # instant; `rank` keeps two kinds of one order apart, so every entry has a distinct sort key
 # (at, order, rank, seq) and a page can end after any entry.
 _EVENT, _STAGE, _HANDOFF, _REASSIGN, _ATTEMPT, _NURTURE = 5, 4, 3, 2, 1, 0
+_PAUSE = 6
 
 
 @dataclass
@@ -785,6 +788,22 @@ def lead_timeline(
                 order=2,
                 rank=_REASSIGN,
                 seq=assignment.pk,
+            )
+        )
+    # Clock pauses (issue 11): few per lead, read whole, and only when a handoff had one.
+    paused = [handoff.pk for handoff in handoffs if handoff.paused_until is not None]
+    pauses = HandoffPause.objects.filter(handoff_id__in=paused).select_related("by")
+    for pause in pauses if paused else []:
+        items.append(
+            TimelineItem(
+                at=pause.starts_at,
+                kind="pause",
+                title=f"Clock paused until {local_time(pause.until)}: the buyer asked to wait",
+                detail=pause.reason,
+                by=_person(pause.by),
+                order=2,
+                rank=_PAUSE,
+                seq=pause.pk,
             )
         )
     attempts = (
@@ -1038,3 +1057,26 @@ def _attempt_origin(attempt: ContactAttempt) -> str:
     if attempt.source_name:
         return " " + gettext("via API (%(name)s)") % {"name": attempt.source_name}
     return " " + gettext("via API")
+
+
+def paused_time_by_rep(*, bounds: tuple[datetime, datetime]) -> list[dict]:
+    """Business hours of clock pauses per rep for pauses that started within `bounds`
+    ([start, end)): the review shows how much time buyers' requests took off the clock."""
+    start, end = bounds
+    rows = (
+        HandoffPause.objects.filter(starts_at__gte=start, starts_at__lt=end)
+        .values("rep_id", "rep__first_name", "rep__last_name", "rep__username")
+        .annotate(minutes=Sum("business_minutes"), pauses=Count("pk"))
+        .order_by("-minutes", "rep__username")
+    )
+    return [
+        {
+            "rep_id": row["rep_id"],
+            "name": " ".join(filter(None, [row["rep__first_name"], row["rep__last_name"]]))
+            or row["rep__username"]
+            or "—",
+            "pauses": row["pauses"],
+            "hours": round(row["minutes"] / 60, 1),
+        }
+        for row in rows
+    ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import pause_views, views
 
 app_name = "leads"
 
@@ -21,4 +21,5 @@ urlpatterns = [
     path("handoffs/<int:pk>/return/", views.return_lead, name="return"),
     path("handoffs/<int:pk>/nurture/", views.nurture, name="nurture"),
     path("handoffs/<int:pk>/reassign/", views.reassign, name="reassign"),
+    path("handoffs/<int:pk>/pause/", pause_views.pause, name="pause"),
 ]

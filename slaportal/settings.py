@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "kpis",
     "captures",
     "integrations",
+    "people",
 ]
 
 MIDDLEWARE = [
@@ -353,6 +354,9 @@ CELERY_BEAT_SCHEDULE = {
     "send-review-pack": {"task": "kpis.tasks.send_review_pack", "schedule": 60 * 60.0},
     "send-kpi-digests": {"task": "kpis.tasks.send_kpi_digests", "schedule": 60 * 60.0},
     "sweep-stuck-work": {"task": "leads.tasks.sweep_stuck_work", "schedule": 60.0},
+    # Availability (issue 11): absences' on-start policy once each; waiting leads to free reps.
+    "apply-absences": {"task": "people.tasks.apply_absences", "schedule": 60.0},
+    "assign-waiting": {"task": "people.tasks.assign_waiting", "schedule": 60.0},
     "rescore-all-leads-for-decay": {
         "task": "leads.tasks.rescore_all_leads",
         "schedule": 24 * 60 * 60.0,

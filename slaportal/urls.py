@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
+from django.views.decorators.http import require_http_methods
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from leads.what_if_views import mql_what_if
@@ -20,6 +21,19 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    # The link in an invitation (people.services.user_invite): the new user sets a password.
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        # Its token check answers before the view's own method check does.
+        require_http_methods(["GET", "POST"])(auth_views.PasswordResetConfirmView.as_view()),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("people/", include("people.urls")),
     path("sla/", include("agreements.urls")),
     path("sla/discussions/", include("discussions.urls")),
     path("leads/what-if/<int:version_pk>/", mql_what_if, name="mql_what_if"),

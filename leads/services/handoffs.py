@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -26,6 +26,7 @@ from agreements.models import (
 )
 from agreements.selectors import version_calendar
 from agreements.summary import in_sentence
+from people.selectors import away_now
 from slaportal.clock import local_time
 from slaportal.events import event_emit, events_emit_many
 from slaportal.roles import Role
@@ -40,6 +41,7 @@ from ..models import (
     StageChange,
 )
 from .notifications import Notice, notify, notify_many
+from .pauses import pause_minutes_at_touch
 
 User = get_user_model()
 ACTIVE = Q(accepted_at__isnull=True, returned_at__isnull=True)
@@ -73,15 +75,29 @@ class RepPicker:
     handed one goes first; then the latest handoff's id, then the rep's id break ties), so it
     stays fair when reps join, leave or are deactivated. `handed` moves a rep to the back, so
     a batch takes turns exactly as one handoff after another would.
+
+    Every method skips a rep who is away (an absence covers `now`) or at capacity (open
+    handoffs ≥ their profile's capacity); `handed` counts the batch's handoffs in the load.
     """
 
-    def __init__(self, *, version, policy: HandoffPolicy):
+    def __init__(self, *, version, policy: HandoffPolicy, now: datetime | None = None):
         latest = Handoff.objects.filter(rep=OuterRef("pk")).order_by("-handed_off_at", "-id")
+        load = (
+            Handoff.objects.filter(ACTIVE, rep=OuterRef("pk"))
+            .order_by()
+            .values("rep")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
         reps = active_reps().annotate(
             last_handoff=Subquery(latest.values("handed_off_at")[:1]),
             last_id=Subquery(latest.values("id")[:1]),
+            away=away_now(now or timezone.now()),
+            load=Coalesce(Subquery(load), 0),
+            capacity=F("rep_profile__capacity"),
         )
         self._reps = {rep.pk: rep for rep in reps}
+        self._load = {rep.pk: rep.load for rep in self._reps.values()}
         self._turns = {
             rep.pk: (
                 rep.last_handoff is not None,
@@ -103,16 +119,25 @@ class RepPicker:
                 if rule.rep_id in self._reps
             ]
 
+    @property
+    def has_reps(self) -> bool:
+        """Some rep is active, available or not (none at all: the lead stays with marketing)."""
+        return bool(self._reps)
+
+    def _available(self, rep) -> bool:
+        return not rep.away and (rep.capacity is None or self._load[rep.pk] < rep.capacity)
+
     def choose(self, lead: Lead):
-        """The rep for this lead; None when no rep is active."""
-        if self._owner is not None:
+        """The rep for this lead; None when no rep is active and available."""
+        if self._owner is not None and self._available(self._owner):
             return self._owner
         for rule in self._territories:
-            if _territory_matches(rule, lead):
+            if _territory_matches(rule, lead) and self._available(self._reps[rule.rep_id]):
                 return self._reps[rule.rep_id]
-        if not self._turns:
+        free = [turn for pk, turn in self._turns.items() if self._available(self._reps[pk])]
+        if not free:
             return None
-        return self._reps[min(self._turns.values())[3]]
+        return self._reps[min(free)[3]]
 
     def handed(self, rep, now: datetime) -> None:
         """The rep was just handed a lead: the next turn goes to someone else."""
@@ -120,6 +145,7 @@ class RepPicker:
         # ids the batch's handoffs will get.
         self._turns[rep.pk] = (True, now, self._next_id, rep.pk)
         self._next_id += 1
+        self._load[rep.pk] += 1
 
 
 def rep_choose(*, version, lead: Lead):
@@ -190,7 +216,7 @@ def handoffs_create_bulk(
         ):
             del leads[lead_id]  # already with sales
         policy = HandoffPolicy.objects.get(version=version)
-        picker = RepPicker(version=version, policy=policy)
+        picker = RepPicker(version=version, policy=policy, now=now)
         calendar = version_calendar(version=version)
         deadlines = _deadlines(policy, calendar, now)
         handoffs: list[Handoff] = []
@@ -200,7 +226,7 @@ def handoffs_create_bulk(
             if lead is None:
                 continue  # already with sales, or asked for twice
             rep = picker.choose(lead)
-            if rep is None:
+            if rep is None and not picker.has_reps:
                 notices.append(
                     Notice(
                         user=version.agreement.sales_manager,
@@ -210,7 +236,10 @@ def handoffs_create_bulk(
                     )
                 )
                 continue
-            picker.handed(rep, now)
+            # Nobody available (away or at capacity): the handoff waits unassigned, its
+            # clock running from now, until people.services assigns it.
+            if rep is not None:
+                picker.handed(rep, now)
             handoffs.append(
                 Handoff(
                     lead=lead,
@@ -260,9 +289,12 @@ def handoffs_create_bulk(
             Lead.objects.filter(pk__in=lead_ids).update(
                 owner_id=rep_id, status=Lead.Status.HANDED_OFF, updated_at=now
             )
+        notices.extend(unassigned_notices([h for h in handoffs if h.rep_id is None], version))
         if policy.notify_in_app or policy.notify_email:
             zone = calendar.time_zone
             for handoff in handoffs:
+                if handoff.rep_id is None:
+                    continue
                 notices.append(
                     Notice(
                         user=handoff.rep,
@@ -285,6 +317,23 @@ def handoffs_create_bulk(
         events_emit_many("lead.mql", [lead for lead in handed if lead.pk in became_mql], now=now)
         events_emit_many("handoff.created", handoffs, now=now)
     return handoffs
+
+
+def unassigned_notices(handoffs: list[Handoff], version) -> list[Notice]:
+    """The sales manager hears once per handoff that waits with nobody to take it."""
+    manager = version.agreement.sales_manager
+    zone = version_calendar(version=version).time_zone
+    return [
+        Notice(
+            user=manager,
+            key=f"unassigned:{handoff.pk}",
+            lead=handoff.lead,
+            email=True,
+            message=f"{handoff.lead} waits in the unassigned queue: no rep is available "
+            f"(away or at capacity). First touch due {local_time(handoff.due_at, zone=zone)}.",
+        )
+        for handoff in handoffs
+    ]
 
 
 def handoff_manual(*, lead: Lead, version, by, now=None) -> Handoff:
@@ -361,7 +410,9 @@ def _touch(handoff: Handoff, now: datetime) -> None:
         elapsed = business_time_between(
             handoff.handed_off_at, now, version_calendar(version=handoff.version)
         )
-        handoff.response_business_minutes = int(elapsed.total_seconds() // 60)
+        # Time the buyer asked us to wait is not response time.
+        paused = pause_minutes_at_touch(handoff, now)
+        handoff.response_business_minutes = max(0, int(elapsed.total_seconds() // 60) - paused)
         if handoff.status in (Handoff.Status.OPEN, Handoff.Status.AT_RISK):
             handoff.status = (
                 Handoff.Status.MET if now <= handoff.due_at else Handoff.Status.BREACHED
@@ -634,6 +685,9 @@ def breaches_flag(*, now=None) -> FlagResult:
 
         notices = []
         for handoff in at_risk:
+            result.at_risk.append(handoff.pk)
+            if handoff.rep is None:
+                continue  # unassigned: the sales manager was told when it started waiting
             notices.append(
                 Notice(
                     user=handoff.rep,
@@ -642,16 +696,14 @@ def breaches_flag(*, now=None) -> FlagResult:
                     message=f"At risk: first touch for {handoff.lead} is due {due(handoff)}.",
                 )
             )
-            result.at_risk.append(handoff.pk)
         for handoff in breached:
             # The breach is the rep's who held the lead at the deadline; whoever holds it now
             # is told too, since the lead is theirs to rescue.
             accountable = handoff.breach_rep or handoff.rep
-            message = (
-                f"SLA breached: {handoff.lead} (rep {accountable.get_full_name() or accountable}) "
-                f"was not touched by {due(handoff)}."
-            )
-            for user in {accountable, handoff.rep, handoff.version.agreement.sales_manager}:
+            who = (accountable.get_full_name() or accountable) if accountable else "unassigned"
+            message = f"SLA breached: {handoff.lead} (rep {who}) was not touched by {due(handoff)}."
+            told = {accountable, handoff.rep, handoff.version.agreement.sales_manager} - {None}
+            for user in told:
                 notices.append(
                     Notice(
                         user=user,
