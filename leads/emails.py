@@ -24,11 +24,17 @@ The address as the lead typed it stays in Lead.email, for display and for sendin
 """
 
 import functools
+import re
 import unicodedata
 
 import idna
 
 TURKISH_CAPITAL_I = "\u0130"
+# A host name of letters, digits and inner hyphens (RFC 1123), each label at most 63
+# characters: IDNA encodes it as itself, lower-cased. Labels with "--" in the third and
+# fourth place (A-labels such as xn--…, and names IDNA refuses) are left to the idna package.
+_LDH_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_LDH_HOST = re.compile(rf"(?:{_LDH_LABEL}\.)*{_LDH_LABEL}")
 
 
 class InvalidEmail(ValueError):
@@ -62,6 +68,17 @@ def _fold(text: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _domain(domain: str) -> str:
+    if domain.isascii():
+        # The common case without the idna package's per-character tables (a millisecond
+        # per domain, the most of validating a batch of new e-mails): the same answer,
+        # held to it by a property test.
+        lowered = domain.lower()
+        if (
+            len(lowered) <= 253
+            and _LDH_HOST.fullmatch(lowered)
+            and not any(label[2:4] == "--" for label in lowered.split("."))
+        ):
+            return lowered
     domain = domain.replace(TURKISH_CAPITAL_I, "i")
     try:
         return idna.encode(domain, uts46=True, transitional=False).decode("ascii")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
+from django.db.models import DateTimeField
 
 from agreements.scoring import LEAD_ATTRIBUTES, FitRuleSpec, InterestRuleSpec, Thresholds
 
@@ -273,7 +274,13 @@ def _distinct(left: str, right: str) -> str:
     return f"({left} {operator} {right})"
 
 
-def leads_score_changed(
+def leads_score_changed(**arguments) -> list[int]:
+    """Score the target leads in one statement (leads_score_rows); returns the ids of the rows
+    it wrote."""
+    return [row[0] for row in leads_score_rows(**arguments)]
+
+
+def leads_score_rows(
     *,
     fit_rules: list[FitRuleSpec],
     interest_rules: list[InterestRuleSpec],
@@ -284,8 +291,11 @@ def leads_score_changed(
     version_id: int | None = None,
     marked_only: bool | None = None,
     agreement_id: int | None = None,
-) -> list[int]:
-    """Score the target leads in one statement; returns the ids of the rows it wrote.
+    columns: tuple[str, ...] = (),
+) -> list[tuple]:
+    """Score the target leads in one statement; returns (id, *columns) of each row it wrote,
+    the columns as they are after the write (RETURNING), so what follows the scoring needs
+    no second read of the rows.
 
     Targets: `lead_ids`, or the ids in `id_range` (low exclusive, high inclusive), or every
     lead. `marked_only` narrows them to leads with needs_scoring true or false, and
@@ -322,8 +332,13 @@ def leads_score_changed(
                            needs_scoring = %s, scored_at = %s
         FROM ({q.sql}) s
         WHERE {table}.id = s.id {mark} AND ({changed})
-        RETURNING {table}.id
+        RETURNING {", ".join(f"{table}.{connection.ops.quote_name(c)}" for c in ["id", *columns])}
     """
+    fields = [Lead._meta.get_field(column) for column in columns]
+    # SQLite answers datetimes as text; PostgreSQL as aware datetimes already.
+    convert = [
+        connection.vendor == "sqlite" and isinstance(field, DateTimeField) for field in fields
+    ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and connection.in_atomic_block:
             # A scoring statement's estimated cost is high enough to trigger JIT compilation,
@@ -333,7 +348,21 @@ def leads_score_changed(
         # Adapted as the ORM stores it, so filters on scored_at match on SQLite too.
         scored_at = connection.ops.adapt_datetimefield_value(now)
         cursor.execute(sql, [version_id, False, scored_at, *q.params, *mark_params, version_id])
-        return [row[0] for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    if not any(convert):
+        return rows
+    return [
+        (
+            row[0],
+            *(
+                connection.ops.convert_datetimefield_value(value, None, connection)
+                if datetime_column
+                else value
+                for value, datetime_column in zip(row[1:], convert, strict=True)
+            ),
+        )
+        for row in rows
+    ]
 
 
 def leads_score(

@@ -22,6 +22,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -357,6 +358,9 @@ class QueueRow:
     can_enrol: bool = False
     # Deadlines read in the zone whose business hours they count, not the server's.
     time_zone: str = "UTC"
+    # The lead's page and the handoff's actions (ROW_URLS), built once per page of rows.
+    lead_url: str = ""
+    urls: dict[str, str] = field(default_factory=dict)
 
     @property
     def top_rules(self) -> list[RulePoints]:
@@ -475,6 +479,23 @@ def _recent_events(lead_ids, per_lead: int) -> dict[int, list[LeadEvent]]:
     return recent
 
 
+# The row's actions by their URL names; each takes the handoff's id.
+ROW_URLS = ("accept", "attempt", "nurture", "reject", "return", "reassign")
+
+
+def url_maker(name: str):
+    """reverse(name, args=[pk]) for many ids at the price of one reverse: the URL's text
+    around a marker id. Reversing five URLs for each of 25 rows was a tenth of a queue page."""
+    marker = "2147483647"
+    prefix, found, suffix = reverse(name, args=[int(marker)]).partition(marker)
+    assert found, name
+
+    def url(pk) -> str:
+        return f"{prefix}{pk}{suffix}"
+
+    return url
+
+
 def queue_rows(
     handoffs,
     *,
@@ -513,6 +534,8 @@ def queue_rows(
         recent = _recent_events(lead_ids, per_lead=3)
     scores = scores or {}
     recent = recent or {}
+    lead_url = url_maker("leads:detail")
+    action_urls = [(name, url_maker(f"leads:{name}")) for name in ROW_URLS]
     rows = []
     for handoff in handoffs:
         calendar = versions.calendar(handoff.version)
@@ -546,6 +569,8 @@ def queue_rows(
                 can_reject=now <= handoff.accept_due_at,
                 can_enrol=handoff.version_id in versions.enrollable,
                 time_zone=calendar.time_zone,
+                lead_url=lead_url(handoff.lead_id),
+                urls={name: url(handoff.pk) for name, url in action_urls},
             )
         )
     return rows

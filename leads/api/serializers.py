@@ -7,6 +7,8 @@ the same reasons in the same words.
 import re
 from datetime import UTC, datetime, timedelta
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
@@ -219,6 +221,77 @@ class EventInputSerializer(StrictSerializer):
     def validate_external_id(self, value):
         return value or None
 
+    _KEYS = frozenset(("email", "type", "occurred_at", "properties", "external_id"))
+
+    def fast_validate(self, item) -> dict | None:
+        """The validated data of a plainly good item, as run_validation returns it, without
+        DRF's machinery (two thirds of the time of a 1,000-event batch); None whenever the
+        item is not plainly good: run_validation then decides, and words the errors.
+
+        Plainly good: a JSON object with known keys only; e-mail, type and external_id ASCII
+        strings with no surrounding space or NUL, within their lengths; the type in the
+        catalogue; an ISO 8601 time with an offset inside the allowed window; properties a
+        JSON object that json_problem accepts. tests/leads/test_bad_input.py holds the two
+        paths to the same answers.
+        """
+        if type(item) is not dict or not item.keys() <= self._KEYS:
+            return None
+        email, event_type, occurred = item.get("email"), item.get("type"), item.get("occurred_at")
+        if not (_plain(email, 254) and _plain(event_type, 40) and type(occurred) is str):
+            return None
+        if event_type not in self.context["catalogue"]:
+            return None
+        try:
+            validate_email(email)
+            email_normalise(email)
+            parsed = parse_datetime(occurred.strip())
+            if parsed is None or parsed.tzinfo is None:
+                return None
+            occurred_at = self.fields["occurred_at"].enforce_timezone(parsed)
+        except (DjangoValidationError, serializers.ValidationError, ValueError, TypeError):
+            return None  # InvalidEmail is a ValueError; OverflowError an ArithmeticError
+        except OverflowError:
+            return None
+        now = self.context.get("now") or timezone.now()
+        if occurred_at < MIN_OCCURRED_AT or occurred_at > now + MAX_FUTURE:
+            return None
+        properties = item.get("properties", _ABSENT)
+        if properties is _ABSENT:
+            properties = {}
+        elif type(properties) is not dict or json_problem(properties, max_depth=MAX_FIELD_DEPTH):
+            return None
+        else:
+            properties = dict(properties)
+        external_id = item.get("external_id")
+        if external_id is not None:
+            if type(external_id) is not str:
+                return None
+            external_id = external_id.strip()
+            if not _plain(external_id, 200, blank=True):
+                return None
+        return {
+            "email": email,
+            "type": event_type,
+            "occurred_at": occurred_at,
+            "properties": properties,
+            "external_id": external_id or None,
+        }
+
+
+_ABSENT = object()
+
+
+def _plain(value, max_length: int, *, blank: bool = False) -> bool:
+    """An ASCII string that DRF's CharField keeps as it is and its validators accept."""
+    return (
+        type(value) is str
+        and (blank or value != "")
+        and len(value) <= max_length
+        and value.isascii()
+        and "\x00" not in value
+        and value == value.strip()
+    )
+
 
 def event_input(data: dict) -> EventInput:
     return EventInput(**data)
@@ -302,8 +375,12 @@ def validate_each(serializer_class, items: list, *, context: dict | None = None)
     copy its fields every time).
     """
     checker = serializer_class(context=context or {})
+    fast = getattr(checker, "fast_validate", None)
     cleaned, errors = [], {}
     for index, item in enumerate(items):
+        if fast is not None and (data := fast(item)) is not None:
+            cleaned.append(data)
+            continue
         try:
             cleaned.append(checker.run_validation(item))
         except serializers.ValidationError as error:

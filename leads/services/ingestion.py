@@ -228,7 +228,7 @@ def _events_store(events: list[EventInput], now, reason: str) -> IngestResult:
         # touch anything else.
         external_ids = [event.external_id for event in events if event.external_id]
         seen = set(
-            LeadEvent.objects.filter(external_id__in=external_ids).values_list(
+            LeadEvent.objects.filter(external_id__any_of=external_ids).values_list(
                 "external_id", flat=True
             )
         )
@@ -247,7 +247,7 @@ def _events_store(events: list[EventInput], now, reason: str) -> IngestResult:
             spellings.setdefault(normalised, event.email.strip())
         # One lookup for the batch, ids only: the rows themselves are never needed here.
         lead_ids = dict(
-            Lead.objects.filter(email_normalised__in=list(spellings)).values_list(
+            Lead.objects.filter(email_normalised__any_of=list(spellings)).values_list(
                 "email_normalised", "pk"
             )
         )
@@ -275,7 +275,7 @@ def _events_store(events: list[EventInput], now, reason: str) -> IngestResult:
         ]
         _events_insert(new_events, received_at=now)
         touched = {lead_id for lead_id, *_ in new_events}
-        Lead.objects.filter(pk__in=touched).update(needs_scoring=True, updated_at=now)
+        Lead.objects.filter(pk__any_of=list(touched)).update(needs_scoring=True, updated_at=now)
     if new_events:
         scoring_request()
     return IngestResult(

@@ -4,8 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import DateTimeField, Exists, F, Max, Min, OuterRef, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from agreements.models import AgreementVersion, HandoffPolicy, NurtureStep, NurtureTrack
@@ -27,7 +26,7 @@ from ..models import (
     Stage,
     StageChange,
 )
-from ..scoring import leads_score_changed
+from ..scoring import leads_score_changed, leads_score_rows
 from .consent import leads_unsubscribe_from_events
 from .handoffs import HandoffRequest, handoffs_create_bulk, missing_handoff_fields
 from .notifications import Notice, notify_many
@@ -81,6 +80,39 @@ class _Leads:
 
     def __bool__(self) -> bool:
         return self.id_range is not None or bool(self.ids)
+
+
+@dataclass(slots=True)
+class _LeadState:
+    """What the steps after scoring decide on, as the scoring statement left the lead's row;
+    each step updates it as it changes the row, so the next step needs no second read."""
+
+    stage: str
+    status: str
+    fit_score: int
+    interest_score: int
+    score: int
+    returned_at: datetime | None
+    unsubscribed_at: datetime | None
+
+
+_STATE_COLUMNS = (
+    "stage",
+    "status",
+    "fit_score",
+    "interest_score",
+    "score",
+    "returned_at",
+    "unsubscribed_at",
+)
+
+
+def _lead_states(leads: _Leads) -> dict[int, _LeadState]:
+    """The leads of a rescore range in one read (a batch has them from its scoring statement)."""
+    if not leads:
+        return {}
+    rows = Lead.objects.filter(leads.where()).order_by().values_list("pk", *_STATE_COLUMNS)
+    return {pk: _LeadState(*values) for pk, *values in rows}
 
 
 def current_version(now: datetime | None = None) -> AgreementVersion | None:
@@ -168,13 +200,18 @@ def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> Pip
             for agreement_id, own_ids in by_agreement.items():
                 plan = plans[agreement_id]
                 version = plan.version
-                # Every marked lead is written (its mark clears): `changed` is all of them.
-                changed = leads_score_changed(**plan.rules, lead_ids=own_ids, version_id=version.pk)
-                result.scored += len(changed)
-                scope = _Leads(ids=changed)
-                result.promoted += _promote_mqls(scope, version, plan.thresholds, now)
-                result.handed_off += _fire_handoff_triggers(scope, version, now)
-                result.nurtured += _enrol_below_mql(scope, version, now)
+                # Every marked lead is written (its mark clears), so the rows are the whole
+                # batch, read back by the scoring statement itself: at a million leads each
+                # further read of 10,000 scattered lead rows cost about as much as a tenth of
+                # the scoring.
+                rows = leads_score_rows(
+                    **plan.rules, lead_ids=own_ids, version_id=version.pk, columns=_STATE_COLUMNS
+                )
+                result.scored += len(rows)
+                states = {pk: _LeadState(*values) for pk, *values in rows}
+                result.promoted += _promote_mqls(states, version, plan.thresholds, now)
+                result.handed_off += _fire_handoff_triggers(states, version, now)
+                result.nurtured += _enrol_below_mql(states, version, now)
 
 
 def rescore_start(*, now: datetime) -> RescoreRun | None:
@@ -237,7 +274,7 @@ def _rescore_range(
     )
     result.scored += len(changed)
     if len(changed) * 4 >= high - low:
-        scope = triggers = _Leads(id_range=(low, high), agreement_id=agreement_id)
+        scope = triggers = _lead_states(_Leads(id_range=(low, high), agreement_id=agreement_id))
     else:
         # Only leads whose score or version changed can newly qualify, except MQLs still
         # waiting for a rep: a rescore tries those again.
@@ -252,8 +289,8 @@ def _rescore_range(
             .order_by()
             .values_list("pk", flat=True)
         )
-        scope = _Leads(ids=changed)
-        triggers = _Leads(ids=sorted({*changed, *waiting}))
+        triggers = _lead_states(_Leads(ids=sorted({*changed, *waiting})))
+        scope = {pk: triggers[pk] for pk in changed if pk in triggers}
     result.promoted += _promote_mqls(scope, version, plan.thresholds, now)
     result.handed_off += _fire_handoff_triggers(triggers, version, now)
     result.nurtured += _enrol_below_mql(scope, version, now)
@@ -268,31 +305,31 @@ def leads_waiting_for_scoring() -> bool:
     )
 
 
-def _mql_condition(thresholds: Thresholds) -> Q:
-    condition = Q(
-        fit_score__gte=thresholds.mql_min_fit, interest_score__gte=thresholds.mql_min_interest
-    )
-    if thresholds.mql_min_total is not None:
-        condition |= Q(score__gte=thresholds.mql_min_total)
-    return condition
+def _is_mql(lead: _LeadState, thresholds: Thresholds) -> bool:
+    if (
+        lead.fit_score >= thresholds.mql_min_fit
+        and lead.interest_score >= thresholds.mql_min_interest
+    ):
+        return True
+    return thresholds.mql_min_total is not None and lead.score >= thresholds.mql_min_total
 
 
-def _promote_mqls(leads: _Leads, version, thresholds: Thresholds, now: datetime) -> int:
-    if not leads:
-        return 0
+def _promote_mqls(leads: dict[int, _LeadState], version, thresholds: Thresholds, now) -> int:
     # Leads back from sales re-qualify through new activity or nurture, not their old score;
     # a new lead nurtured because it was below MQL qualifies as soon as it crosses it.
-    crossers = Lead.objects.filter(leads.where(), stage=Stage.LEAD).filter(
-        Q(status=Lead.Status.OPEN) | Q(status=Lead.Status.NURTURING, returned_at__isnull=True)
-    )
-    rows = list(
-        crossers.filter(_mql_condition(thresholds))
-        .order_by()  # a set: no sort by the model's default ordering
-        .values_list("pk", "fit_score", "interest_score")
-    )
-    if not rows:
+    promoted = [
+        pk
+        for pk, lead in sorted(leads.items())
+        if lead.stage == Stage.LEAD
+        and (
+            lead.status == Lead.Status.OPEN
+            or lead.status == Lead.Status.NURTURING
+            and lead.returned_at is None
+        )
+        and _is_mql(lead, thresholds)
+    ]
+    if not promoted:
         return 0
-    promoted = [pk for pk, *_ in rows]
     NurtureEnrollment.objects.filter(lead_id__in=promoted, completed_at__isnull=True).update(
         completed_at=now
     )
@@ -310,63 +347,53 @@ def _promote_mqls(leads: _Leads, version, thresholds: Thresholds, now: datetime)
             at=now,
             job="score_leads",
             version=version,
-            reason=f"Score fit {fit} + interest {interest} reached the MQL threshold ({rule})",
+            reason=f"Score fit {leads[pk].fit_score} + interest {leads[pk].interest_score} "
+            f"reached the MQL threshold ({rule})",
         )
-        for pk, fit, interest in rows
+        for pk in promoted
     )
+    for pk in promoted:
+        leads[pk].stage, leads[pk].status = Stage.MQL, Lead.Status.OPEN
     events_emit_many("lead.mql", promoted, now=now)
-    return len(rows)
+    return len(promoted)
 
 
-def _fire_handoff_triggers(leads: _Leads, version, now: datetime) -> int:
-    if not leads:
+def _fire_handoff_triggers(leads: dict[int, _LeadState], version, now: datetime) -> int:
+    candidates = [pk for pk, lead in leads.items() if lead.stage in (Stage.LEAD, Stage.MQL)]
+    if not candidates:
         return 0
     policy = HandoffPolicy.objects.get(version=version)
     # Two index lookups on the batch's ids rather than an anti-join: its plan turns into a
     # nested loop over every open handoff whenever the statistics lag behind a bulk insert.
     with_sales = set(
         Handoff.objects.filter(
-            leads.where("lead_id"), accepted_at__isnull=True, returned_at__isnull=True
+            lead_id__any_of=candidates, accepted_at__isnull=True, returned_at__isnull=True
         )
         .order_by()
         .values_list("lead_id", flat=True)
     )
-    eligible = {
-        pk: (stage, status)
-        for pk, stage, status in Lead.objects.filter(
-            leads.where(), stage__in=[Stage.LEAD, Stage.MQL]
-        )
-        .order_by()
-        .values_list("pk", "stage", "status")
-        if pk not in with_sales
-    }
+    eligible = {pk: leads[pk] for pk in candidates if pk not in with_sales}
     triggered: dict[int, tuple[str, str]] = {}
     if policy.trigger_events and eligible:
         # Only conversions after the lead's last return count: an old demo request must not
         # send a returned lead straight back. One query for the batch, driven by the batch's
         # ids through the events' (lead, type) index; the newest conversion names the trigger.
         fresh = (
-            LeadEvent.objects.filter(
-                leads.where("lead_id"),
-                type__in=policy.trigger_events,
-                received_at__gt=Coalesce(
-                    F("lead__returned_at"), Value(EPOCH, output_field=DateTimeField())
-                ),
-            )
+            LeadEvent.objects.filter(lead_id__any_of=list(eligible), type__in=policy.trigger_events)
             .order_by()
-            .values_list("lead_id", "type", "occurred_at", "pk")
+            .values_list("lead_id", "type", "occurred_at", "pk", "received_at")
         )
         newest: dict[int, tuple] = {}
-        for lead_id, event_type, occurred_at, pk in fresh:
-            if lead_id in eligible and (
-                lead_id not in newest or (occurred_at, pk) > newest[lead_id][1:]
-            ):
+        for lead_id, event_type, occurred_at, pk, received_at in fresh:
+            if received_at <= (eligible[lead_id].returned_at or EPOCH):
+                continue
+            if lead_id not in newest or (occurred_at, pk) > newest[lead_id][1:]:
                 newest[lead_id] = (event_type, occurred_at, pk)
         for pk, (event_type, *_) in newest.items():
             triggered[pk] = (Handoff.Trigger.EVENT, event_type)
     if policy.trigger_on_score:
-        for pk, (stage, status) in eligible.items():
-            if stage == Stage.MQL and status == Lead.Status.OPEN:
+        for pk, lead in eligible.items():
+            if lead.stage == Stage.MQL and lead.status == Lead.Status.OPEN:
                 triggered.setdefault(pk, (Handoff.Trigger.SCORE, "Reached the MQL threshold"))
     if not triggered:
         return 0
@@ -386,16 +413,28 @@ def _fire_handoff_triggers(leads: _Leads, version, now: datetime) -> int:
             continue
         requests.append(HandoffRequest(lead.pk, trigger, detail))
     notify_many(notices, now=now)
-    return len(handoffs_create_bulk(requests=requests, version=version, now=now))
+    handoffs = handoffs_create_bulk(requests=requests, version=version, now=now)
+    for handoff in handoffs:
+        lead = leads[handoff.lead_id]
+        lead.stage, lead.status = Stage.MQL, Lead.Status.HANDED_OFF
+    return len(handoffs)
 
 
-def _enrol_below_mql(leads: _Leads, version, now: datetime) -> int:
+def _enrol_below_mql(leads: dict[int, _LeadState], version, now: datetime) -> int:
     """Enrol the batch's new leads that scored below MQL in the SLA's "below MQL" track.
 
     A lead qualifies once: never returned by sales, never enrolled in any track, consent
     not withdrawn. Running twice enrols nobody twice.
     """
-    if not leads:
+    candidates = [
+        pk
+        for pk, lead in sorted(leads.items())
+        if lead.stage == Stage.LEAD
+        and lead.status == Lead.Status.OPEN
+        and lead.returned_at is None
+        and lead.unsubscribed_at is None
+    ]
+    if not candidates:
         return 0
     track = (
         NurtureTrack.objects.filter(version=version, entry_condition=NurtureTrack.Entry.BELOW_MQL)
@@ -407,18 +446,12 @@ def _enrol_below_mql(leads: _Leads, version, now: datetime) -> int:
     first = NurtureStep.objects.filter(track=track).order_by("position", "id").first()
     if first is None:
         return 0
-    new_below_mql = list(
-        Lead.objects.filter(
-            leads.where(),
-            stage=Stage.LEAD,
-            status=Lead.Status.OPEN,
-            returned_at__isnull=True,
-            unsubscribed_at__isnull=True,
-        )
-        .exclude(Exists(NurtureEnrollment.objects.filter(lead=OuterRef("pk"))))
+    enrolled = set(
+        NurtureEnrollment.objects.filter(lead_id__any_of=candidates)
         .order_by()
-        .values_list("pk", flat=True)
+        .values_list("lead_id", flat=True)
     )
+    new_below_mql = [pk for pk in candidates if pk not in enrolled]
     if not new_below_mql:
         return 0
     NurtureEnrollment.objects.bulk_create(
@@ -436,6 +469,8 @@ def _enrol_below_mql(leads: _Leads, version, now: datetime) -> int:
         ]
     )
     events_emit_many("nurture.enrolled", new_below_mql, now=now)
+    for pk in new_below_mql:
+        leads[pk].status = Lead.Status.NURTURING
     return Lead.objects.filter(pk__in=new_below_mql).update(
         status=Lead.Status.NURTURING, updated_at=now
     )

@@ -9,6 +9,8 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agreements import models as m
 from leads.models import Lead, LeadEvent
@@ -321,3 +323,107 @@ def test_a_holiday_prefill_without_a_revision_adds_nothing(
 def test_the_body_is_json_the_test_client_cannot_make_by_itself():
     """Guards post_raw: json.dumps would escape a lone surrogate, not refuse it."""
     assert json.loads('"\\ud800"') == "\ud800"
+
+
+# The events' fast path ------------------------------------------------------------------------
+
+_NOW = timezone.now()
+# Half the draws of each field are a good value, so that whole good items come up often.
+_emails = st.just("ana@example.com") | st.sampled_from(
+    ["ana@example.com", "Ana@Example.COM", " ana@example.com", "ana@example.com ", "", "ana",
+     "ana@", "ana@-x.com", "ana@xn--bcher-kva.de", "josé@bücher.de", "a\u0000@x.com",
+     "a" * 250 + "@x.co", "ana@localhost", 7, None, True, ["ana@example.com"]]
+)  # fmt: skip
+_types = st.just("page_view") | st.sampled_from(
+    ["page_view", "demo_request", "Page_view", " page_view", "", "nope", "x" * 41, 3, None]
+)
+_times = st.just(iso(_NOW)) | st.sampled_from(
+    [iso(_NOW), "2026-11-26T14:00:00Z", "2026-11-26T14:00:00+02:00", " 2026-11-26T14:00:00Z ",
+     "2026-11-26T14:00:00", "2026-13-01T00:00:00Z", "2026-11-26", "yesterday", "",
+     "1999-12-31T23:59:59Z", "2000-01-01T00:00:00Z", iso(_NOW + timedelta(days=2)),
+     "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", 1700000000, None]
+)  # fmt: skip
+_properties = st.just({"path": "/"}) | st.sampled_from(
+    [{}, {"path": "/pricing"}, {"n": 1, "ok": True, "none": None, "f": 1.5}, {"deep": deep(20)},
+     {"deep": deep(21)}, {"bad": "x\u0000"}, {"k\u0000": 1}, {"s": "\ud800"}, {"list": [1, "a"]},
+     {"é": "ü"}, [], "x", None]
+)  # fmt: skip
+_external_ids = st.just("form-1") | st.sampled_from(
+    ["form-1", "", "  ", " form-1 ", "x" * 200, "x" * 201, "f\u0000", "fé", 12, None, False]
+)
+_ABSENT_KEY = object()
+FAST_HITS = []
+
+
+@st.composite
+def event_items(draw):
+    item = {
+        "email": draw(_emails),
+        "type": draw(_types),
+        "occurred_at": draw(_times),
+        "properties": draw(_properties | st.just(_ABSENT_KEY)),
+        "external_id": draw(_external_ids | st.just(_ABSENT_KEY)),
+    }
+    for key in draw(st.sets(st.sampled_from(["email", "type", "occurred_at"]), max_size=1)):
+        item[key] = _ABSENT_KEY
+    if draw(st.booleans()) and draw(st.booleans()):
+        item["extra"] = 1
+    return {key: value for key, value in item.items() if value is not _ABSENT_KEY}
+
+
+@settings(max_examples=400, deadline=None)
+@given(item=event_items())
+def test_the_events_fast_path_answers_as_drf_or_leaves_the_item_to_it(item):
+    from rest_framework.exceptions import ValidationError
+
+    from leads.api.serializers import EventInputSerializer
+
+    checker = EventInputSerializer(
+        context={"catalogue": {"page_view", "demo_request"}, "now": _NOW}
+    )
+    fast = checker.fast_validate(item)
+    try:
+        expected = checker.run_validation(item)
+    except ValidationError:
+        expected = None
+    if fast is not None:
+        FAST_HITS.append(1)
+        assert fast == dict(expected)
+        assert type(fast["occurred_at"]) is type(expected["occurred_at"])
+        assert fast["occurred_at"].tzinfo == expected["occurred_at"].tzinfo
+
+
+def test_a_plain_event_takes_the_fast_path():
+    from leads.api.serializers import EventInputSerializer
+
+    checker = EventInputSerializer(context={"catalogue": {"page_view"}, "now": _NOW})
+
+    for item in [
+        event(),
+        event(properties={"path": "/pricing"}, external_id="form-1"),
+        event(occurred_at="2026-11-26T14:00:00+02:00", external_id=""),
+    ]:
+        assert checker.fast_validate(item) == dict(checker.run_validation(item))
+
+
+_json_text = st.sampled_from(["a", "", "x\u0000", "\ud800", "é", "ü\u0000", "k"])
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | _json_text,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(_json_text | st.integers(), children, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(deadline=None)
+@given(value=_json, max_depth=st.integers(1, 4), check_nul=st.booleans())
+def test_json_problem_shortcut_finds_a_problem_exactly_when_the_full_walk_does(
+    value, max_depth, check_nul
+):
+    from leads.api.parsers import _first_problem, _has_problem
+
+    expected = _first_problem(value, max_depth=max_depth, check_nul=check_nul)
+
+    assert _has_problem(value, max_depth=max_depth, check_nul=check_nul) == (expected is not None)

@@ -117,3 +117,25 @@ def test_the_sla_document_exports_give_the_effective_time_in_its_zone(
         reverse("agreements:markdown", args=[agreement.pk, draft.pk])
     )
     assert f"effective {ARRIVED}" in markdown.content.decode()
+
+
+@pytest.mark.parametrize("language", ["en-us", "pt-br"])
+def test_the_fast_format_is_the_one_django_would_print(language):
+    from datetime import timedelta
+
+    from django.utils import formats, translation
+
+    from slaportal.clock import DATE_TIME_FORMAT, TIME_FORMAT
+
+    zone = ZoneInfo("America/Sao_Paulo")
+    moment = datetime(2026, 1, 1, 0, 5, tzinfo=ZoneInfo("UTC"))
+    with translation.override(language):
+        for step in range(0, 400 * 24, 7):  # every weekday and month, all hours
+            value = moment + timedelta(hours=step)
+            local = timezone.localtime(value, zone)
+            assert local_time(value, zone=zone) == (
+                f"{formats.date_format(local, DATE_TIME_FORMAT)} (America/Sao_Paulo)"
+            )
+            assert local_time(value, zone=zone, time_only=True) == (
+                f"{formats.date_format(local, TIME_FORMAT)} (America/Sao_Paulo)"
+            )

@@ -10,7 +10,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from leads.emails import InvalidEmail, email_normalise
@@ -265,3 +265,34 @@ def test_the_merge_function_is_importable_from_the_migration():
     assert module.normalise_leniently("Ana@Bücher.de") == "ana@xn--bcher-kva.de"
     # A domain stored before validation refused it still gets one form.
     assert module.normalise_leniently("Ana@xn--zz.de") == "ana@xn--zz.de"
+
+
+def _idna_answer(domain: str) -> str | None:
+    import idna
+
+    try:
+        return idna.encode(domain, uts46=True, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return None
+
+
+ascii_labels = st.text("aZz09-_x. ", min_size=0, max_size=8) | st.sampled_from(
+    ["xn--bcher-kva", "ab--cd", "-a", "a-", "a" * 63, "a" * 64, "XN--P1AI", "a.", ""]
+)
+
+
+@example(domain="a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 61)  # 253 characters
+@example(domain="a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 62)  # 254
+@settings(deadline=None)
+@given(domain=st.lists(ascii_labels, min_size=1, max_size=4).map(".".join))
+def test_an_ascii_domain_encodes_as_the_idna_package_encodes_it(domain):
+    """The ASCII shortcut of _domain answers what idna answers, or refuses what it refuses."""
+    from leads.emails import _domain
+
+    _domain.cache_clear()
+    expected = _idna_answer(domain.replace("\u0130", "i"))
+    if expected is None:
+        with pytest.raises(InvalidEmail):
+            _domain(domain)
+    else:
+        assert _domain(domain) == expected
