@@ -24,11 +24,12 @@ from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from .conftest import TIMEOUT_MS, screenshot
+from .conftest import ARTIFACTS, TIMEOUT_MS, screenshot
 
 pytestmark = pytest.mark.browser
 
 WIDTHS = (1366, 375)
+REPORT = ARTIFACTS / "axe-violations.txt"
 ROLES = {  # the demo workspace's people (agreements/demo.py), one per role
     "marketing manager": "marina",
     "sales manager": "sergio",
@@ -306,12 +307,13 @@ def _walk(page, base, targets, who, report, visits):
         assert status == 200, f"{url} as {who}: HTTP {status}"
         csp = response.headers.get("content-security-policy", "")
         assert "script-src 'self'" in csp, f"{url} carries no CSP"
-        page.wait_for_load_state("networkidle")
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
             found = _violations(page, route, url, who, width)
             if found:
                 screenshot(page, f"axe-{who}-{width}-{url}")
+                with REPORT.open("a") as log:  # read while a long walk is still going
+                    log.write("\n".join(found) + "\n")
             report.extend(found)
         visits.append((url, who))
 
@@ -320,6 +322,8 @@ def test_every_page_as_every_role_at_both_widths_has_no_wcag_violation(
     browser, live_server, seeded
 ):
     started = time.monotonic()
+    ARTIFACTS.mkdir(exist_ok=True)
+    REPORT.write_text("")
     routes = [r for r in _routes(get_resolver().url_patterns) if r in PAGES]
     targets = [(route, url) for route in routes for url in PAGES[route](seeded)]
     report, visits = [], []
