@@ -154,6 +154,33 @@
     focusOn(first(nodes, "[data-focus-target]") || target || nodes[0]);
   });
 
+  // A table wider than the screen scrolls sideways in its .table-responsive box; a keyboard
+  // user can scroll it only if the box takes the focus (WCAG 2.1.1), so it does while it
+  // overflows, named after its table's caption or the heading above it.
+  function scrollables() {
+    document.querySelectorAll(".table-responsive").forEach(function (box) {
+      var overflows = box.scrollWidth > box.clientWidth + 1;
+      if (overflows && !box.hasAttribute("tabindex")) {
+        var table = box.querySelector("table");
+        var caption = table && table.caption ? table.caption.textContent : "";
+        var heading = box.closest("section, .card, main");
+        heading = heading ? heading.querySelector("h1, h2, h3") : null;
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", (caption || (heading && heading.textContent) || "Table")
+          .replace(/\s+/g, " ").trim());
+        box.setAttribute("data-scroll-focus", "");
+      } else if (!overflows && box.hasAttribute("data-scroll-focus")) {
+        ["tabindex", "role", "aria-label", "data-scroll-focus"].forEach(function (name) {
+          box.removeAttribute(name);
+        });
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", scrollables);
+  document.addEventListener("htmx:afterSettle", scrollables);
+  window.addEventListener("resize", scrollables);
+
   // The review's presenter mode: one section a screen; arrows, Page Up/Down and the bar's
   // buttons move between sections, Escape goes back to the plain review.
   document.addEventListener("DOMContentLoaded", function () {

@@ -318,6 +318,8 @@ def _walk(page, base, targets, who, report, visits):
             page.locator(SETTLE[route]).first.wait_for()
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
+            # One frame: the page's resize handlers run before axe looks.
+            page.evaluate("() => new Promise(r => requestAnimationFrame(() => setTimeout(r)))")
             found = _violations(page, route, url, who, width)
             if found:
                 screenshot(page, f"axe-{who}-{width}-{url}")
