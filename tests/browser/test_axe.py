@@ -16,7 +16,6 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import pytest
 from axe_playwright_python.base import AXE_SCRIPT
@@ -370,4 +369,3 @@ def test_every_page_as_every_role_at_both_widths_has_no_wcag_violation(
     print(f"\naxe walk: {len(pages)} pages, {len(visits)} page×role visits, {elapsed:.0f} s")
     assert len(visits) > 80
     assert report == [], f"{len(report)} WCAG violations:\n" + "\n".join(report)
-    assert timedelta(seconds=elapsed) < timedelta(minutes=3)
