@@ -34,6 +34,7 @@ from leads.selectors import leads_visible_to, paused_time_by_rep
 from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 
 from . import exports, forms, services
+from .chart_text import chart_texts
 from .charts import review_charts
 from .drilldown import FIGURES, HANDOFF_FIGURES, figure_handoffs, figure_leads
 from .exports import BreachRow, Review
@@ -352,6 +353,7 @@ def _render_review(
             else ""
         )
     current = Month.of(today)
+    chart_data = _chart_data(review)
     return render(
         request,
         "kpis/review.html",
@@ -394,7 +396,8 @@ def _render_review(
                 for rep in review.report.by_rep
             ],
             "reason_rows": _reason_rows(review),
-            "chart_data": _chart_data(review),
+            "chart_data": chart_data,
+            "chart_texts": chart_texts(chart_data),
             "csv_tables": [
                 (name, table.title) for name, table in exports.csv_tables(review).items()
             ],

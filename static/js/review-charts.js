@@ -31,6 +31,29 @@
     }
   };
 
+  // Colour is never the only difference between two series (WCAG 1.4.1): the second series
+  // of a bar chart is striped, lines differ in dash and point shape, and the legends show
+  // those shapes. Each chart also has its summary and data table in the page.
+  function stripes(color) {
+    var tile = document.createElement("canvas");
+    tile.width = tile.height = 8;
+    var ctx = tile.getContext("2d");
+    ctx.fillStyle = color;
+    ctx.fillRect(0, 0, 8, 8);
+    ctx.strokeStyle = "#ffffff";
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.moveTo(0, 8); ctx.lineTo(8, 0);
+    ctx.moveTo(-2, 2); ctx.lineTo(2, -2);
+    ctx.moveTo(6, 10); ctx.lineTo(10, 6);
+    ctx.stroke();
+    return ctx.createPattern(tile, "repeat");
+  }
+
+  if (typeof Chart !== "undefined") {
+    Chart.defaults.plugins.legend.labels.usePointStyle = true;
+  }
+
   function readData() {
     var node = document.getElementById("review-chart-data");
     if (!node) { return null; }
@@ -108,11 +131,13 @@
       data: {
         labels: list(data.labels),
         datasets: [
-          line("Leads", data.leads, COLORS.blue, "y"),
-          line("MQLs", data.mqls, COLORS.purple, "y"),
-          line("SQLs", data.sqls, COLORS.teal, "y"),
+          Object.assign(line("Leads", data.leads, COLORS.blue, "y"), { pointStyle: "circle" }),
+          Object.assign(line("MQLs", data.mqls, COLORS.purple, "y"),
+                        { pointStyle: "triangle", pointRadius: 4, borderDash: [2, 2] }),
+          Object.assign(line("SQLs", data.sqls, COLORS.teal, "y"),
+                        { pointStyle: "rect", pointRadius: 4, borderDash: [8, 3] }),
           Object.assign(line("SLA compliance %", data.compliance, COLORS.orange, "percent"),
-                        { borderDash: [6, 4] })
+                        { borderDash: [6, 4], pointStyle: "crossRot", pointRadius: 5 })
         ].concat(
           hasValue(data.mql_plan)
             ? [reference("MQL plan a month", flat(data.mql_plan, data.labels), "y")] : [],
@@ -142,9 +167,10 @@
         labels: list(data.labels),
         datasets: [
           { label: "SLA compliance %", data: list(data.compliance), backgroundColor: COLORS.blue,
+            pointStyle: "rect",
             yAxisID: "percent" },
-          { label: "Breaches", data: list(data.breaches), backgroundColor: COLORS.red,
-            yAxisID: "count" }
+          { label: "Breaches", data: list(data.breaches), backgroundColor: stripes(COLORS.red),
+            borderColor: COLORS.red, borderWidth: 1, yAxisID: "count", pointStyle: "triangle" }
         ].concat(hasValue(targets.compliance) && list(data.labels).length
           ? [Object.assign(reference("Compliance target %",
                                      flat(targets.compliance, data.labels), "percent"),
@@ -168,8 +194,10 @@
       data: {
         labels: list(data.labels),
         datasets: [
-          { label: "Rejected", data: list(data.rejected), backgroundColor: COLORS.red },
-          { label: "Returned", data: list(data.returned), backgroundColor: COLORS.orange }
+          { label: "Rejected", data: list(data.rejected), backgroundColor: COLORS.red,
+            pointStyle: "rect" },
+          { label: "Returned", data: list(data.returned), backgroundColor: stripes(COLORS.orange),
+            borderColor: COLORS.orange, borderWidth: 1, pointStyle: "triangle" }
         ]
       },
       options: {
