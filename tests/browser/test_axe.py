@@ -55,6 +55,8 @@ class Samples:
     capture: int = 0
     endpoint: int = 0
     unsubscribe: str = ""
+    user: int = 0
+    password_reset: str = ""
     parts: list = field(default_factory=list)
 
 
@@ -95,7 +97,11 @@ PAGES = {
     "leads/handoffs/<int:pk>/nurture/": lambda s: [f"/leads/handoffs/{s.handoff}/nurture/"],
     "review/visitors/": lambda s: ["/review/visitors/"],
     "review/": lambda s: ["/review/"],
-    "review/<str:month>/": lambda s: [f"/review/{s.month}/", f"/review/{s.month}/?present=1"],
+    "review/<str:month>/": lambda s: [
+        f"/review/{s.month}/",
+        f"/review/{s.month}/?present=1",
+        f"/review/{s.month}/?agreement={s.agreement}",
+    ],
     "review/<str:month>/leads/<slug:figure>/": lambda s: [
         f"/review/{s.month}/leads/entered_mql/",
         f"/review/{s.month}/leads/breached/",
@@ -113,6 +119,16 @@ PAGES = {
         f"/integrations/endpoints/{s.endpoint}/edit/"
     ],
     "integrations/notifications/": lambda s: ["/integrations/notifications/"],
+    "accounts/reset/<uidb64>/<token>/": lambda s: [s.password_reset],
+    "accounts/reset/done/": lambda s: ["/accounts/reset/done/"],
+    "people/": lambda s: ["/people/"],
+    "people/<int:pk>/": lambda s: [f"/people/{s.user}/"],
+    "people/absences/": lambda s: ["/people/absences/"],
+    "people/unassigned/": lambda s: ["/people/unassigned/"],
+    "leads/handoffs/<int:pk>/pause/": lambda s: [f"/leads/handoffs/{s.handoff}/pause/"],
+    "sla/discussions/versions/<int:version_pk>/decisions/": lambda s: [
+        f"/sla/discussions/versions/{s.in_force}/decisions/"
+    ],
     # Swagger UI: walked too; see SWAGGER_UI_OWN below for what is left out and why.
     "api/docs/": lambda s: ["/api/docs/"],
 }
@@ -164,6 +180,19 @@ NOT_A_PAGE = {
     "integrations/chat/": POST_ONLY,
     "integrations/chat/<int:pk>/delete/": POST_ONLY,
     "api/schema/": "the OpenAPI document (YAML)",
+    "people/invite/": POST_ONLY,
+    "people/absences/<int:pk>/cancel/": POST_ONLY,
+    "people/unassigned/assign/": POST_ONLY,
+    "people/unassigned/<int:pk>/assign/": POST_ONLY,
+    "sla/<int:pk>/versions/<int:version_pk>/scope-preview/": POST_ONLY,
+    "sla/discussions/versions/<int:version_pk>/threads/": POST_ONLY,
+    "sla/discussions/threads/<int:thread_pk>/comments/": POST_ONLY,
+    "sla/discussions/threads/<int:thread_pk>/status/": POST_ONLY,
+    "sla/discussions/versions/<int:version_pk>/suggestions/": POST_ONLY,
+    "sla/discussions/suggestions/<int:pk>/decide/": POST_ONLY,
+    "sla/discussions/versions/<int:version_pk>/invites/": POST_ONLY,
+    "sla/discussions/versions/<int:version_pk>/presence/": "a heartbeat (POST only)",
+    "sla/discussions/versions/<int:version_pk>/decisions.pdf": DOWNLOAD,
 }
 # Pages that finish drawing after "load" (Swagger UI builds itself from the schema; a part's
 # page fetches the MQL what-if by htmx): the walk waits for what shows they are done.
@@ -171,7 +200,12 @@ SETTLE = {
     "api/docs/": ".swagger-ui .info",
     "sla/<int:pk>/versions/<int:version_pk>/parts/<slug:part_slug>/": "#part-form",
 }
-ANONYMOUS_PAGES = {"accounts/login/", "unsubscribe/<str:token>/"}
+ANONYMOUS_PAGES = {
+    "accounts/login/",
+    "unsubscribe/<str:token>/",
+    "accounts/reset/<uidb64>/<token>/",
+    "accounts/reset/done/",
+}
 
 # Swagger UI's own markup, which this project serves as shipped and cannot change: its
 # operation blocks are a <div role="button"> holding the "try it out" and copy buttons, and
@@ -208,6 +242,11 @@ def test_every_route_is_walked_or_excused():
 def _seed() -> Samples:
     """The demo workspace, shortened (fewer leads, fewer days) to keep the walk quick; every
     table, chart and form of the demo is still filled."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from agreements.demo import DEMO_AGREEMENT_NAME
     from agreements.models import Agreement, AgreementVersion
     from agreements.parts import PARTS
     from captures.services import capture_create
@@ -219,7 +258,7 @@ def _seed() -> Samples:
     t0 = time.monotonic()
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
     print(f"seeded in {time.monotonic() - t0:.0f} s")
-    agreement = Agreement.objects.get()
+    agreement = Agreement.objects.get(name=DEMO_AGREEMENT_NAME)
     versions = AgreementVersion.objects.filter(agreement=agreement)
     marina = agreement.marketing_manager
     rita_open = Handoff.objects.filter(
@@ -249,6 +288,9 @@ def _seed() -> Samples:
         updated_at=timezone.now(),
     )
     lead = Lead.objects.filter(handoffs__isnull=False).order_by("pk").first()
+    rita = handoff.rep
+    uid = urlsafe_base64_encode(force_bytes(rita.pk))
+    token = default_token_generator.make_token(rita)
     return Samples(
         agreement=agreement.pk,
         in_force=versions.filter(status="published").order_by("-number").first().pk,
@@ -261,6 +303,8 @@ def _seed() -> Samples:
         endpoint=endpoint.pk,
         unsubscribe=unsubscribe_url(lead).rstrip("/").rsplit("/", 1)[-1],
         parts=[part.slug for part in PARTS],
+        user=rita.pk,
+        password_reset=f"/accounts/reset/{uid}/{token}/",
     )
 
 
