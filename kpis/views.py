@@ -368,7 +368,9 @@ def _render_review(
             "current_month_str": str(current),
             "last_closed_month": current.previous,
             "velocity_rows": _velocity_rows(review),
-            "paused_time": paused_time_by_rep(bounds=month.bounds(review.time_zone)),
+            "paused_time": paused_time_by_rep(
+                bounds=month.bounds(review.time_zone), agreement=shown
+            ),
             "scorecard": _scorecard(review),
             "compliance_sides": [
                 (

@@ -1084,12 +1084,16 @@ def _attempt_origin(attempt: ContactAttempt) -> str:
     return " " + gettext("via API")
 
 
-def paused_time_by_rep(*, bounds: tuple[datetime, datetime]) -> list[dict]:
+def paused_time_by_rep(*, bounds: tuple[datetime, datetime], agreement=None) -> list[dict]:
     """Business hours of clock pauses per rep for pauses that started within `bounds`
-    ([start, end)): the review shows how much time buyers' requests took off the clock."""
+    ([start, end)), of one agreement's handoffs when given: the review shows how much time
+    buyers' requests took off the clock."""
     start, end = bounds
+    pauses = HandoffPause.objects.filter(starts_at__gte=start, starts_at__lt=end)
+    if agreement is not None:
+        pauses = pauses.filter(handoff__version__agreement=agreement)
     rows = (
-        HandoffPause.objects.filter(starts_at__gte=start, starts_at__lt=end)
+        pauses
         .values("rep_id", "rep__first_name", "rep__last_name", "rep__username")
         .annotate(minutes=Sum("business_minutes"), pauses=Count("pk"))
         .order_by("-minutes", "rep__username")

@@ -18,7 +18,7 @@ OVERFLOW = """() => {
   const page = document.documentElement;
   const cut = [...document.querySelectorAll('.table-responsive, nav[aria-label="Month"]')]
     .filter(box => box.offsetParent !== null && box.scrollWidth > box.clientWidth + 1)
-    .map(box => box.id || box.className);
+    .map(box => box.id || `${box.closest('section')?.id || ''} ${box.className}`.trim());
   const spilled = [...document.querySelectorAll('main .card')]
     .filter(card => card.scrollWidth > card.clientWidth + 1)
     .map(card => card.querySelector('h2, h3')?.textContent.trim() || card.className);
@@ -102,13 +102,15 @@ def test_an_empty_action_item_shows_its_errors_at_the_form_and_keeps_the_url(
     from playwright.sync_api import expect
 
     login(page, live_server, "marina", DEMO_PASSWORD)
-    page.goto(f"{live_server.url}/review/")
+    # Action items belong to one agreement: the demo has two, so the review shows one.
+    page.goto(f"{live_server.url}/review/?agreement={demo.pk}")
     review_url = page.url
     page.locator("#action-form").get_by_role("button", name="Add").click()
     summary = page.locator("#action-form-errors")
     expect(summary).to_be_visible()
-    expect(summary).to_be_focused()
     expect(summary).to_be_in_viewport()
+    # Focus goes to the first invalid field, tied to its error; the summary links to it.
+    expect(page.locator('#action-form [aria-invalid="true"]').first).to_be_focused()
     expect(summary).to_contain_text("Say what has to be done.")
     assert page.url == review_url  # htmx swapped the form; the address is still the review
     screenshot(page, "action-item-errors")
@@ -124,11 +126,11 @@ def test_presenter_mode_shows_one_section_a_screen_and_moves_by_keyboard(page, l
     review_url = page.url.split("?")[0]
     expect(page.locator("nav.navbar")).to_be_hidden()
     position = page.locator("[data-presenter-position]")
-    expect(position).to_contain_text("1 / 6")
+    expect(position).to_contain_text("1 / 7")
     screenshot(page, "present-1-scorecard")
 
     page.keyboard.press("ArrowRight")
-    expect(position).to_contain_text("2 / 6")
+    expect(position).to_contain_text("2 / 7")
     expect(position).to_contain_text("What each side promised and did")
     top = page.evaluate("() => document.getElementById('compliance').getBoundingClientRect().top")
     assert abs(top) <= 2
@@ -136,7 +138,7 @@ def test_presenter_mode_shows_one_section_a_screen_and_moves_by_keyboard(page, l
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "present-2-compliance-screen.png"))
     page.keyboard.press("ArrowRight")
-    expect(position).to_contain_text("3 / 6")
+    expect(position).to_contain_text("3 / 7")
     # The charts draw the plan and the target beside the actuals.
     page.wait_for_function("() => typeof Chart !== 'undefined' && Chart.getChart('funnel-chart')")
     labels = page.evaluate(
@@ -146,11 +148,11 @@ def test_presenter_mode_shows_one_section_a_screen_and_moves_by_keyboard(page, l
     assert {"Plan for a month", "MQL plan a month", "Compliance target %"} <= set(labels)
     page.screenshot(path=str(ARTIFACTS / "present-3-charts-screen.png"))
     page.keyboard.press("End")
-    expect(position).to_contain_text("6 / 6")
+    expect(position).to_contain_text("7 / 7")
     page.keyboard.press("PageUp")
-    expect(position).to_contain_text("5 / 6")
+    expect(position).to_contain_text("6 / 7")
     page.locator("[data-presenter-next]").click()
-    expect(position).to_contain_text("6 / 6")
+    expect(position).to_contain_text("7 / 7")
 
     page.keyboard.press("Escape")
     page.wait_for_url(review_url)
@@ -167,9 +169,16 @@ def test_a_rep_reads_what_the_sla_means_for_them_on_home(browser, live_server, d
         login(page, live_server, "rafael", DEMO_PASSWORD)
         page.set_viewport_size({"width": width, "height": 900})
         page.goto(f"{live_server.url}/")
-        box = page.locator('[data-testid="for-you"]')
-        expect(box).to_contain_text("Sales makes the first touch within 4 business hours")
-        expect(box).not_to_contain_text("Marketing delivers")
+        # Rafael sells under both demo agreements: a box for each, with its own promise.
+        boxes = page.locator('[data-testid="for-you"]')
+        expect(boxes).to_have_count(2)
+        expect(
+            boxes.filter(has_text="Sales makes the first touch within 4 business hours")
+        ).to_have_count(1)
+        expect(
+            boxes.filter(has_text="Sales makes the first touch within 1 business hour")
+        ).to_have_count(1)
+        expect(boxes.filter(has_text="Marketing delivers")).to_have_count(0)
         assert page.evaluate(OVERFLOW)["page"] <= 1
         screenshot(page, f"fit-home-rep-{width}")
     finally:

@@ -41,8 +41,8 @@ NOW = datetime(2026, 11, 20, 12, tzinfo=SP)
 # The review page with nothing cached (the most it reads): one agreement's report, or on "all"
 # the combined report plus each agreement's own (two here), each with last month's figures.
 # Cached, either reads the same few rows whatever the leads, reps or agreements' rows.
-MAX_PAGE_QUERIES_ONE = 51
-MAX_PAGE_QUERIES_ALL = 97
+MAX_PAGE_QUERIES_ONE = 52  # + paused time per rep
+MAX_PAGE_QUERIES_ALL = 98  # + paused time per rep
 MAX_PAGE_QUERIES_CACHED = 30
 
 
@@ -79,6 +79,11 @@ def build_enterprise(october, marketing_manager, sales_manager, rep, otto):
         notify_email=False,
     )
     am.BusinessCalendar.objects.filter(version=v).update(time_zone="America/Sao_Paulo")
+    # Its own scope, above Acme's, so the two published agreements do not overlap.
+    am.ScopeSettings.objects.filter(version=v).update(priority=10)
+    am.ScopeRule.objects.create(
+        version=v, attribute="company_size", operator="at_least", value="1000"
+    )
     am.DispositionCode.objects.create(
         version=v, code="connected", label="Connected", is_conversation=True
     )
