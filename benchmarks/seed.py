@@ -640,7 +640,7 @@ def _insert_history(cursor, p: dict, ws: _Workspace) -> None:
             lead_id, rep_id, version_id, trigger, trigger_detail, handed_off_at, at_risk_at,
             due_at, accept_due_at, first_touch_at, response_business_minutes, status,
             breached_at, flag_claim, accepted_at, rejected_at, returned_at, return_reason,
-            return_note, closed_by_id, response_rep_id, breach_rep_id)
+            return_note, closed_by_id, response_rep_id, breach_rep_id, paused_business_minutes)
         SELECT id, rep_id, %(version)s, 'event', conv, mql_at, mql_at + interval '3 hours',
             due, mql_at + interval '24 hours', ft,
             (EXTRACT(EPOCH FROM ft - mql_at) / 60)::int,
@@ -654,7 +654,8 @@ def _insert_history(cursor, p: dict, ws: _Workspace) -> None:
             CASE WHEN sql_at IS NOT NULL OR returned_at IS NOT NULL THEN rep_id END,
             CASE WHEN ft IS NOT NULL THEN rep_id END,
             CASE WHEN ft > due OR ({returned} AND ft IS NULL AND returned_at > due)
-                 THEN rep_id END
+                 THEN rep_id END,
+            0
         FROM (SELECT sp.*, mql_at + interval '4 hours' AS due FROM seed_plan sp
               WHERE r >= %(plain_end)s) x
         """,

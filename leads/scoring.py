@@ -9,6 +9,7 @@ round per rule and sum. It runs unchanged on PostgreSQL and SQLite; the two diff
 a JSON value is read and how a regular expression is matched.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,6 +46,34 @@ def _matches_number(text_sql: str) -> str:
     return f"({text_sql} REGEXP '{NUMERIC_PATTERN}')"
 
 
+def sql_contains(text: Callable[[], str], value: str, params: list) -> str:
+    """True when the (normalised) text holds `value`, LIKE's wildcards taken literally.
+    `text()` writes the text's SQL and appends its own parameters: it is called once per
+    place the text appears, in order."""
+    condition = f"({text()} <> '' AND {text()} LIKE %s ESCAPE '!')"
+    escaped = value.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    params.append(f"%{escaped}%")
+    return condition
+
+
+def sql_number_compare(
+    text: Callable[[], str], comparison: str, raw_bound: str, params: list
+) -> str:
+    """True when the text is a number and compares to the bound; false for any other text
+    and when the bound is no number (a rule that can never match)."""
+    try:
+        bound = float(raw_bound)
+    except ValueError:
+        return "1 = 0"
+    # CASE guarantees the cast runs only on text that is a number.
+    condition = (
+        f"(CASE WHEN {_matches_number(text())} THEN CAST({text()} AS DOUBLE PRECISION) "
+        f"{comparison} %s ELSE 1 = 0 END)"
+    )
+    params.append(bound)
+    return condition
+
+
 def _fit_condition(rule: FitRuleSpec, params: list) -> str:
     """A boolean SQL condition on leads_lead that is true when the rule matches."""
     raw_params: list = []
@@ -78,23 +107,9 @@ def _fit_condition(rule: FitRuleSpec, params: list) -> str:
         params.extend(options)
         return condition
     if rule.operator == "contains":
-        escaped = value.replace("!", "!!").replace("%", "!%").replace("_", "!_")
-        condition = f"({text()} <> '' AND {text()} LIKE %s ESCAPE '!')"
-        params.append(f"%{escaped}%")
-        return condition
+        return sql_contains(text, value, params)
     if rule.operator in ("gt", "lt"):
-        try:
-            bound = float(rule.value)
-        except ValueError:
-            return "1 = 0"
-        comparison = ">" if rule.operator == "gt" else "<"
-        # CASE guarantees the cast runs only on text that is a number.
-        condition = (
-            f"(CASE WHEN {_matches_number(text())} THEN CAST({text()} AS DOUBLE PRECISION) "
-            f"{comparison} %s ELSE 1 = 0 END)"
-        )
-        params.append(bound)
-        return condition
+        return sql_number_compare(text, ">" if rule.operator == "gt" else "<", rule.value, params)
     raise ValueError(f"Unknown operator {rule.operator!r}")
 
 

@@ -1093,8 +1093,7 @@ def paused_time_by_rep(*, bounds: tuple[datetime, datetime], agreement=None) -> 
     if agreement is not None:
         pauses = pauses.filter(handoff__version__agreement=agreement)
     rows = (
-        pauses
-        .values("rep_id", "rep__first_name", "rep__last_name", "rep__username")
+        pauses.values("rep_id", "rep__first_name", "rep__last_name", "rep__username")
         .annotate(minutes=Sum("business_minutes"), pauses=Count("pk"))
         .order_by("-minutes", "rep__username")
     )

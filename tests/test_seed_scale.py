@@ -148,15 +148,20 @@ def test_the_floor_stores_what_the_project_scoring_stores(seeded):
 
     now = timezone.now()
     version, fit, interest, thresholds = _rules()
-    sql, params = score_update_sql(
-        fit_rules=fit,
-        interest_rules=interest,
-        thresholds=thresholds,
-        now=now,
-        version_id=version.pk,
-    )
     with transaction.atomic(), connection.cursor() as cursor:
         pipeline_run(all_leads=True, now=now)
+        # The workspace has the demo's two agreements: the floor re-scores the leads of the
+        # one whose rules it holds (the enterprise scope's leads follow their own version).
+        sql, params = score_update_sql(
+            fit_rules=fit,
+            interest_rules=interest,
+            thresholds=thresholds,
+            now=now,
+            version_id=version.pk,
+            lead_ids=list(
+                Lead.objects.filter(agreement_id=version.agreement_id).values_list("pk", flat=True)
+            ),
+        )
         cursor.execute(sql, params)
         assert cursor.rowcount == 0
         transaction.set_rollback(True)

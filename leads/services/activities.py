@@ -83,7 +83,7 @@ def activities_log(
         leads = _leads_of([item for _, item in new])
         handoffs = {
             handoff.lead_id: handoff
-            for handoff in Handoff.objects.select_for_update()
+            for handoff in Handoff.objects.select_for_update(of=("self",))
             .filter(lead_id__in={lead.pk for lead in leads.values()})
             .filter(accepted_at__isnull=True, returned_at__isnull=True)
             .select_related("rep", "version")

@@ -28,7 +28,7 @@ from agreements.scopes import (
 from agreements.selectors import scopes_in_force
 
 from ..models import Lead
-from ..scoring import _json_text, _matches_number, _normalised
+from ..scoring import _json_text, _normalised, sql_contains, sql_number_compare
 
 _LEAD = Lead._meta.db_table
 
@@ -65,22 +65,10 @@ def _rule_sql(rule: ScopeRuleSpec, params: list) -> str:
         params.extend(options)
         return condition
     if rule.operator == "contains":
-        escaped = value.replace("!", "!!").replace("%", "!%").replace("_", "!_")
-        condition = f"({text()} <> '' AND {text()} LIKE %s ESCAPE '!')"
-        params.append(f"%{escaped}%")
-        return condition
+        return sql_contains(text, value, params)
     if rule.operator in ("at_least", "lt"):
-        try:
-            bound = float(rule.value)
-        except ValueError:
-            return "1 = 0"
         comparison = ">=" if rule.operator == "at_least" else "<"
-        condition = (
-            f"(CASE WHEN {_matches_number(text())} THEN CAST({text()} AS DOUBLE PRECISION) "
-            f"{comparison} %s ELSE 1 = 0 END)"
-        )
-        params.append(bound)
-        return condition
+        return sql_number_compare(text, comparison, rule.value, params)
     raise ValueError(f"Unknown operator {rule.operator!r}")
 
 
