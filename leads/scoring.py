@@ -199,16 +199,11 @@ def _per_rule_ctes(
     # or a batch reads only its leads' events.
     event_target, event_params = _target("e.lead_id", lead_ids, id_range)
     params.extend(event_params)
-    if agreement_id is not None and lead_ids is None:
-        # A range shared by several agreements: read only this agreement's leads' events
-        # (through the lead_agreement_id index), not the whole range's once per agreement.
-        table = Lead._meta.db_table
-        lead_range, range_params = _target("l.id", None, id_range)
-        event_target += (
-            f" AND e.lead_id IN (SELECT l.id FROM {table} l "
-            f"WHERE l.agreement_id = %s AND {lead_range})"
-        )
-        params.extend([agreement_id, *range_params])
+    # A range shared by several agreements reads the range's events once per agreement: a
+    # filter on the lead's agreement here (a subquery on leads) was planned as a nested loop
+    # right after the resolution rewrote the range's agreement_id (the statistics lag), and a
+    # 2,000-lead range took 13 s instead of a fraction of one. The scoring UPDATE keeps each
+    # agreement's version to its own leads (leads_score_rows), the what-if count below.
     if any(rule.max_occurrences is not None for rule in interest_rules):
         rank = (
             "ROW_NUMBER() OVER (PARTITION BY e.lead_id, r.idx "
@@ -325,12 +320,18 @@ def leads_score_rows(
     if lead_ids is not None and not lead_ids:
         return []
     table = Lead._meta.db_table
-    q = _score_sql(fit_rules, interest_rules, thresholds, now, lead_ids, id_range, agreement_id)
+    # The agreement is filtered on the updated rows, not inside the scoring query: right after
+    # the resolution rewrote a range's agreement_id the statistics lag, and a filter in the
+    # query was planned as a nested loop (4 s for a 2,000-lead range instead of a fraction).
+    q = _score_sql(fit_rules, interest_rules, thresholds, now, lead_ids, id_range)
     mark = ""
     mark_params: list = []
     if marked_only is not None:
         mark = f"AND {table}.needs_scoring = %s"
         mark_params = [marked_only]
+    if agreement_id is not None:
+        mark += f" AND {table}.agreement_id = %s"
+        mark_params.append(agreement_id)
     changed = " OR ".join(
         [
             f"{table}.fit_score <> s.fit",
