@@ -58,7 +58,7 @@ def test_a_viewer_opens_october_and_sees_every_chart_drawn(
     page.wait_for_function(ALL_CHARTS_DRAWN, arg=CHARTS)
 
     page.locator("#month-picker").fill("2026-10")
-    page.get_by_role("button", name="Go").click()
+    page.get_by_role("button", name="Go", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/review/2026-10/")
     expect(page.locator("h1")).to_have_text("Monthly review: October 2026")
 
