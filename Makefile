@@ -8,7 +8,7 @@ PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast test-browser test-faults install migrate demo worker lint bench clean
+.PHONY: messages run test test-fast test-browser test-faults install migrate demo worker lint bench clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -18,7 +18,17 @@ $(UV):
 	UV_PROJECT_ENVIRONMENT=.venv $(UV) sync --frozen --quiet
 	touch $@
 
+# The Portuguese catalogues, compiled in pure Python (no gettext needed to run or test).
 install: .venv/.installed
+	@$(PY) manage.py messages_compile
+
+# Extracts every marked string into locale/pt_BR (needs GNU gettext: apt-get install gettext),
+# keeping the translations already there; translate the new entries, then `make install`.
+MESSAGES_IGNORE := --ignore=.venv --ignore=.tools --ignore=var --ignore=node_modules --ignore=static/vendor --ignore="var/*"
+messages: .venv/.installed
+	$(PY) manage.py makemessages -l pt_BR --no-obsolete $(MESSAGES_IGNORE)
+	$(PY) manage.py makemessages -d djangojs -l pt_BR --no-obsolete $(MESSAGES_IGNORE)
+	$(PY) manage.py messages_compile
 
 migrate: install
 	mkdir -p var

@@ -67,3 +67,26 @@ class Absence(models.Model):
 
     def __str__(self):
         return f"{self.rep} away {self.starts_at:%Y-%m-%d} – {self.ends_at:%Y-%m-%d}"
+
+
+class Preferences(models.Model):
+    """What a person chose for themselves. Blank language: their browser's, then the
+    workspace's (slaportal.language)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("Blank: your browser's language."),
+    )
+
+    class Meta:
+        verbose_name = _("preferences")
+        verbose_name_plural = _("preferences")
+
+    def __str__(self):
+        return f"{self.user}: {self.language or '-'}"

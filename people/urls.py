@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import language_views, views
 
 app_name = "people"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("me/", language_views.my_settings, name="me"),
+    path("workspace/", language_views.workspace_settings, name="workspace"),
     path("invite/", views.invite, name="invite"),
     path("<int:pk>/", views.edit, name="edit"),
     path("absences/", views.absences, name="absences"),

@@ -10,5 +10,7 @@ class SlaPortalConfig(AppConfig):
         from .outbox import channel_register, emails_deliver
 
         lookups_register()
+        # The language chosen on the profile follows the person into their session.
+        from . import language  # noqa: F401
 
         channel_register("email", deliver=emails_deliver, transactional=False)

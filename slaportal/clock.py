@@ -19,8 +19,23 @@ from django.db.models import Subquery
 from django.utils import timezone, translation
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 
-DATE_TIME_FORMAT = "D j M Y H:i"
-TIME_FORMAT = "H:i"
+# The one format of a moment, per language: "Tue 1 Dec 2026 14:30" / "ter 01/12/2026 14h30".
+DATE_TIME_FORMATS = {"en": "D j M Y H:i", "pt-br": r"D d/m/Y H\hi"}
+TIME_FORMATS = {"en": "H:i", "pt-br": r"H\hi"}
+
+
+def _portuguese(language: str | None) -> bool:
+    return (language or "").lower().startswith("pt")
+
+
+def date_time_format(language: str | None = None) -> str:
+    language = language or translation.get_language()
+    return DATE_TIME_FORMATS["pt-br" if _portuguese(language) else "en"]
+
+
+def time_format(language: str | None = None) -> str:
+    language = language or translation.get_language()
+    return TIME_FORMATS["pt-br" if _portuguese(language) else "en"]
 
 
 def sla_time_zone_name(*, at: datetime | None = None) -> str:
@@ -64,17 +79,24 @@ def local_time(
     tz = zone_of(zone)
     local = timezone.localtime(value, tz) if timezone.is_aware(value) else value
     if time_only:
-        shown = f"{local.hour:02d}:{local.minute:02d}"  # TIME_FORMAT
+        separator = "h" if _portuguese(translation.get_language()) else ":"
+        shown = f"{local.hour:02d}{separator}{local.minute:02d}"  # time_format()
     else:
         shown = _date_time(local)
     return f"{shown} ({zone_label(tz)})"
 
 
 def _date_time(local: datetime) -> str:
-    """formats.date_format(local, DATE_TIME_FORMAT), built from the active language's day and
+    """formats.date_format(local, date_time_format()), built from the active language's day and
     month names: a queue page prints some 130 of these, and the general formatter cost a
     tenth of its rendering. tests/leads/test_clock.py holds the two to the same text."""
-    weekdays, months = _names(translation.get_language())
+    language = translation.get_language()
+    weekdays, months = _names(language)
+    if _portuguese(language):
+        return (
+            f"{weekdays[local.weekday()]} {local.day:02d}/{local.month:02d}/{local.year:04d} "
+            f"{local.hour:02d}h{local.minute:02d}"
+        )
     return (
         f"{weekdays[local.weekday()]} {local.day} {months[local.month]} {local.year:04d} "
         f"{local.hour:02d}:{local.minute:02d}"

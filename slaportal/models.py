@@ -1,5 +1,6 @@
 """The outbox: every notice a change causes, written in the same transaction as the change."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -41,3 +42,32 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.channel} {self.key} ({self.status})"
+
+
+class Workspace(models.Model):
+    """The settings the whole workspace shares (one row, made on first use).
+
+    The language is what a person sees whose browser names no language the product speaks and
+    who has chosen none; the currency is the money of goals, deal sizes and revenue.
+    """
+
+    class Currency(models.TextChoices):
+        BRL = "BRL", _("Brazilian real (R$)")
+        USD = "USD", _("US dollar (US$)")
+        EUR = "EUR", _("Euro (€)")
+        GBP = "GBP", _("Pound sterling (£)")
+
+    default_language = models.CharField(
+        _("default language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("For people who have chosen no language and whose browser asks for none."),
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency, default=Currency.USD)
+
+    class Meta:
+        verbose_name = _("workspace")
+
+    def __str__(self):
+        return f"{self.default_language} {self.currency}"

@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: the person's chosen language comes before their browser's.
+    "slaportal.language.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -88,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "slaportal.context_processors.roles",
+                "django.template.context_processors.i18n",
             ],
         },
     },
@@ -144,7 +147,14 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+# English is the source language; Brazilian Portuguese is in locale/pt_BR (issue 13). Who sees
+# which: slaportal.language.LanguageMiddleware. The workspace's default (slaportal.workspace)
+# stands in for LANGUAGE_CODE wherever a person is known.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("pt-br", "Português (Brasil)")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Times read "14h30" in Portuguese (slaportal/formats/pt_BR); the rest is Django's.
+FORMAT_MODULE_PATH = ["slaportal.formats"]
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

@@ -3,9 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.decorators.http import require_http_methods
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from leads.what_if_views import mql_what_if
+from people.language_views import language_set
 
 from . import views
 
@@ -33,6 +35,9 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    # The menu's language switch (people.language_views) and the JavaScript strings' catalog.
+    path("i18n/setlang/", language_set, name="set_language"),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("people/", include("people.urls")),
     path("sla/", include("agreements.urls")),
     path("sla/discussions/", include("discussions.urls")),

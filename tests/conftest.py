@@ -12,6 +12,7 @@ from integrations.events import LISTENERS_KEY
 from integrations.preferences import ROUTED_KEY
 from leads.services.ingestion import SCORING_QUEUED_KEY
 from slaportal.roles import Role
+from slaportal.workspace import CACHE_KEY as WORKSPACE_KEY
 from tests.factories import UserFactory
 
 
@@ -28,7 +29,7 @@ def _fresh_throttles_and_cache():
     # what the shared cache remembers of rows (listening endpoints, routed users) or of queued
     # work (a scoring run already asked for).
     published_memo_clear()
-    caches["default"].delete_many([LISTENERS_KEY, ROUTED_KEY, SCORING_QUEUED_KEY])
+    caches["default"].delete_many([LISTENERS_KEY, ROUTED_KEY, SCORING_QUEUED_KEY, WORKSPACE_KEY])
     if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
         caches["default"].clear()
 

@@ -125,7 +125,7 @@ def test_the_fast_format_is_the_one_django_would_print(language):
 
     from django.utils import formats, translation
 
-    from slaportal.clock import DATE_TIME_FORMAT, TIME_FORMAT
+    from slaportal.clock import date_time_format, time_format
 
     zone = ZoneInfo("America/Sao_Paulo")
     moment = datetime(2026, 1, 1, 0, 5, tzinfo=ZoneInfo("UTC"))
@@ -134,8 +134,8 @@ def test_the_fast_format_is_the_one_django_would_print(language):
             value = moment + timedelta(hours=step)
             local = timezone.localtime(value, zone)
             assert local_time(value, zone=zone) == (
-                f"{formats.date_format(local, DATE_TIME_FORMAT)} (America/Sao_Paulo)"
+                f"{formats.date_format(local, date_time_format())} (America/Sao_Paulo)"
             )
             assert local_time(value, zone=zone, time_only=True) == (
-                f"{formats.date_format(local, TIME_FORMAT)} (America/Sao_Paulo)"
+                f"{formats.date_format(local, time_format())} (America/Sao_Paulo)"
             )

@@ -1,0 +1,42 @@
+"""The workspace's shared settings (slaportal.models.Workspace), read through the cache.
+
+Every page reads the currency or the default language, so the row is cached; saving it through
+`workspace_update` replaces the cached copy for every process that shares the cache.
+"""
+
+from django.core.cache import cache
+from django.db import transaction
+
+from .models import Workspace
+
+CACHE_KEY = "workspace:settings:v1"
+
+
+def workspace() -> Workspace:
+    """The one row, made with the defaults on first use."""
+    cached = cache.get(CACHE_KEY)
+    if cached is not None:
+        return cached
+    row = Workspace.objects.order_by("pk").first() or Workspace.objects.create()
+    cache.set(CACHE_KEY, row, timeout=None)
+    return row
+
+
+def workspace_update(**fields) -> Workspace:
+    """Saves the settings; the cache is refreshed once the change commits."""
+    row = Workspace.objects.order_by("pk").first() or Workspace()
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.full_clean()
+    row.save()
+    transaction.on_commit(lambda: cache.delete(CACHE_KEY))
+    cache.delete(CACHE_KEY)
+    return row
+
+
+def workspace_currency() -> str:
+    return workspace().currency
+
+
+def workspace_language() -> str:
+    return workspace().default_language
