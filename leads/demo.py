@@ -879,7 +879,7 @@ def _lead(
     fields = {
         "first_name": first,
         "last_name": last,
-        "title": rng.choice(content.titles[seniority]),
+        "title": _title(rng.choice(content.titles[seniority]), first, content),
         "company": company["name"],
         # Badge scans and bought lists often come without a company size.
         "company_size": None if not complete and source == "event" and rng.random() < 0.3 else size,
@@ -899,6 +899,14 @@ def _lead(
     elif source == "event":
         attributes["event"] = rng.choice(content.events_attended)
     return LeadSpec(index, email, fields, attributes, persona_name, source, arrival)
+
+
+def _title(title: str, first_name: str, content: "LeadContent") -> str:
+    """The title as the lead would write it: feminine for a woman where the language says so."""
+    if first_name not in content.feminine_names:
+        return title
+    word, _, rest = title.partition(" ")
+    return " ".join(filter(None, (content.feminine_words.get(word, word), rest)))
 
 
 def _visit_time(rng: random.Random, after: datetime, days: float, zone) -> datetime:
@@ -1033,6 +1041,8 @@ class LeadContent:
     cities: dict  # country: [(city, phone prefix)]; countries without cities use COUNTRIES
     city_attribute: str
     titles: dict
+    feminine_names: frozenset  # first names that take the feminine form of a title
+    feminine_words: dict  # a title's first word: its feminine form
     pages: list
     pricing_page: str
     content: list
@@ -1054,6 +1064,8 @@ ENGLISH = LeadContent(
     cities={},
     city_attribute="city",
     titles=TITLES,
+    feminine_names=frozenset(),
+    feminine_words={},
     pages=PAGES,
     pricing_page="/pricing",
     content=CONTENT,
@@ -1075,6 +1087,8 @@ PORTUGUESE = LeadContent(
     cities=demo_pt.CITIES,
     city_attribute=demo_pt.CITY_ATTRIBUTE,
     titles=demo_pt.TITLES,
+    feminine_names=demo_pt.FEMININE_NAMES,
+    feminine_words=demo_pt.FEMININE_WORDS,
     pages=demo_pt.PAGES,
     pricing_page=demo_pt.PRICING_PAGE,
     content=demo_pt.CONTENT,

@@ -58,10 +58,10 @@ CITY_ATTRIBUTE = "cidade"
 
 TITLES = {
     "senior": [
-        "Diretora de Marketing",
         "Diretor de Marketing",
+        "Diretor de Marketing e Growth",
         "Diretor Comercial",
-        "Diretora de Geração de Demanda",
+        "Diretor de Geração de Demanda",
         "VP de Vendas",
         "VP de Marketing",
         "Head de Growth",
@@ -80,7 +80,7 @@ TITLES = {
     "junior": [
         "Analista de Marketing",
         "Analista",
-        "Coordenadora de Marketing",
+        "Coordenador de Marketing",
         "SDR (pré-vendas)",
         "Especialista em Conteúdo",
         "Consultor",
@@ -88,6 +88,15 @@ TITLES = {
         "Estudante de MBA",
     ],
 }
+# A title takes the feminine form of its first word for the women among the leads' first
+# names (leads.demo.COUNTRIES); "Diretora" still contains what the fit rule looks for.
+FEMININE_WORDS = {"Diretor": "Diretora", "Coordenador": "Coordenadora", "Consultor": "Consultora"}
+FEMININE_NAMES = frozenset(
+    "Ana Beatriz Camila Daniela Fernanda Juliana Larissa Mariana Paula Vanessa Letícia "
+    "Emily Sarah Jessica Ashley Megan Lauren Inês Margarida Joana Sofia Catarina Valentina "
+    "Sofía Lucía Ximena Anna Lea Laura Hannah Katharina Agustina Florencia Milagros Carolina "
+    "Elena Marta Irene Nuria Charlotte Amelia Isla Freya".split()
+)
 
 PAGES = [
     "/",

@@ -100,8 +100,15 @@ def test_definitions_rules_and_reasons_are_written_in_portuguese(v1):
 def test_the_leads_are_brazilian_where_they_are_in_brazil(loaded):
     leads = Lead.objects.filter(email__endswith=leads_demo.DEMO_EMAIL_SUFFIX)
     assert leads.count() == leads_demo.DEMO_LEADS
-    titles = {title for group in leads_demo.PORTUGUESE.titles.values() for title in group}
+    portuguese = leads_demo.PORTUGUESE
+    titles = {title for group in portuguese.titles.values() for title in group}
+    for title in list(titles):
+        word, _, rest = title.partition(" ")
+        titles.add(f"{portuguese.feminine_words.get(word, word)} {rest}".strip())
     assert set(leads.values_list("title", flat=True)) <= titles
+    women = leads.filter(first_name__in=portuguese.feminine_names)
+    assert women.filter(title__startswith="Diretora ").exists()
+    assert not women.filter(title__startswith="Diretor ").exists()
     assert set(leads.values_list("source", flat=True)) == {
         "site",
         "webinar",
@@ -203,9 +210,13 @@ def test_the_portuguese_titles_score_as_the_english_ones_do():
         return sum(rule.points for rule in rules if fit_rule_matches(rule, {"title": title}))
 
     english, portuguese = agreements_demo.ENGLISH, agreements_demo.PORTUGUESE
+    women = leads_demo.PORTUGUESE.feminine_words
     for seniority, titles in leads_demo.ENGLISH.titles.items():
         for en_title, pt_title in zip(titles, leads_demo.PORTUGUESE.titles[seniority], strict=True):
             assert points(english, en_title) == points(portuguese, pt_title), pt_title
+            word, _, rest = pt_title.partition(" ")
+            feminine = f"{women.get(word, word)} {rest}".strip()
+            assert points(english, en_title) == points(portuguese, feminine), feminine
     other = {(a, o, v, p) for a, o, v, p in english.fit_rules if a != "title"}
     assert other == {(a, o, v, p) for a, o, v, p in portuguese.fit_rules if a != "title"}
 
