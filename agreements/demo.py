@@ -1,6 +1,8 @@
 """The demo workspace: Acme's marketing and sales teams and the SLA between them.
 
-The content follows the source article's seven components. The first draft is seeded with
+The content follows the source article's seven components. It comes in two languages: the
+English tables below (Acme, US$) and the Brazilian ones in demo_pt (Altamira, R$), picked by
+DEMO_CONTENT; the loaders are the same and so are the numbers. The first draft is seeded with
 the ORM (it is a draft, nothing has been signed yet); sign-off, publication and the amendment
 go through the services so the version history reads like a real one. Everything is
 idempotent: loading twice changes nothing.
