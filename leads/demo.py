@@ -7,7 +7,8 @@ simulated time passed as `now`, so the data is exactly what the product would ha
 and the history ends at the real present with a few handoffs still in the reps' hands.
 
 A seeded random generator makes the demo the same every time (relative to the day it is
-loaded), and the same in every language: LEAD_CONTENT only changes the words. Leads are recognised by their e-mail domain: if any exists, nothing is loaded.
+loaded), and the same in every language: LEAD_CONTENT only changes the words. Leads are
+recognised by their e-mail domain: if any exists, nothing is loaded.
 """
 
 import heapq
