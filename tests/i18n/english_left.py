@@ -28,8 +28,9 @@ KEPT_WORDS = {
     SLA SLAs MQL MQLs SQL SQLs KPI KPIs CRM CRMs API APIs CSV PDF JSON URL URLs UTC HTTP HTTPS
     lead leads e-mail e-mails email emails webhook webhooks Markdown HubSpot Slack Teams
     Microsoft Google LinkedIn Salesforce Pipedrive RD Station Zapier SMART OpenAPI Swagger
-    ID IDs OK Portal English Português Brasil Brasileiro ISO HMAC SMTP TLS MFA UTM CEO CTO CFO CMO VP B2B
-    SaaS ROI www com br https http Bearer Token Chromium htmx md pdf csv status total online
+    ID IDs OK Portal English Português Brasil Brasileiro ISO HMAC SMTP TLS MFA UTM CEO CTO
+    CFO CMO VP B2B SaaS ROI www com br https http Bearer Token Chromium htmx md pdf csv status
+    total online
     """.split()
 }
 ATTRIBUTES = ("aria-label", "title", "placeholder", "alt", "data-label")
