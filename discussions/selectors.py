@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 
 from agreements.parts import PARTS, PARTS_BY_SLUG
+from slaportal.clock import local_time
 
 from .models import Comment, Invite, Suggestion, Thread
 from .text import render_light
@@ -100,7 +101,7 @@ def version_decisions(*, version) -> list[dict]:
 
 
 def _said(comment) -> str:
-    return f"{_name(comment.author)}, {comment.created_at:%Y-%m-%d %H:%M}: {comment.text}"
+    return f"{_name(comment.author)}, {local_time(comment.created_at)}: {comment.text}"
 
 
 def _name(user) -> str:
