@@ -21,7 +21,7 @@ from django.utils import formats, translation
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext, gettext_lazy
 
-from slaportal import numbers
+from slaportal import clock, numbers
 
 from .summary import number
 
@@ -191,7 +191,7 @@ def _value(model, name: str, value, *, money: bool = False):
             return value
     if isinstance(field, models.TimeField):
         try:
-            return formats.time_format(time.fromisoformat(value), "TIME_FORMAT")
+            return formats.time_format(time.fromisoformat(value), clock.time_format())
         except ValueError:
             return value
     return value

@@ -80,10 +80,10 @@ def version_decisions(*, version) -> list[dict]:
             out.append(
                 {
                     "kind": "suggestion",
-                    "part": conversation.part.title,
+                    "part": str(conversation.part.title),
                     "title": f"{suggestion.label}: {suggestion.old_display or '—'} → "
                     f"{suggestion.new_display}",
-                    "status": suggestion.get_status_display(),
+                    "status": str(suggestion.get_status_display()),
                     "lines": said + decided,
                 }
             )
@@ -91,9 +91,9 @@ def version_decisions(*, version) -> list[dict]:
             out.append(
                 {
                     "kind": "thread",
-                    "part": conversation.part.title,
+                    "part": str(conversation.part.title),
                     "title": thread.title + (f" ({thread.row_label})" if thread.row_label else ""),
-                    "status": thread.get_status_display(),
+                    "status": str(thread.get_status_display()),
                     "lines": [_said(c) for c in thread.comments.all()],
                 }
             )
