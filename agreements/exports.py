@@ -142,14 +142,16 @@ def _md_value(value) -> str:
 
 def document_markdown(document: dict, *, promises=None, decisions=None) -> str:
     agreement, version = document["agreement"], document["version"]
+    version_label = _("Version:")
     out = [
         f"# {_title(agreement)}",
         "",
-        f"**{_('Version:')}** {_version_line(version)}",
+        f"**{version_label}** {_version_line(version)}",
         "",
     ]
     if version.get("change_note"):
-        out += [f"**{_('Change note:')}** {_md_cell(version['change_note'])}", ""]
+        note_label = _("Change note:")
+        out += [f"**{note_label}** {_md_cell(version['change_note'])}", ""]
     out += [f"- **{side}:** {who}" for side, who in _parties(agreement)]
     out += ["", _intro(agreement), ""]
     out += _md_promises(promises)

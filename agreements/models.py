@@ -305,7 +305,7 @@ class InterestRule(PartRow):
     )
 
     def __str__(self):
-        return self.event_type
+        return str(dict(EventType.choices).get(self.event_type, self.event_type))
 
 
 class QualificationSettings(PartSettings):
