@@ -120,7 +120,8 @@ def _md_promises(promises) -> list[str]:
     sides = _promise_sides(promises)
     if not sides:
         return []
-    out = [f"## {_('What we promise each other')}", ""]
+    heading = _("What we promise each other")
+    out = [f"## {heading}", ""]
     for title, sentences in sides:
         out += [f"**{title}**", ""] + [f"- {_md_cell(sentence)}" for sentence in sentences] + [""]
     return out
@@ -171,9 +172,11 @@ def document_markdown(document: dict, *, promises=None, decisions=None) -> str:
             if rowset["items"]:
                 out += _md_table(rowset["columns"], rowset["items"]) + [""]
             else:
-                out += [f"_{_('None yet.')}_", ""]
+                none_yet = _("None yet.")
+                out += [f"_{none_yet}_", ""]
     if decisions is not None:
-        out += [f"## {_('Appendix: decisions')}", ""]
+        appendix = _("Appendix: decisions")
+        out += [f"## {appendix}", ""]
         for item in decisions or [{"title": _("No threads or suggestions."), "lines": []}]:
             heading = " · ".join(filter(None, [item.get("part"), item.get("status")]))
             out += [f"### {_md_cell(item['title'])}", ""] + (
@@ -351,7 +354,8 @@ def document_pdf(document: dict, *, promises=None, decisions=None) -> bytes:
     pdf.line_of(_title(agreement), 20, "B", gap=3)
     pdf.line_of(_version_line(version), 11)
     if version.get("change_note"):
-        pdf.line_of(f"{_('Change note:')} {version['change_note']}", 10, "I")
+        note_label = _("Change note:")
+        pdf.line_of(f"{note_label} {version['change_note']}", 10, "I")
     pdf.ln(2)
     for side, who in _parties(agreement):
         pdf.line_of(f"{side}: {who}", 10)
