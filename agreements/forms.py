@@ -539,10 +539,18 @@ class ReviewScheduleForm(PartForm):
         self.fields["attendees"].label_from_instance = lambda u: u.get_full_name() or u.username
 
 
+# Zones named by region and city ("America/Sao_Paulo"), plus UTC: the legacy aliases ("Japan",
+# "Zulu", "US/Central") name the same clocks and only lengthen the list.
+REGIONS = {"Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe"}
+REGIONS |= {"Indian", "Pacific"}
+TIME_ZONES = [
+    *sorted(tz for tz in available_timezones() if "/" in tz and tz.split("/")[0] in REGIONS),
+    "UTC",
+]
+
+
 class BusinessCalendarForm(PartForm):
-    time_zone = forms.ChoiceField(
-        label=_("Time zone"), choices=[(tz, tz) for tz in sorted(available_timezones())]
-    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=[(tz, tz) for tz in TIME_ZONES])
     working_days = forms.TypedMultipleChoiceField(
         label=_("Working days"),
         choices=WEEKDAYS,
@@ -562,6 +570,15 @@ class BusinessCalendarForm(PartForm):
             "day_end": _("Day end"),
             "holiday_country": _("Country for public holidays (ISO code, e.g. BR, US)"),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A calendar saved with an alias keeps it until someone picks another zone.
+        current = self.instance.time_zone
+        if current and current not in TIME_ZONES and current in available_timezones():
+            self.fields["time_zone"].choices = [(current, current)] + [
+                (tz, tz) for tz in TIME_ZONES
+            ]
 
     def clean(self):
         cleaned = super().clean()
