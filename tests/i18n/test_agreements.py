@@ -210,3 +210,65 @@ def test_the_decisions_page_is_in_portuguese(client_for, marketing_manager, publ
     )
     assert "Como a v1 foi decidida" in page
     assert "Nenhuma discussão ou sugestão nesta versão." in page
+
+
+def _main(html: str) -> str:
+    """The page's own content: the menu around it belongs to base.html."""
+    return html[html.index('<main id="main"') : html.index("</main>")]
+
+
+def _left_in_main(client, url: str, data: set[str]) -> list[str]:
+    from zoneinfo import available_timezones
+
+    from tests.i18n.english_left import english_words, visible_texts
+
+    english = set(visible_texts(_main(client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode())))
+    portuguese = visible_texts(_main(client.get(url, **PT).content.decode()))
+    shown = sorted((value for value in data if value in "\n".join(portuguese)), key=len)[::-1]
+    said_as_is = available_timezones() | {"SMS"}  # zone names; "SMS" is SMS in Portuguese too
+    return [
+        text
+        for text in dict.fromkeys(portuguese)
+        if text in english and text not in said_as_is and english_words(text, shown)
+    ]
+
+
+def test_no_english_is_left_on_the_sla_pages(
+    client_for, marketing_manager, sales_manager, planned, django_user_model
+):
+    from discussions import services as conversation
+    from tests.i18n.english_left import data_strings
+
+    services.version_submit(version=planned, by=marketing_manager, change_note="v1")
+    services.version_approve(version=planned, by=marketing_manager, side="marketing")
+    services.version_approve(version=planned, by=sales_manager, side="sales")
+    draft = services.amendment_start(agreement=planned.agreement, by=marketing_manager)
+    conversation.thread_open(
+        version=draft, by=marketing_manager, part="handoff", title="Faster?", text="@sergio 3h?"
+    )
+    base = f"/sla/{planned.agreement_id}"
+    pages = {
+        marketing_manager: [
+            "/sla/new/",
+            f"{base}/",
+            f"{base}/history/",
+            f"{base}/diff/?from={planned.pk}&to={draft.pk}",
+            planned.get_absolute_url(),
+            draft.get_absolute_url(),
+            f"/sla/discussions/versions/{planned.pk}/decisions/",
+            *(
+                f"{base}/versions/{draft.pk}/parts/{slug}/"
+                for slug in ("goals", "definitions", "qualification", "nurture", "kpis")
+            ),
+            *(f"{base}/versions/{draft.pk}/parts/{slug}/" for slug in ("scope", "calendar")),
+        ],
+        sales_manager: [f"{base}/versions/{draft.pk}/parts/{s}/" for s in ("handoff", "cadence")],
+    }
+    data = data_strings()
+    left = [
+        f"{url}: {text!r}"
+        for user, urls in pages.items()
+        for url in urls
+        for text in _left_in_main(client_for(user), url, data)
+    ]
+    assert left == [], "\n".join(left)
