@@ -10,7 +10,10 @@ import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils import translation
 from django.utils.translation import gettext as _
+
+from slaportal import numbers
 
 from .funnel import PLAN_INPUTS, plan_from
 from .models import Metric
@@ -24,15 +27,32 @@ FUNNEL_ORDER = (Metric.LEADS, Metric.MQLS, Metric.SQLS, Metric.OPPORTUNITIES, Me
 class Contradiction:
     code: str
     message: str
+    # What the key is made from: the message in English, so that an acceptance holds whatever
+    # language the managers read the checklist in.
+    basis: str = ""
 
     @property
     def key(self) -> str:
-        digest = hashlib.sha1(self.message.encode(), usedforsecurity=False).hexdigest()[:8]
+        text = self.basis or self.message
+        digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:8]
         return f"{self.code}:{digest}"
 
 
+def _english() -> bool:
+    return (translation.get_language() or "en").startswith("en")
+
+
 def _number(value) -> str:
-    return f"{Decimal(value).normalize():f}"
+    # English keeps the plain digits its keys were first made from.
+    if _english():
+        return f"{Decimal(value).normalize():f}"
+    return numbers.number(Decimal(value).normalize())
+
+
+def _money(value) -> str:
+    if _english():
+        return _number(value)
+    return numbers.money(value)
 
 
 def _speed_to_lead(policy, goals, kpis) -> list[Contradiction]:
@@ -77,9 +97,9 @@ def _revenue(plan, goals) -> list[Contradiction]:
                 "“%(name)s” is %(goal)s."
             )
             % {
-                "plan": _number(plan.revenue_target),
+                "plan": _money(plan.revenue_target),
                 "name": goal.name,
-                "goal": _number(goal.target),
+                "goal": _money(goal.target),
             },
         )
         for goal in goals
@@ -162,8 +182,19 @@ def _funnel_goals(goals) -> list[Contradiction]:
 
 
 def contradictions(*, policy, plan, qualification, goals, kpis) -> list[Contradiction]:
-    """Every contradiction between the parts of one version, in the document's order."""
+    """Every contradiction between the parts of one version, in the document's order, in the
+    active language, each keyed by its English wording."""
     goals, kpis = list(goals), list(kpis)
+    parts = dict(policy=policy, plan=plan, qualification=qualification, goals=goals, kpis=kpis)
+    with translation.override("en"):
+        english = _contradictions(**parts)
+    return [
+        Contradiction(shown.code, shown.message, basis=basis.message)
+        for basis, shown in zip(english, _contradictions(**parts), strict=True)
+    ]
+
+
+def _contradictions(*, policy, plan, qualification, goals, kpis) -> list[Contradiction]:
     return [
         *_revenue(plan, goals),
         *_plan_disappears(plan),

@@ -1,7 +1,8 @@
 """The SLA as a document: a plain, JSON-ready description of a version's seven parts.
 
-One function builds it from a version's rows; publication stores it as the version's
-snapshot, and the reading page, the diff and the Markdown/PDF exports all read this same shape:
+One function builds it from a version's rows, in English; publication stores it as the version's
+snapshot, and the reading page, the diff and the Markdown/PDF exports all read this same shape,
+through agreements.reading, which puts it in the reader's language:
 
     {"agreement": {...}, "version": {...},
      "parts": [{"slug", "number", "title", "side", "summary",
@@ -15,6 +16,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.db import models
+from django.utils import translation
 
 from slaportal.clock import local_time
 
@@ -84,6 +86,14 @@ def version_document(version: m.AgreementVersion) -> dict:
 
 
 def build_document(version: m.AgreementVersion) -> dict:
+    """Always in English: a snapshot is compared with drafts built later, by whoever opens
+    them, so it must not depend on its reader's language. agreements.reading translates it on
+    the way out."""
+    with translation.override("en"):
+        return _document(version)
+
+
+def _document(version: m.AgreementVersion) -> dict:
     agreement = version.agreement
     parts = []
     for part in PARTS:
@@ -92,7 +102,7 @@ def build_document(version: m.AgreementVersion) -> dict:
             instance = block.instance(version)
             settings.append(
                 {
-                    "title": block.title,
+                    "title": str(block.title),
                     "fields": [
                         [_label(block.form, n), display_value(instance, n)] for n in block.fields()
                     ],
@@ -113,7 +123,7 @@ def build_document(version: m.AgreementVersion) -> dict:
             rows.append(
                 {
                     "key": rowset.key,
-                    "title": rowset.title,
+                    "title": str(rowset.title),
                     "columns": [_label(rowset.form, n) for n in names],
                     "items": [
                         {"key": str(row.row_key), "values": [display_value(row, n) for n in names]}
@@ -125,9 +135,9 @@ def build_document(version: m.AgreementVersion) -> dict:
             {
                 "slug": part.slug,
                 "number": part.number,
-                "title": part.title,
+                "title": str(part.title),
                 "side": part.side,
-                "summary": part.summary,
+                "summary": str(part.summary),
                 "settings": settings,
                 "rows": rows,
             }
@@ -141,9 +151,9 @@ def build_document(version: m.AgreementVersion) -> dict:
             "sales_manager": _person(agreement.sales_manager),
         },
         "version": {
-            "label": version.label,
+            "label": str(version.label),
             "number": version.number,
-            "status": version.get_status_display(),
+            "status": str(version.get_status_display()),
             "effective_at": version.effective_at.isoformat() if version.effective_at else None,
             # As people read it: in the version's own calendar zone, zone named.
             "effective_local": local_time(

@@ -1,12 +1,14 @@
 """The SLA as files people take away: Markdown and PDF, both made from the document dict.
 
 Both read only the document (see agreements.document), so a published version exports from
-its frozen snapshot and reads the same forever, and these functions need no database.
+its frozen snapshot and reads the same forever, and these functions need no database. The
+words around the managers' text are in the active language (the request's).
 """
 
 from pathlib import Path
 
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from fpdf import FPDF, FontFace
 
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -38,9 +40,20 @@ def filename(version, extension: str) -> str:
 
 def _side(part: dict, agreement: dict) -> str:
     side = str(part.get("side") or "shared")
-    if side in ("marketing", "sales"):
-        return f"the {side} side: {agreement[side + '_team']}, {agreement[side + '_manager']}"
-    return f"both sides together: {agreement['marketing_team']} and {agreement['sales_team']}"
+    if side == "marketing":
+        return _("the marketing side: %(team)s, %(manager)s") % {
+            "team": agreement["marketing_team"],
+            "manager": agreement["marketing_manager"],
+        }
+    if side == "sales":
+        return _("the sales side: %(team)s, %(manager)s") % {
+            "team": agreement["sales_team"],
+            "manager": agreement["sales_manager"],
+        }
+    return _("both sides together: %(marketing)s and %(sales)s") % {
+        "marketing": agreement["marketing_team"],
+        "sales": agreement["sales_team"],
+    }
 
 
 def _ordered_parts(document: dict) -> list[dict]:
@@ -54,22 +67,30 @@ def _heading(part: dict) -> str:
 
 def _version_line(version: dict) -> str:
     effective = version.get("effective_local") or (version.get("effective_at") or "")[:10]
-    when = f"effective {effective}" if effective else "not yet in effect"
+    when = _("effective %(when)s") % {"when": effective} if effective else _("not yet in effect")
     return f"{version['label']} · {version['status']} · {when}"
 
 
 def _parties(agreement: dict) -> list[tuple[str, str]]:
     return [
-        (side.title(), f"{agreement[side + '_team']}, managed by {agreement[side + '_manager']}")
-        for side in ("marketing", "sales")
+        (
+            title,
+            _("%(team)s, managed by %(manager)s")
+            % {"team": agreement[side + "_team"], "manager": agreement[side + "_manager"]},
+        )
+        for side, title in (("marketing", _("Marketing")), ("sales", _("Sales")))
     ]
 
 
+def _title(agreement: dict) -> str:
+    return _("%(name)s: service-level agreement") % {"name": agreement["name"]}
+
+
 def _intro(agreement: dict) -> str:
-    return (
-        f"What {agreement['marketing_team']} (marketing) promises to deliver to "
-        f"{agreement['sales_team']} (sales), and what sales promises to do with it."
-    )
+    return _(
+        "What %(marketing)s (marketing) promises to deliver to %(sales)s (sales), and what "
+        "sales promises to do with it."
+    ) % {"marketing": agreement["marketing_team"], "sales": agreement["sales_team"]}
 
 
 # Markdown --------------------------------------------------------------------------------
@@ -99,7 +120,8 @@ def _md_promises(promises) -> list[str]:
     sides = _promise_sides(promises)
     if not sides:
         return []
-    out = ["## What we promise each other", ""]
+    heading = _("What we promise each other")
+    out = [f"## {heading}", ""]
     for title, sentences in sides:
         out += [f"**{title}**", ""] + [f"- {_md_cell(sentence)}" for sentence in sentences] + [""]
     return out
@@ -121,19 +143,22 @@ def _md_value(value) -> str:
 
 def document_markdown(document: dict, *, promises=None, decisions=None) -> str:
     agreement, version = document["agreement"], document["version"]
+    version_label = _("Version:")
     out = [
-        f"# {agreement['name']}: service-level agreement",
+        f"# {_title(agreement)}",
         "",
-        f"**Version:** {_version_line(version)}",
+        f"**{version_label}** {_version_line(version)}",
         "",
     ]
     if version.get("change_note"):
-        out += [f"**Change note:** {_md_cell(version['change_note'])}", ""]
+        note_label = _("Change note:")
+        out += [f"**{note_label}** {_md_cell(version['change_note'])}", ""]
     out += [f"- **{side}:** {who}" for side, who in _parties(agreement)]
     out += ["", _intro(agreement), ""]
     out += _md_promises(promises)
     for part in _ordered_parts(document):
-        out += [f"## {_heading(part)}", "", f"_Drafted by {_side(part, agreement)}._", ""]
+        drafted = _("Drafted by %(side)s.") % {"side": _side(part, agreement)}
+        out += [f"## {_heading(part)}", "", f"_{drafted}_", ""]
         if part.get("summary"):
             out += [part["summary"], ""]
         for block in part["settings"]:
@@ -147,10 +172,12 @@ def document_markdown(document: dict, *, promises=None, decisions=None) -> str:
             if rowset["items"]:
                 out += _md_table(rowset["columns"], rowset["items"]) + [""]
             else:
-                out += ["_None yet._", ""]
+                none_yet = _("None yet.")
+                out += [f"_{none_yet}_", ""]
     if decisions is not None:
-        out += ["## Appendix: decisions", ""]
-        for item in decisions or [{"title": "No threads or suggestions.", "lines": []}]:
+        appendix = _("Appendix: decisions")
+        out += [f"## {appendix}", ""]
+        for item in decisions or [{"title": _("No threads or suggestions."), "lines": []}]:
             heading = " · ".join(filter(None, [item.get("part"), item.get("status")]))
             out += [f"### {_md_cell(item['title'])}", ""] + (
                 [f"_{heading}_", ""] if heading else []
@@ -193,7 +220,8 @@ class SlaPdf(FPDF):
         self.style(8)
         self.set_text_color(110)
         self.cell(self.epw / 2, 5, self.t(self.footer_text), align="L")
-        self.cell(self.epw / 2, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+        page = _("Page %(page)s of %(pages)s") % {"page": self.page_no(), "pages": "{nb}"}
+        self.cell(self.epw / 2, 5, self.t(page), align="R")
         self.set_text_color(0)
 
     def line_of(self, text: str, size: float, emphasis: str = "", gap: float = 1.5):
@@ -253,7 +281,7 @@ def pdf_rowset(pdf: SlaPdf, rowset: dict):
     pdf.line_of(rowset["title"], 11, "B")
     columns, items = rowset["columns"], rowset["items"]
     if not items or not columns:
-        pdf.line_of("None yet.", 9, "I", gap=3)
+        pdf.line_of(_("None yet."), 9, "I", gap=3)
         return
     widths_mm = _column_widths(pdf, columns, items)
     pdf.style(8)
@@ -287,7 +315,7 @@ def _pdf_promises(pdf: SlaPdf, promises) -> None:
     sides = _promise_sides(promises)
     if not sides:
         return
-    pdf.line_of("What we promise each other", 15, "B", gap=1)
+    pdf.line_of(_("What we promise each other"), 15, "B", gap=1)
     for title, sentences in sides:
         pdf.line_of(title, 11, "B", gap=1)
         for sentence in sentences:
@@ -299,12 +327,15 @@ def _pdf_promises(pdf: SlaPdf, promises) -> None:
 def _pdf_decisions(pdf: SlaPdf, decisions: list[dict]) -> None:
     """The appendix: the threads and suggestions that led to the version."""
     pdf.add_page()
-    pdf.line_of("Appendix: decisions", 15, "B", gap=2)
+    pdf.line_of(_("Appendix: decisions"), 15, "B", gap=2)
     pdf.line_of(
-        "The threads and suggested changes on this version while it was a draft.", 9, "I", gap=3
+        _("The threads and suggested changes on this version while it was a draft."),
+        9,
+        "I",
+        gap=3,
     )
     if not decisions:
-        pdf.line_of("No threads or suggestions.", 10)
+        pdf.line_of(_("No threads or suggestions."), 10)
     for item in decisions:
         if pdf.will_page_break(25):
             pdf.add_page()
@@ -318,12 +349,13 @@ def _pdf_decisions(pdf: SlaPdf, decisions: list[dict]) -> None:
 def document_pdf(document: dict, *, promises=None, decisions=None) -> bytes:
     agreement, version = document["agreement"], document["version"]
     pdf = SlaPdf(f"{agreement['name']}, {version['label']}")
-    pdf.set_title(pdf.t(f"{agreement['name']}: service-level agreement {version['label']}"))
+    pdf.set_title(pdf.t(f"{_title(agreement)} {version['label']}"))
     pdf.add_page()
-    pdf.line_of(f"{agreement['name']}: service-level agreement", 20, "B", gap=3)
+    pdf.line_of(_title(agreement), 20, "B", gap=3)
     pdf.line_of(_version_line(version), 11)
     if version.get("change_note"):
-        pdf.line_of(f"Change note: {version['change_note']}", 10, "I")
+        note_label = _("Change note:")
+        pdf.line_of(f"{note_label} {version['change_note']}", 10, "I")
     pdf.ln(2)
     for side, who in _parties(agreement):
         pdf.line_of(f"{side}: {who}", 10)
@@ -334,7 +366,7 @@ def document_pdf(document: dict, *, promises=None, decisions=None) -> bytes:
         if pdf.will_page_break(40):  # keep a part's heading with its first lines
             pdf.add_page()
         pdf.line_of(_heading(part), 15, "B", gap=1)
-        pdf.line_of(f"Drafted by {_side(part, agreement)}.", 9, "I")
+        pdf.line_of(_("Drafted by %(side)s.") % {"side": _side(part, agreement)}, 9, "I")
         if part.get("summary"):
             pdf.line_of(part["summary"], 10, gap=3)
         for block in part["settings"]:

@@ -10,6 +10,8 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from slaportal.roles import Role
@@ -22,9 +24,20 @@ from .text import normalise_text
 RATE_METRICS = {metric for metric in m.Metric.values if metric.endswith("_rate")} | {
     m.Metric.SLA_COMPLIANCE
 }
-WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
+WEEKDAYS = list(WEEKDAYS_ABBR.items())
+LEAD_FIELD_LABELS = {
+    "email": _("Email"),
+    "first_name": _("First name"),
+    "last_name": _("Last name"),
+    "phone": _("Phone"),
+    "title": _("Title"),
+    "company_size": _("Company size"),
+    "industry": _("Industry"),
+    "country": _("Country"),
+    "source": _("Source"),
+}
 LEAD_FIELDS = [
-    (name, name.replace("_", " ").capitalize())
+    (name, LEAD_FIELD_LABELS.get(name) or name.replace("_", " ").capitalize())
     for name in ("email", "first_name", "last_name", "phone", *LEAD_ATTRIBUTES)
 ]
 
@@ -103,12 +116,22 @@ class GoalForm(RowForm):
             "period_start": forms.DateInput(attrs={"type": "date"}),
             "period_end": forms.DateInput(attrs={"type": "date"}),
         }
+        labels = {
+            "name": _("Name"),
+            "metric": _("Metric"),
+            "target": _("Target"),
+            "unit": _("Unit"),
+            "period_start": _("Period start"),
+            "period_end": _("Period end"),
+            "owner": _("Owner"),
+            "rationale": _("Rationale"),
+        }
 
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("period_start"), cleaned.get("period_end")
         if start and end and end < start:
-            self.add_error("period_end", "The period must end on or after its start.")
+            self.add_error("period_end", _("The period must end on or after its start."))
         if cleaned.get("metric") in RATE_METRICS and cleaned.get("target") == 0:
             self.add_error(
                 "target", _("A rate goal of 0 % promises nothing: enter a rate above 0.")
@@ -129,10 +152,13 @@ class FunnelPlanForm(PartForm):
             "lead_to_mql_rate",
         ]
         labels = {
-            "opportunity_to_win_rate": "Opportunity → won (%)",
-            "sql_to_opportunity_rate": "SQL → opportunity (%)",
-            "mql_to_sql_rate": "MQL → SQL (%)",
-            "lead_to_mql_rate": "Lead → MQL (%)",
+            "revenue_target": _("Revenue target"),
+            "average_deal_size": _("Average deal size"),
+            "months": _("Months"),
+            "opportunity_to_win_rate": _("Opportunity → won (%)"),
+            "sql_to_opportunity_rate": _("SQL → opportunity (%)"),
+            "mql_to_sql_rate": _("MQL → SQL (%)"),
+            "lead_to_mql_rate": _("Lead → MQL (%)"),
         }
 
     def clean(self):
@@ -145,7 +171,7 @@ class FunnelPlanForm(PartForm):
         ):
             rate = cleaned.get(name)
             if rate is not None and not 0 <= rate <= 100:
-                self.add_error(name, "A conversion rate is a percentage between 0 and 100.")
+                self.add_error(name, _("A conversion rate is a percentage between 0 and 100."))
             elif rate == 0 and self._planner_in_use(cleaned):
                 # Dividing by a 0 % rate has no answer: the plan would vanish from the SLA.
                 self.add_error(
@@ -158,7 +184,7 @@ class FunnelPlanForm(PartForm):
         for name in ("revenue_target", "average_deal_size"):
             amount = cleaned.get(name)
             if amount is not None and amount < 0:
-                self.add_error(name, "This amount cannot be negative.")
+                self.add_error(name, _("This amount cannot be negative."))
         return cleaned
 
     @staticmethod
@@ -181,41 +207,61 @@ class TermForm(RowForm):
     class Meta:
         model = m.Term
         fields = ["term", "meaning"]
+        labels = {"term": _("Term"), "meaning": _("Meaning")}
 
 
 class StageForm(RowForm):
     class Meta:
         model = m.Stage
         fields = ["kind", "slug", "label", "description"]
+        labels = {
+            "kind": _("Kind"),
+            "slug": _("Slug"),
+            "label": _("Label"),
+            "description": _("Description"),
+        }
 
 
 class FitRuleForm(RowForm):
     class Meta:
         model = m.FitRule
         fields = ["attribute", "custom_attribute", "operator", "value", "points"]
+        labels = {
+            "attribute": _("Attribute"),
+            "custom_attribute": _("Custom attribute"),
+            "operator": _("Operator"),
+            "value": _("Value"),
+            "points": _("Points"),
+        }
 
     def clean(self):
         cleaned = super().clean()
         attribute, operator = cleaned.get("attribute"), cleaned.get("operator")
         value = (cleaned.get("value") or "").strip()
         if attribute == m.FitRule.Attribute.CUSTOM and not cleaned.get("custom_attribute"):
-            self.add_error("custom_attribute", "Name the custom attribute this rule reads.")
+            self.add_error("custom_attribute", _("Name the custom attribute this rule reads."))
         if operator and operator != m.FitRule.Operator.IS_SET and not value:
-            self.add_error("value", "This operator needs a value to compare with.")
+            self.add_error("value", _("This operator needs a value to compare with."))
         if operator in (m.FitRule.Operator.GREATER_THAN, m.FitRule.Operator.LESS_THAN):
             try:
                 float(value)
             except ValueError:
-                self.add_error("value", "'greater than' and 'less than' need a number.")
+                self.add_error("value", _("'greater than' and 'less than' need a number."))
         return cleaned
 
 
 class InterestRuleForm(RowForm):
-    event_type = forms.ChoiceField()
+    event_type = forms.ChoiceField(label=_("Event type"))
 
     class Meta:
         model = m.InterestRule
         fields = ["event_type", "property_key", "property_value", "points", "max_occurrences"]
+        labels = {
+            "property_key": _("Property key"),
+            "property_value": _("Property value"),
+            "points": _("Points"),
+            "max_occurrences": _("Max occurrences"),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -224,14 +270,15 @@ class InterestRuleForm(RowForm):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("property_value") and not cleaned.get("property_key"):
-            self.add_error("property_key", "Name the property the value is matched against.")
+            self.add_error("property_key", _("Name the property the value is matched against."))
         return cleaned
 
 
 class QualificationSettingsForm(PartForm):
     custom_event_types = forms.CharField(
         required=False,
-        help_text="Your own event types, as slugs separated by commas (e.g. trial_started).",
+        label=_("Custom event types"),
+        help_text=_("Your own event types, as slugs separated by commas (e.g. trial_started)."),
     )
 
     class Meta:
@@ -245,11 +292,11 @@ class QualificationSettingsForm(PartForm):
             "custom_event_types",
         ]
         labels = {
-            "mql_min_fit": "MQL when fit is at least",
-            "mql_min_interest": "… and interest is at least",
-            "mql_min_total": "… or the total is at least",
-            "decay_half_life_days": "Interest half-life (days)",
-            "sql_criteria": "SQL criteria",
+            "mql_min_fit": _("MQL when fit is at least"),
+            "mql_min_interest": _("… and interest is at least"),
+            "mql_min_total": _("… or the total is at least"),
+            "decay_half_life_days": _("Interest half-life (days)"),
+            "sql_criteria": _("SQL criteria"),
         }
 
     def __init__(self, *args, **kwargs):
@@ -266,11 +313,16 @@ class QualificationSettingsForm(PartForm):
                 field.clean(slug)
             except ValidationError as error:
                 raise ValidationError(
-                    f"'{slug}' is not a valid event type name: use letters, "
-                    "numbers, underscores or hyphens."
+                    gettext(
+                        "'%(slug)s' is not a valid event type name: use letters, "
+                        "numbers, underscores or hyphens."
+                    )
+                    % {"slug": slug}
                 ) from error
             if slug in m.EventType.values:
-                raise ValidationError(f"'{slug}' is already a built-in event type.")
+                raise ValidationError(
+                    gettext("'%(slug)s' is already a built-in event type.") % {"slug": slug}
+                )
         return list(dict.fromkeys(slugs))
 
 
@@ -278,13 +330,15 @@ class HandoffPolicyForm(PartForm):
     trigger_events = forms.MultipleChoiceField(
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Any of these hands the lead to sales at once.",
+        label=_("Trigger events"),
+        help_text=_("Any of these hands the lead to sales at once."),
     )
     required_fields = forms.MultipleChoiceField(
         required=False,
         widget=forms.CheckboxSelectMultiple,
         choices=LEAD_FIELDS,
-        help_text="A lead is handed over only with these filled in.",
+        label=_("Required fields"),
+        help_text=_("A lead is handed over only with these filled in."),
     )
 
     class Meta:
@@ -308,18 +362,20 @@ class HandoffPolicyForm(PartForm):
             "on_absence",
         ]
         labels = {
-            "trigger_on_score": "Hand off when the lead reaches the MQL threshold",
-            "allow_manual": "Managers may hand off a lead by hand",
-            "notify_in_app": "Notify the rep in the app",
-            "notify_email": "Notify the rep by email",
-            "response_target_hours": "First-touch target (business hours)",
-            "at_risk_share": "At-risk warning at (% of the window)",
-            "accept_window_hours": "Accept or reject within (business hours)",
-            "return_after_attempts": "Return after attempts without a conversation",
-            "return_after_days": "Return after days without progress",
-            "pauses_allowed": "Reps may pause the clock when the buyer asks to wait",
-            "max_pause_hours": "Longest pause (business hours)",
-            "on_absence": "When a rep's absence starts, their open leads",
+            "trigger_on_score": _("Hand off when the lead reaches the MQL threshold"),
+            "allow_manual": _("Managers may hand off a lead by hand"),
+            "notify_in_app": _("Notify the rep in the app"),
+            "notify_email": _("Notify the rep by email"),
+            "response_target_hours": _("First-touch target (business hours)"),
+            "at_risk_share": _("At-risk warning at (% of the window)"),
+            "accept_window_hours": _("Accept or reject within (business hours)"),
+            "assignment_method": _("Assignment method"),
+            "named_owner": _("Named owner"),
+            "return_after_attempts": _("Return after attempts without a conversation"),
+            "return_after_days": _("Return after days without progress"),
+            "pauses_allowed": _("Reps may pause the clock when the buyer asks to wait"),
+            "max_pause_hours": _("Longest pause (business hours)"),
+            "on_absence": _("When a rep's absence starts, their open leads"),
         }
 
     def __init__(self, *args, **kwargs):
@@ -337,13 +393,13 @@ class HandoffPolicyForm(PartForm):
                 cleaned[name] = getattr(self.instance, name)
         method = cleaned.get("assignment_method")
         if method == m.HandoffPolicy.Assignment.NAMED_OWNER and not cleaned.get("named_owner"):
-            self.add_error("named_owner", "Choose the rep who owns every handed-off lead.")
+            self.add_error("named_owner", _("Choose the rep who owns every handed-off lead."))
         if not (
             cleaned.get("trigger_on_score")
             or cleaned.get("trigger_events")
             or cleaned.get("allow_manual")
         ):
-            self.add_error("trigger_on_score", "Choose at least one way a lead is handed off.")
+            self.add_error("trigger_on_score", _("Choose at least one way a lead is handed off."))
         return cleaned
 
 
@@ -351,6 +407,7 @@ class TerritoryRuleForm(RowForm):
     class Meta:
         model = m.TerritoryRule
         fields = ["field", "value", "rep"]
+        labels = {"field": _("Field"), "value": _("Value"), "rep": _("Rep")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -362,7 +419,7 @@ class TerritoryRuleForm(RowForm):
             try:
                 int(cleaned.get("value") or "")
             except ValueError:
-                self.add_error("value", "Company size is a whole number of employees.")
+                self.add_error("value", _("Company size is a whole number of employees."))
         return cleaned
 
 
@@ -370,6 +427,7 @@ class ReturnReasonForm(RowForm):
     class Meta:
         model = m.ReturnReason
         fields = ["code", "label", "nurture_track"]
+        labels = {"code": _("Code"), "label": _("Label"), "nurture_track": _("Nurture track")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -380,29 +438,44 @@ class NurtureTrackForm(RowForm):
     class Meta:
         model = m.NurtureTrack
         fields = ["name", "entry_condition", "reps_may_enrol", "description"]
+        labels = {
+            "name": _("Name"),
+            "entry_condition": _("Entry condition"),
+            "reps_may_enrol": _("Reps may enrol"),
+            "description": _("Description"),
+        }
 
 
 class NurtureStepForm(RowForm):
     class Meta:
         model = m.NurtureStep
         fields = ["track", "journey_stage", "offer", "channel", "wait_days"]
+        labels = {
+            "track": _("Track"),
+            "journey_stage": _("Journey stage"),
+            "offer": _("Offer"),
+            "channel": _("Channel"),
+            "wait_days": _("Wait days"),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["track"].queryset = m.NurtureTrack.objects.filter(version=self.version)
-        self.fields["track"].help_text = "Save a new track first, then add its steps."
+        self.fields["track"].help_text = _("Save a new track first, then add its steps.")
 
 
 class CadenceStepForm(RowForm):
     class Meta:
         model = m.CadenceStep
         fields = ["channel", "offset", "offset_unit"]
+        labels = {"channel": _("Channel"), "offset": _("Offset"), "offset_unit": _("Offset unit")}
 
 
 class DispositionCodeForm(RowForm):
     class Meta:
         model = m.DispositionCode
         fields = ["code", "label", "is_conversation"]
+        labels = {"code": _("Code"), "label": _("Label"), "is_conversation": _("Is conversation")}
 
 
 class KpiForm(RowForm):
@@ -419,6 +492,15 @@ class KpiForm(RowForm):
             "red_threshold",
             "review_frequency",
         ]
+        labels = {
+            "metric": _("Metric"),
+            "target": _("Target"),
+            "direction": _("Direction"),
+            "owner": _("Owner"),
+            "amber_threshold": _("Amber threshold"),
+            "red_threshold": _("Red threshold"),
+            "review_frequency": _("Review frequency"),
+        }
 
     def clean(self):
         cleaned = super().clean()
@@ -431,11 +513,12 @@ class KpiForm(RowForm):
             if not red <= amber <= target:
                 self.add_error(
                     "amber_threshold",
-                    "When higher is better, the thresholds go red ≤ amber ≤ target.",
+                    _("When higher is better, the thresholds go red ≤ amber ≤ target."),
                 )
         elif not red >= amber >= target:
             self.add_error(
-                "amber_threshold", "When lower is better, the thresholds go red ≥ amber ≥ target."
+                "amber_threshold",
+                _("When lower is better, the thresholds go red ≥ amber ≥ target."),
             )
         return cleaned
 
@@ -456,10 +539,23 @@ class ReviewScheduleForm(PartForm):
         self.fields["attendees"].label_from_instance = lambda u: u.get_full_name() or u.username
 
 
+# Zones named by region and city ("America/Sao_Paulo"), plus UTC: the legacy aliases ("Japan",
+# "Zulu", "US/Central") name the same clocks and only lengthen the list.
+REGIONS = {"Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe"}
+REGIONS |= {"Indian", "Pacific"}
+TIME_ZONES = [
+    *sorted(tz for tz in available_timezones() if "/" in tz and tz.split("/")[0] in REGIONS),
+    "UTC",
+]
+
+
 class BusinessCalendarForm(PartForm):
-    time_zone = forms.ChoiceField(choices=[(tz, tz) for tz in sorted(available_timezones())])
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=[(tz, tz) for tz in TIME_ZONES])
     working_days = forms.TypedMultipleChoiceField(
-        choices=WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple
+        label=_("Working days"),
+        choices=WEEKDAYS,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:
@@ -469,13 +565,26 @@ class BusinessCalendarForm(PartForm):
             "day_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "day_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
-        labels = {"holiday_country": "Country for public holidays (ISO code, e.g. BR, US)"}
+        labels = {
+            "day_start": _("Day start"),
+            "day_end": _("Day end"),
+            "holiday_country": _("Country for public holidays (ISO code, e.g. BR, US)"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A calendar saved with an alias keeps it until someone picks another zone.
+        current = self.instance.time_zone
+        if current and current not in TIME_ZONES and current in available_timezones():
+            self.fields["time_zone"].choices = [(current, current)] + [
+                (tz, tz) for tz in TIME_ZONES
+            ]
 
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("day_start"), cleaned.get("day_end")
         if start and end and end <= start:
-            self.add_error("day_end", "The working day must end after it starts.")
+            self.add_error("day_end", _("The working day must end after it starts."))
         return cleaned
 
     def clean_holiday_country(self):
@@ -483,7 +592,9 @@ class BusinessCalendarForm(PartForm):
 
         code = (self.cleaned_data.get("holiday_country") or "").strip().upper()
         if code and code not in holidays.list_supported_countries():
-            raise ValidationError(f"'{code}' is not a country the holiday calendar knows.")
+            raise ValidationError(
+                gettext("'%(code)s' is not a country the holiday calendar knows.") % {"code": code}
+            )
         return code
 
 
@@ -526,18 +637,21 @@ class HolidayForm(RowForm):
     class Meta:
         model = m.Holiday
         fields = ["date", "name"]
+        labels = {"date": _("Date"), "name": _("Name")}
         widgets = {"date": forms.DateInput(attrs={"type": "date"})}
 
 
 class SubmitForm(forms.Form):
     change_note = forms.CharField(
+        label=_("Change note"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="What changes in this version and why; shown in the history.",
+        help_text=_("What changes in this version and why; shown in the history."),
     )
     effective_at = forms.DateTimeField(
+        label=_("Effective at"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text="Leave empty for 'as soon as both managers approve'.",
+        help_text=_("Leave empty for 'as soon as both managers approve'."),
     )
 
 
@@ -545,6 +659,13 @@ class AgreementForm(forms.ModelForm):
     class Meta:
         model = m.Agreement
         fields = ["name", "marketing_team", "sales_team", "marketing_manager", "sales_manager"]
+        labels = {
+            "name": _("Name"),
+            "marketing_team": _("Marketing team"),
+            "sales_team": _("Sales team"),
+            "marketing_manager": _("Marketing manager"),
+            "sales_manager": _("Sales manager"),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -558,11 +679,11 @@ class AgreementForm(forms.ModelForm):
 class ScorePreviewForm(forms.Form):
     """A sample lead typed in by a manager to see which rules give which points."""
 
-    title = forms.CharField(required=False)
-    company_size = forms.IntegerField(required=False, min_value=0)
-    industry = forms.CharField(required=False)
-    country = forms.CharField(required=False)
-    source = forms.CharField(required=False)
+    title = forms.CharField(label=_("Title"), required=False)
+    company_size = forms.IntegerField(label=_("Company size"), required=False, min_value=0)
+    industry = forms.CharField(label=_("Industry"), required=False)
+    country = forms.CharField(label=_("Country"), required=False)
+    source = forms.CharField(label=_("Source"), required=False)
 
     def __init__(self, *args, version=None, **kwargs):
         super().__init__(*args, **kwargs)

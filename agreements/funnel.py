@@ -8,13 +8,45 @@ half a deal is not a deal.
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from slaportal.numbers import money, number
+
+# The stages are keys other apps read (kpis); people read their labels.
+STAGE_LABELS = {
+    "Won deals": _("Won deals"),
+    "Opportunities": _("Opportunities"),
+    "SQLs": _("SQLs"),
+    "MQLs": _("MQLs"),
+    "Leads": _("Leads"),
+}
+
 
 @dataclass(frozen=True)
 class FunnelStep:
     stage: str
     total: int
     per_month: Decimal
-    arithmetic: str
+    # What the total was worked out from: (revenue, deal size) for the deals, (the stage
+    # before, its rate in %) for the others; written out in the reader's language on demand.
+    worked_from: tuple[Decimal, Decimal]
+
+    @property
+    def label(self) -> str:
+        return str(STAGE_LABELS.get(self.stage, self.stage))
+
+    @property
+    def arithmetic(self) -> str:
+        first, second = self.worked_from
+        if self.stage == "Won deals":
+            return gettext("%(revenue)s ÷ %(size)s deal size = %(deals)s") % {
+                "revenue": money(first, decimals=0),
+                "size": money(second, decimals=0),
+                "deals": number(self.total),
+            }
+        rate = number(Decimal(second).normalize())
+        return f"{number(first)} ÷ {rate} % = {number(self.total)}"
 
 
 @dataclass(frozen=True)
@@ -46,15 +78,15 @@ def plan_funnel(
 ) -> FunnelPlanResult:
     """Rates are percentages (25 means 25 %)."""
     inputs = {
-        "revenue target": revenue_target,
-        "average deal size": average_deal_size,
-        "months": Decimal(months or 0),
-        "opportunity → won rate": opportunity_to_win_rate,
-        "SQL → opportunity rate": sql_to_opportunity_rate,
-        "MQL → SQL rate": mql_to_sql_rate,
-        "lead → MQL rate": lead_to_mql_rate,
+        _("revenue target"): revenue_target,
+        _("average deal size"): average_deal_size,
+        _("months"): Decimal(months or 0),
+        _("opportunity → won rate"): opportunity_to_win_rate,
+        _("SQL → opportunity rate"): sql_to_opportunity_rate,
+        _("MQL → SQL rate"): mql_to_sql_rate,
+        _("lead → MQL rate"): lead_to_mql_rate,
     }
-    missing = tuple(name for name, value in inputs.items() if not value or value <= 0)
+    missing = tuple(str(name) for name, value in inputs.items() if not value or value <= 0)
     if missing:
         return FunnelPlanResult(steps=(), missing=missing)
 
@@ -65,7 +97,7 @@ def plan_funnel(
             "Won deals",
             deals,
             Decimal(deals) / months_d,
-            f"{revenue_target:,.0f} ÷ {average_deal_size:,.0f} deal size = {deals:,}",
+            (Decimal(revenue_target), Decimal(average_deal_size)),
         )
     ]
     previous = deals
@@ -81,7 +113,7 @@ def plan_funnel(
                 stage,
                 needed,
                 Decimal(needed) / months_d,
-                f"{previous:,} ÷ {Decimal(rate).normalize():f} % = {needed:,}",
+                (Decimal(previous), Decimal(rate)),
             )
         )
         previous = needed

@@ -14,58 +14,59 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
 class Team(models.TextChoices):
-    MARKETING = "marketing", "Marketing"
-    SALES = "sales", "Sales"
-    SHARED = "shared", "Shared"
+    MARKETING = "marketing", _("Marketing")
+    SALES = "sales", _("Sales")
+    SHARED = "shared", _("Shared")
 
 
 class Metric(models.TextChoices):
     """One catalogue of metrics for goals and KPIs; the KPI engine computes each of them."""
 
-    NEW_REVENUE = "new_revenue", "New revenue"
-    WON_DEALS = "won_deals", "Won deals"
-    OPPORTUNITIES = "opportunities", "Opportunities"
-    SQLS = "sqls", "SQLs"
-    MQLS = "mqls", "MQLs"
-    LEADS = "leads", "Leads"
-    MEETINGS = "meetings", "Meetings"
-    VISITOR_TO_LEAD_RATE = "visitor_to_lead_rate", "Visitor → lead conversion"
-    LEAD_TO_MQL_RATE = "lead_to_mql_rate", "Lead → MQL conversion"
-    MQL_TO_SQL_RATE = "mql_to_sql_rate", "MQL → SQL conversion"
-    SQL_TO_OPPORTUNITY_RATE = "sql_to_opportunity_rate", "SQL → opportunity conversion"
-    OPPORTUNITY_TO_WIN_RATE = "opportunity_to_win_rate", "Opportunity → won conversion"
-    MQL_ACCEPTANCE_RATE = "mql_acceptance_rate", "MQL acceptance rate"
-    SPEED_TO_LEAD = "speed_to_lead", "Speed to lead (business hours)"
-    SLA_COMPLIANCE = "sla_compliance", "SLA compliance"
-    ATTEMPTS_PER_LEAD = "attempts_per_lead", "Contact attempts per lead"
+    NEW_REVENUE = "new_revenue", _("New revenue")
+    WON_DEALS = "won_deals", _("Won deals")
+    OPPORTUNITIES = "opportunities", _("Opportunities")
+    SQLS = "sqls", _("SQLs")
+    MQLS = "mqls", _("MQLs")
+    LEADS = "leads", _("Leads")
+    MEETINGS = "meetings", _("Meetings")
+    VISITOR_TO_LEAD_RATE = "visitor_to_lead_rate", _("Visitor → lead conversion")
+    LEAD_TO_MQL_RATE = "lead_to_mql_rate", _("Lead → MQL conversion")
+    MQL_TO_SQL_RATE = "mql_to_sql_rate", _("MQL → SQL conversion")
+    SQL_TO_OPPORTUNITY_RATE = "sql_to_opportunity_rate", _("SQL → opportunity conversion")
+    OPPORTUNITY_TO_WIN_RATE = "opportunity_to_win_rate", _("Opportunity → won conversion")
+    MQL_ACCEPTANCE_RATE = "mql_acceptance_rate", _("MQL acceptance rate")
+    SPEED_TO_LEAD = "speed_to_lead", _("Speed to lead (business hours)")
+    SLA_COMPLIANCE = "sla_compliance", _("SLA compliance")
+    ATTEMPTS_PER_LEAD = "attempts_per_lead", _("Contact attempts per lead")
 
 
 class EventType(models.TextChoices):
     """Built-in activity types; managers extend the catalogue with their own slugs."""
 
-    PAGE_VIEW = "page_view", "Page view"
-    PRICING_PAGE_VIEW = "pricing_page_view", "Pricing page view"
-    CONTENT_DOWNLOAD = "content_download", "Content download"
-    WEBINAR_ATTENDED = "webinar_attended", "Webinar attended"
-    EMAIL_OPEN = "email_open", "Email open"
-    EMAIL_CLICK = "email_click", "Email click"
-    FORM_SUBMIT = "form_submit", "Form submit"
-    DEMO_REQUEST = "demo_request", "Demo request"
-    CONTACT_SALES = "contact_sales", "Contact-sales form"
-    UNSUBSCRIBE = "unsubscribe", "Unsubscribe"
+    PAGE_VIEW = "page_view", _("Page view")
+    PRICING_PAGE_VIEW = "pricing_page_view", _("Pricing page view")
+    CONTENT_DOWNLOAD = "content_download", _("Content download")
+    WEBINAR_ATTENDED = "webinar_attended", _("Webinar attended")
+    EMAIL_OPEN = "email_open", _("Email open")
+    EMAIL_CLICK = "email_click", _("Email click")
+    FORM_SUBMIT = "form_submit", _("Form submit")
+    DEMO_REQUEST = "demo_request", _("Demo request")
+    CONTACT_SALES = "contact_sales", _("Contact-sales form")
+    UNSUBSCRIBE = "unsubscribe", _("Unsubscribe")
 
 
 class Channel(models.TextChoices):
-    PHONE = "phone", "Phone"
-    EMAIL = "email", "Email"
-    VIDEO = "video", "Video call"
-    SOCIAL = "social", "Social"
-    SMS = "sms", "SMS"
-    IN_APP = "in_app", "In-app"
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    VIDEO = "video", _("Video call")
+    SOCIAL = "social", _("Social")
+    SMS = "sms", _("SMS")
+    IN_APP = "in_app", _("In-app")
 
 
 class Agreement(models.Model):
@@ -92,12 +93,12 @@ class Agreement(models.Model):
 
 class AgreementVersion(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted for approval"
-        PUBLISHED = "published", "Published"
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted for approval")
+        PUBLISHED = "published", _("Published")
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField(null=True, blank=True, help_text="Set on publication.")
+    number = models.PositiveIntegerField(null=True, blank=True, help_text=_("Set on publication."))
     status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
     based_on = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="amendments"
@@ -149,7 +150,7 @@ class AgreementVersion(models.Model):
     def __str__(self):
         if self.number:
             return f"{self.agreement} v{self.number}"
-        return f"{self.agreement} (draft)"
+        return gettext("%(agreement)s (draft)") % {"agreement": self.agreement}
 
     def get_absolute_url(self):
         return reverse("agreements:version", args=[self.agreement_id, self.pk])
@@ -160,7 +161,7 @@ class AgreementVersion(models.Model):
 
     @property
     def label(self) -> str:
-        return f"v{self.number}" if self.number else "Draft"
+        return f"v{self.number}" if self.number else gettext("Draft")
 
     def revision_of(self, part: str) -> int:
         return int(self.part_revisions.get(part, 0))
@@ -187,7 +188,10 @@ class PartSettings(models.Model):
         abstract = True
 
     def __str__(self):
-        return f"{self._meta.verbose_name} of {self.version}"
+        return gettext("%(part)s of %(version)s") % {
+            "part": self._meta.verbose_name,
+            "version": self.version,
+        }
 
 
 # 1. Shared goals ---------------------------------------------------------------------------
@@ -197,11 +201,13 @@ class Goal(PartRow):
     name = models.CharField(max_length=200)
     metric = models.CharField(max_length=40, choices=Metric)
     target = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(0)])
-    unit = models.CharField(max_length=30, blank=True, help_text="e.g. US$, leads, %")
+    unit = models.CharField(max_length=30, blank=True, help_text=_("e.g. US$, leads, %"))
     period_start = models.DateField()
     period_end = models.DateField()
     owner = models.CharField(max_length=20, choices=Team, default=Team.SHARED)
-    rationale = models.TextField(blank=True, help_text="Why this number: the S, R and T of SMART.")
+    rationale = models.TextField(
+        blank=True, help_text=_("Why this number: the S, R and T of SMART.")
+    )
 
     class Meta(PartRow.Meta):
         constraints = [
@@ -221,7 +227,7 @@ class FunnelPlan(PartSettings):
     average_deal_size = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     months = models.PositiveSmallIntegerField(default=12, validators=[MinValueValidator(1)])
     lead_to_mql_rate = models.DecimalField(
-        max_digits=5, decimal_places=2, default=0, help_text="% of leads that become MQLs"
+        max_digits=5, decimal_places=2, default=0, help_text=_("% of leads that become MQLs")
     )
     mql_to_sql_rate = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     sql_to_opportunity_rate = models.DecimalField(max_digits=5, decimal_places=2, default=0)
@@ -241,11 +247,11 @@ class Term(PartRow):
 
 class Stage(PartRow):
     class Kind(models.TextChoices):
-        LIFECYCLE = "lifecycle", "Lifecycle stage"
-        PIPELINE = "pipeline", "Sales pipeline stage"
+        LIFECYCLE = "lifecycle", _("Lifecycle stage")
+        PIPELINE = "pipeline", _("Sales pipeline stage")
 
     kind = models.CharField(max_length=20, choices=Kind, default=Kind.LIFECYCLE)
-    slug = models.SlugField(max_length=40, help_text="Stable name used by the API, e.g. mql.")
+    slug = models.SlugField(max_length=40, help_text=_("Stable name used by the API, e.g. mql."))
     label = models.CharField(max_length=80)
     description = models.TextField(blank=True)
 
@@ -258,30 +264,30 @@ class Stage(PartRow):
 
 class FitRule(PartRow):
     class Attribute(models.TextChoices):
-        TITLE = "title", "Job title"
-        COMPANY_SIZE = "company_size", "Company size (employees)"
-        INDUSTRY = "industry", "Industry"
-        COUNTRY = "country", "Country"
-        SOURCE = "source", "Source"
-        CUSTOM = "custom", "Custom attribute"
+        TITLE = "title", _("Job title")
+        COMPANY_SIZE = "company_size", _("Company size (employees)")
+        INDUSTRY = "industry", _("Industry")
+        COUNTRY = "country", _("Country")
+        SOURCE = "source", _("Source")
+        CUSTOM = "custom", _("Custom attribute")
 
     class Operator(models.TextChoices):
-        EQUALS = "equals", "equals"
-        IN = "in", "is one of"
-        CONTAINS = "contains", "contains"
-        GREATER_THAN = "gt", "greater than"
-        LESS_THAN = "lt", "less than"
-        IS_SET = "is_set", "is set"
+        EQUALS = "equals", _("equals")
+        IN = "in", _("is one of")
+        CONTAINS = "contains", _("contains")
+        GREATER_THAN = "gt", _("greater than")
+        LESS_THAN = "lt", _("less than")
+        IS_SET = "is_set", _("is set")
 
     attribute = models.CharField(max_length=20, choices=Attribute)
     custom_attribute = models.CharField(
         max_length=60,
         blank=True,
-        help_text="Key of the custom attribute, when attribute is custom.",
+        help_text=_("Key of the custom attribute, when attribute is custom."),
     )
     operator = models.CharField(max_length=10, choices=Operator)
     value = models.CharField(
-        max_length=300, blank=True, help_text="For 'is one of', separate values with commas."
+        max_length=300, blank=True, help_text=_("For 'is one of', separate values with commas.")
     )
     points = models.IntegerField(validators=[MinValueValidator(-1000), MaxValueValidator(1000)])
 
@@ -295,25 +301,29 @@ class InterestRule(PartRow):
     property_value = models.CharField(max_length=200, blank=True)
     points = models.IntegerField(validators=[MinValueValidator(-1000), MaxValueValidator(1000)])
     max_occurrences = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Count at most this many occurrences; empty for no cap."
+        null=True, blank=True, help_text=_("Count at most this many occurrences; empty for no cap.")
     )
 
     def __str__(self):
-        return self.event_type
+        return str(dict(EventType.choices).get(self.event_type, self.event_type))
 
 
 class QualificationSettings(PartSettings):
     decay_half_life_days = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Interest points halve every N days; empty for no decay."
+        null=True,
+        blank=True,
+        help_text=_("Interest points halve every N days; empty for no decay."),
     )
     mql_min_fit = models.IntegerField(default=0)
     mql_min_interest = models.IntegerField(default=0)
     mql_min_total = models.IntegerField(
-        null=True, blank=True, help_text="Alternatively, a total score that alone makes an MQL."
+        null=True, blank=True, help_text=_("Alternatively, a total score that alone makes an MQL.")
     )
-    sql_criteria = models.TextField(blank=True, help_text="What sales confirms to accept an SQL.")
+    sql_criteria = models.TextField(
+        blank=True, help_text=_("What sales confirms to accept an SQL.")
+    )
     custom_event_types = models.JSONField(
-        default=list, blank=True, help_text="Event types added to the built-in catalogue."
+        default=list, blank=True, help_text=_("Event types added to the built-in catalogue.")
     )
 
 
@@ -322,13 +332,13 @@ class QualificationSettings(PartSettings):
 
 class HandoffPolicy(PartSettings):
     class Assignment(models.TextChoices):
-        ROUND_ROBIN = "round_robin", "Round robin among active reps"
-        TERRITORY = "territory", "Territory rules"
-        NAMED_OWNER = "named_owner", "Named owner"
+        ROUND_ROBIN = "round_robin", _("Round robin among active reps")
+        TERRITORY = "territory", _("Territory rules")
+        NAMED_OWNER = "named_owner", _("Named owner")
 
-    trigger_on_score = models.BooleanField(default=True, help_text="Hand off on reaching MQL.")
+    trigger_on_score = models.BooleanField(default=True, help_text=_("Hand off on reaching MQL."))
     trigger_events = models.JSONField(
-        default=list, blank=True, help_text="Conversion events that hand a lead off at once."
+        default=list, blank=True, help_text=_("Conversion events that hand a lead off at once.")
     )
     allow_manual = models.BooleanField(default=True)
     required_fields = models.JSONField(default=list, blank=True)
@@ -339,12 +349,12 @@ class HandoffPolicy(PartSettings):
         decimal_places=2,
         default=4,
         validators=[MinValueValidator(0.25)],
-        help_text="First touch within this many business hours.",
+        help_text=_("First touch within this many business hours."),
     )
     at_risk_share = models.PositiveSmallIntegerField(
         default=75,
         validators=[MinValueValidator(1), MaxValueValidator(99)],
-        help_text="Warn when this % of the response window has passed.",
+        help_text=_("Warn when this % of the response window has passed."),
     )
     assignment_method = models.CharField(
         max_length=20, choices=Assignment, default=Assignment.ROUND_ROBIN
@@ -357,17 +367,17 @@ class HandoffPolicy(PartSettings):
         decimal_places=2,
         default=24,
         validators=[MinValueValidator(0.25)],
-        help_text="Business hours sales has to accept or reject an MQL.",
+        help_text=_("Business hours sales has to accept or reject an MQL."),
     )
     return_after_attempts = models.PositiveSmallIntegerField(
         default=6,
         validators=[MinValueValidator(1)],
-        help_text="Return to marketing after this many attempts without a conversation.",
+        help_text=_("Return to marketing after this many attempts without a conversation."),
     )
     return_after_days = models.PositiveSmallIntegerField(
         default=14,
         validators=[MinValueValidator(1)],
-        help_text="Return to marketing after this many days without progress.",
+        help_text=_("Return to marketing after this many days without progress."),
     )
     # Clock pauses: a rep records that the buyer asked to be contacted later (issue 11).
     pauses_allowed = models.BooleanField(
@@ -398,9 +408,9 @@ class HandoffPolicy(PartSettings):
 
 class TerritoryRule(PartRow):
     class Field(models.TextChoices):
-        COUNTRY = "country", "Country"
-        INDUSTRY = "industry", "Industry"
-        COMPANY_SIZE_MIN = "company_size_min", "Company size at least"
+        COUNTRY = "country", _("Country")
+        INDUSTRY = "industry", _("Industry")
+        COMPANY_SIZE_MIN = "company_size_min", _("Company size at least")
 
     field = models.CharField(max_length=20, choices=Field)
     value = models.CharField(max_length=120)
@@ -426,9 +436,9 @@ class ReturnReason(PartRow):
 
 class NurtureTrack(PartRow):
     class Entry(models.TextChoices):
-        ON_RETURN = "on_return", "On return from sales"
-        BELOW_MQL = "below_mql", "New lead below the MQL threshold"
-        MANUAL = "manual", "Manual enrolment only"
+        ON_RETURN = "on_return", _("On return from sales")
+        BELOW_MQL = "below_mql", _("New lead below the MQL threshold")
+        MANUAL = "manual", _("Manual enrolment only")
 
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
@@ -441,13 +451,13 @@ class NurtureTrack(PartRow):
 
 class NurtureStep(PartRow):
     class JourneyStage(models.TextChoices):
-        AWARENESS = "awareness", "Awareness"
-        CONSIDERATION = "consideration", "Consideration"
-        DECISION = "decision", "Decision"
+        AWARENESS = "awareness", _("Awareness")
+        CONSIDERATION = "consideration", _("Consideration")
+        DECISION = "decision", _("Decision")
 
     track = models.ForeignKey(NurtureTrack, on_delete=models.CASCADE, related_name="steps")
     journey_stage = models.CharField(max_length=20, choices=JourneyStage)
-    offer = models.CharField(max_length=200, help_text="The content or offer sent.")
+    offer = models.CharField(max_length=200, help_text=_("The content or offer sent."))
     channel = models.CharField(max_length=20, choices=Channel, default=Channel.EMAIL)
     wait_days = models.PositiveSmallIntegerField(default=3)
 
@@ -460,11 +470,11 @@ class NurtureStep(PartRow):
 
 class CadenceStep(PartRow):
     class OffsetUnit(models.TextChoices):
-        BUSINESS_HOURS = "business_hours", "business hours"
-        BUSINESS_DAYS = "business_days", "business days"
+        BUSINESS_HOURS = "business_hours", _("business hours")
+        BUSINESS_DAYS = "business_days", _("business days")
 
     channel = models.CharField(max_length=20, choices=Channel)
-    offset = models.PositiveSmallIntegerField(help_text="After the handoff.")
+    offset = models.PositiveSmallIntegerField(help_text=_("After the handoff."))
     offset_unit = models.CharField(
         max_length=20, choices=OffsetUnit, default=OffsetUnit.BUSINESS_DAYS
     )
@@ -477,7 +487,7 @@ class DispositionCode(PartRow):
     code = models.SlugField(max_length=40)
     label = models.CharField(max_length=120)
     is_conversation = models.BooleanField(
-        default=False, help_text="A real conversation happened (stops the return countdown)."
+        default=False, help_text=_("A real conversation happened (stops the return countdown).")
     )
 
     def __str__(self):
@@ -489,13 +499,13 @@ class DispositionCode(PartRow):
 
 class Kpi(PartRow):
     class Direction(models.TextChoices):
-        HIGHER = "higher", "Higher is better"
-        LOWER = "lower", "Lower is better"
+        HIGHER = "higher", _("Higher is better")
+        LOWER = "lower", _("Lower is better")
 
     class Frequency(models.TextChoices):
-        WEEKLY = "weekly", "Weekly"
-        MONTHLY = "monthly", "Monthly"
-        QUARTERLY = "quarterly", "Quarterly"
+        WEEKLY = "weekly", _("Weekly")
+        MONTHLY = "monthly", _("Monthly")
+        QUARTERLY = "quarterly", _("Quarterly")
 
     metric = models.CharField(max_length=40, choices=Metric)
     target = models.DecimalField(max_digits=14, decimal_places=2)
@@ -589,7 +599,7 @@ class ScopeRule(PartRow):
 
 class BusinessCalendar(PartSettings):
     time_zone = models.CharField(max_length=60, default="UTC")
-    working_days = models.JSONField(default=list, help_text="0 = Monday … 6 = Sunday")
+    working_days = models.JSONField(default=list, help_text=_("0 = Monday … 6 = Sunday"))
     day_start = models.TimeField(default=time(9, 0))
     day_end = models.TimeField(default=time(18, 0))
     holiday_country = models.CharField(max_length=2, blank=True)
@@ -610,15 +620,15 @@ class VersionEvent(models.Model):
     """The audit trail of a version: edits, submission, approvals, publication."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", "Draft started"
-        EDITED = "edited", "Part edited"
-        SUBMITTED = "submitted", "Submitted for approval"
-        APPROVALS_WITHDRAWN = "approvals_withdrawn", "Approvals withdrawn by a change"
-        APPROVED = "approved", "Approved"
-        RETURNED = "returned", "Returned to draft"
-        PUBLISHED = "published", "Published"
+        CREATED = "created", _("Draft started")
+        EDITED = "edited", _("Part edited")
+        SUBMITTED = "submitted", _("Submitted for approval")
+        APPROVALS_WITHDRAWN = "approvals_withdrawn", _("Approvals withdrawn by a change")
+        APPROVED = "approved", _("Approved")
+        RETURNED = "returned", _("Returned to draft")
+        PUBLISHED = "published", _("Published")
         # `part` holds the contradiction's key, `note` what it said and why it stands.
-        CONTRADICTION_ACCEPTED = "contradiction_accepted", "Contradiction accepted"
+        CONTRADICTION_ACCEPTED = "contradiction_accepted", _("Contradiction accepted")
 
     version = models.ForeignKey(AgreementVersion, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind)

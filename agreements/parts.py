@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.forms import BaseModelFormSet, modelformset_factory
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from . import forms as f
 from . import models as m
@@ -40,7 +42,11 @@ class RowFormSet(BaseModelFormSet):
                     continue
                 if key in seen:
                     label = form.fields[name].label or name
-                    form.add_error(name, f"{label} '{value}' appears twice; each must be unique.")
+                    form.add_error(
+                        name,
+                        gettext("%(label)s '%(value)s' appears twice; each must be unique.")
+                        % {"label": label, "value": value},
+                    )
                 seen.add(key)
 
 
@@ -57,9 +63,11 @@ class StageFormSet(RowFormSet):
         missing = [slug for slug in CORE_LIFECYCLE_SLUGS if slug not in lifecycle]
         if missing:
             raise ValidationError(
-                "The lifecycle must keep the stages "
-                + ", ".join(missing)
-                + " (the API and the lead engine rely on them); rename their labels instead."
+                gettext(
+                    "The lifecycle must keep the stages %(stages)s (the API and the lead engine "
+                    "rely on them); rename their labels instead."
+                )
+                % {"stages": ", ".join(missing)}
             )
 
 
@@ -127,7 +135,7 @@ class Part:
     def title_in_sentence(self) -> str:
         """The title inside a sentence ("Save lead qualification"); acronyms keep their
         capitals ("Save KPIs", not "Save kpis")."""
-        title = self.title
+        title = str(self.title)
         if len(title) > 1 and title[1].isupper():
             return title
         return title[:1].lower() + title[1:]
@@ -137,74 +145,89 @@ PARTS: tuple[Part, ...] = (
     Part(
         "goals",
         1,
-        "Shared goals",
+        _("Shared goals"),
         m.Team.SHARED,
-        "SMART goals tied to real numbers, and the reverse-funnel plan that turns revenue into "
-        "the leads, MQLs and SQLs needed each month.",
-        settings=(SettingsBlock("plan", "Reverse-funnel planner", m.FunnelPlan, f.FunnelPlanForm),),
-        rowsets=(RowSet("goal", "Goals", m.Goal, f.GoalForm, "Add a goal", ("name",)),),
+        _(
+            "SMART goals tied to real numbers, and the reverse-funnel plan that turns revenue into "
+            "the leads, MQLs and SQLs needed each month."
+        ),
+        settings=(
+            SettingsBlock("plan", _("Reverse-funnel planner"), m.FunnelPlan, f.FunnelPlanForm),
+        ),
+        rowsets=(RowSet("goal", _("Goals"), m.Goal, f.GoalForm, _("Add a goal"), ("name",)),),
     ),
     Part(
         "definitions",
         2,
-        "Definitions",
+        _("Definitions"),
         m.Team.SHARED,
-        "What counts as a contact, a lead, an MQL and an SQL, and the ordered stages.",
+        _("What counts as a contact, a lead, an MQL and an SQL, and the ordered stages."),
         rowsets=(
-            RowSet("term", "Glossary", m.Term, f.TermForm, "Add a term", ("term",)),
+            RowSet("term", _("Glossary"), m.Term, f.TermForm, _("Add a term"), ("term",)),
             RowSet(
-                "stage", "Stages", m.Stage, f.StageForm, "Add a stage", formset_base=StageFormSet
+                "stage",
+                _("Stages"),
+                m.Stage,
+                f.StageForm,
+                _("Add a stage"),
+                formset_base=StageFormSet,
             ),
         ),
     ),
     Part(
         "qualification",
         3,
-        "Lead qualification",
+        _("Lead qualification"),
         m.Team.MARKETING,
-        "Fit rules (who the lead is) and interest rules (what the lead did), decay and the "
-        "thresholds that make an MQL.",
+        _(
+            "Fit rules (who the lead is) and interest rules (what the lead did), decay and the "
+            "thresholds that make an MQL."
+        ),
         settings=(
             SettingsBlock(
                 "thresholds",
-                "Thresholds and decay",
+                _("Thresholds and decay"),
                 m.QualificationSettings,
                 f.QualificationSettingsForm,
             ),
         ),
         rowsets=(
-            RowSet("fit", "Fit rules", m.FitRule, f.FitRuleForm, "Add a fit rule"),
+            RowSet("fit", _("Fit rules"), m.FitRule, f.FitRuleForm, _("Add a fit rule")),
             RowSet(
                 "interest",
-                "Interest rules",
+                _("Interest rules"),
                 m.InterestRule,
                 f.InterestRuleForm,
-                "Add an interest rule",
+                _("Add an interest rule"),
             ),
         ),
     ),
     Part(
         "handoff",
         4,
-        "Handoffs",
+        _("Handoffs"),
         m.Team.SALES,
-        "When a lead passes from marketing to sales, how fast sales responds, who gets it, and "
-        "when and why it goes back.",
-        settings=(SettingsBlock("policy", "Handoff policy", m.HandoffPolicy, f.HandoffPolicyForm),),
+        _(
+            "When a lead passes from marketing to sales, how fast sales responds, who gets it, and "
+            "when and why it goes back."
+        ),
+        settings=(
+            SettingsBlock("policy", _("Handoff policy"), m.HandoffPolicy, f.HandoffPolicyForm),
+        ),
         rowsets=(
             RowSet(
                 "territory",
-                "Territory rules",
+                _("Territory rules"),
                 m.TerritoryRule,
                 f.TerritoryRuleForm,
-                "Add a territory rule",
+                _("Add a territory rule"),
             ),
             RowSet(
                 "reason",
-                "Return reasons",
+                _("Return reasons"),
                 m.ReturnReason,
                 f.ReturnReasonForm,
-                "Add a return reason",
+                _("Add a return reason"),
                 ("code",),
             ),
         ),
@@ -212,29 +235,41 @@ PARTS: tuple[Part, ...] = (
     Part(
         "nurture",
         5,
-        "Nurture workflows",
+        _("Nurture workflows"),
         m.Team.MARKETING,
-        "Tracks of steps across awareness, consideration and decision for leads not ready "
-        "for sales.",
+        _(
+            "Tracks of steps across awareness, consideration and decision for leads not ready "
+            "for sales."
+        ),
         rowsets=(
-            RowSet("track", "Tracks", m.NurtureTrack, f.NurtureTrackForm, "Add a track", ("name",)),
-            RowSet("step", "Steps", m.NurtureStep, f.NurtureStepForm, "Add a step"),
+            RowSet(
+                "track",
+                _("Tracks"),
+                m.NurtureTrack,
+                f.NurtureTrackForm,
+                _("Add a track"),
+                ("name",),
+            ),
+            RowSet("step", _("Steps"), m.NurtureStep, f.NurtureStepForm, _("Add a step")),
         ),
     ),
     Part(
         "cadence",
         6,
-        "Follow-up cadence",
+        _("Follow-up cadence"),
         m.Team.SALES,
-        "How many attempts, on which channels and how spaced, and the disposition codes reps log.",
+        _(
+            "How many attempts, on which channels and how spaced, and the disposition codes reps "
+            "log."
+        ),
         rowsets=(
-            RowSet("attempt", "Attempts", m.CadenceStep, f.CadenceStepForm, "Add an attempt"),
+            RowSet("attempt", _("Attempts"), m.CadenceStep, f.CadenceStepForm, _("Add an attempt")),
             RowSet(
                 "disposition",
-                "Disposition codes",
+                _("Disposition codes"),
                 m.DispositionCode,
                 f.DispositionCodeForm,
-                "Add a disposition code",
+                _("Add a disposition code"),
                 ("code",),
             ),
         ),
@@ -242,38 +277,46 @@ PARTS: tuple[Part, ...] = (
     Part(
         "kpis",
         7,
-        "KPIs",
+        _("KPIs"),
         m.Team.SHARED,
-        "The numbers each side is measured by, with targets and amber and red thresholds, how "
-        "often each is reviewed, and when the monthly review meets.",
+        _(
+            "The numbers each side is measured by, with targets and amber and red thresholds, how "
+            "often each is reviewed, and when the monthly review meets."
+        ),
         settings=(
             SettingsBlock(
-                "meeting", "Monthly review meeting", m.ReviewSchedule, f.ReviewScheduleForm
+                "meeting", _("Monthly review meeting"), m.ReviewSchedule, f.ReviewScheduleForm
             ),
         ),
-        rowsets=(RowSet("kpi", "KPIs", m.Kpi, f.KpiForm, "Add a KPI", ("metric",)),),
+        rowsets=(RowSet("kpi", _("KPIs"), m.Kpi, f.KpiForm, _("Add a KPI"), ("metric",)),),
     ),
     Part(
         "scope",
         None,
-        "Scope",
+        _("Scope"),
         m.Team.SHARED,
-        "The leads this agreement governs: rules on their attributes, a priority among the "
-        "agreements in force, and whether it is the default that takes every lead no scope "
-        "matches.",
-        settings=(SettingsBlock("scope", "Priority", m.ScopeSettings, f.ScopeSettingsForm),),
-        rowsets=(RowSet("scoperule", "Scope rules", m.ScopeRule, f.ScopeRuleForm, "Add a rule"),),
+        _(
+            "The leads this agreement governs: rules on their attributes, a priority among the "
+            "agreements in force, and whether it is the default that takes every lead no scope "
+            "matches."
+        ),
+        settings=(SettingsBlock("scope", _("Priority"), m.ScopeSettings, f.ScopeSettingsForm),),
+        rowsets=(
+            RowSet("scoperule", _("Scope rules"), m.ScopeRule, f.ScopeRuleForm, _("Add a rule")),
+        ),
     ),
     Part(
         "calendar",
         None,
-        "Business-hours calendar",
+        _("Business-hours calendar"),
         m.Team.SHARED,
-        "The time zone, working days, hours and holidays every SLA timer counts in.",
+        _("The time zone, working days, hours and holidays every SLA timer counts in."),
         settings=(
-            SettingsBlock("calendar", "Working hours", m.BusinessCalendar, f.BusinessCalendarForm),
+            SettingsBlock(
+                "calendar", _("Working hours"), m.BusinessCalendar, f.BusinessCalendarForm
+            ),
         ),
-        rowsets=(RowSet("holiday", "Holidays", m.Holiday, f.HolidayForm, "Add a holiday"),),
+        rowsets=(RowSet("holiday", _("Holidays"), m.Holiday, f.HolidayForm, _("Add a holiday")),),
     ),
 )
 

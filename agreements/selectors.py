@@ -12,6 +12,7 @@ from .models import (
     Agreement,
     AgreementVersion,
     BusinessCalendar,
+    EventType,
     FitRule,
     FunnelPlan,
     Goal,
@@ -144,7 +145,8 @@ def _qualification_rules_read(version: AgreementVersion):
 
 
 def _interest_label(rule: InterestRule) -> str:
-    label = rule.event_type.replace("_", " ").capitalize()
+    known = dict(EventType.choices).get(rule.event_type)
+    label = str(known) if known else rule.event_type.replace("_", " ").capitalize()
     if rule.property_key:
         label += f" ({rule.property_key} = {rule.property_value})"
     return label

@@ -8,10 +8,12 @@ import holidays
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from slaportal.events import event_emit
+from slaportal.language import language_of
 from slaportal.queue import enqueue
 
 from . import models as m
@@ -23,12 +25,14 @@ from .selectors import open_draft, scopes_in_force, version_consistency, version
 Status = m.AgreementVersion.Status
 Kind = m.VersionEvent.Kind
 
+# The first draft's stage labels are written in the language of whoever starts the SLA;
+# from then on they are the managers' own text.
 DEFAULT_LIFECYCLE = {
-    "lead": "Lead",
-    "mql": "Marketing qualified lead (MQL)",
-    "sql": "Sales qualified lead (SQL)",
-    "opportunity": "Opportunity",
-    "customer": "Customer",
+    "lead": gettext_lazy("Lead"),
+    "mql": gettext_lazy("Marketing qualified lead (MQL)"),
+    "sql": gettext_lazy("Sales qualified lead (SQL)"),
+    "opportunity": gettext_lazy("Opportunity"),
+    "customer": gettext_lazy("Customer"),
 }
 
 
@@ -78,7 +82,7 @@ def version_defaults_create(*, version: m.AgreementVersion) -> None:
                 version=version,
                 kind=m.Stage.Kind.LIFECYCLE,
                 slug=slug,
-                label=label,
+                label=str(label),
                 position=position,
             )
             for position, (slug, label) in enumerate(DEFAULT_LIFECYCLE.items())
@@ -104,7 +108,12 @@ def amendment_start(*, agreement: m.Agreement, by, note: str = "") -> m.Agreemen
             version_defaults_create(version=draft)
         else:
             _copy_parts(source=source, target=draft)
-        _log(draft, Kind.CREATED, by, note=f"Amends {source.label}" if source else "")
+        _log(
+            draft,
+            Kind.CREATED,
+            by,
+            note=_("Amends %(version)s") % {"version": source.label} if source else "",
+        )
     return draft
 
 
@@ -148,7 +157,9 @@ def part_conflict(*, version: m.AgreementVersion, part: Part) -> EditConflict:
     last = version.events.filter(kind=Kind.EDITED, part=part.slug).select_related("by").first()
     return EditConflict(
         part=part.title,
-        saved_by=(last.by.get_full_name() or last.by.username) if last and last.by else "someone",
+        saved_by=(last.by.get_full_name() or last.by.username)
+        if last and last.by
+        else _("someone"),
         saved_at=last.at if last else None,
     )
 
@@ -166,7 +177,8 @@ def _part_change(
         locked = m.AgreementVersion.objects.select_for_update().get(pk=version.pk)
         if not locked.is_editable:
             raise NotEditable(
-                f"{locked} is {locked.get_status_display().lower()} and cannot change."
+                _("%(version)s is %(status)s and cannot change.")
+                % {"version": locked, "status": str(locked.get_status_display()).lower()}
             )
         if locked.revision_of(part.slug) != expected_revision:
             raise part_conflict(version=locked, part=part)
@@ -220,7 +232,7 @@ def holidays_prefill(
         country_holidays = holidays.country_holidays(country, years=year)
     except NotImplementedError as error:
         raise ValidationError(
-            {"holiday_country": f"No holiday calendar for '{country}'."}
+            {"holiday_country": _("No holiday calendar for '%(country)s'.") % {"country": country}}
         ) from error
     with _part_change(
         version=version, part=part, expected_revision=expected_revision, by=by
@@ -285,7 +297,7 @@ def submit_check_register(check: Callable[[m.AgreementVersion], list[str]]) -> N
 
 def version_submit(*, version: m.AgreementVersion, by, change_note: str, effective_at=None) -> None:
     if effective_at is not None and effective_at < timezone.now():
-        raise ValidationError({"effective_at": "The effective date cannot be in the past."})
+        raise ValidationError({"effective_at": _("The effective date cannot be in the past.")})
     blocking = [
         item.contradiction for item in version_consistency(version=version) if not item.accepted
     ]
@@ -304,7 +316,7 @@ def version_submit(*, version: m.AgreementVersion, by, change_note: str, effecti
     with transaction.atomic():
         locked = _lock_version(version)
         if locked.status != Status.DRAFT:
-            raise ValidationError("Only a draft can be submitted for approval.")
+            raise ValidationError(_("Only a draft can be submitted for approval."))
         locked.status = Status.SUBMITTED
         locked.submitted_by, locked.submitted_at = by, timezone.now()
         locked.change_note = change_note
@@ -371,19 +383,18 @@ def _approvers_notify(*, version: m.AgreementVersion, by) -> None:
         pk=version.agreement_id
     )
     submitter = by.get_full_name() or by.username
-    message = _("%(who)s submitted a draft of “%(agreement)s” for your approval.") % {
-        "who": submitter,
-        "agreement": agreement.name,
-    }
     approvers = {agreement.marketing_manager, agreement.sales_manager} - {None, by}
     for manager in sorted(approvers, key=lambda user: user.pk):
-        notify(
-            user=manager,
-            key=f"submitted:{version.pk}:{version.submitted_at:%Y%m%d%H%M%S%f}",
-            message=message,
-            email=True,
-            now=version.submitted_at,
-        )
+        # Each manager reads the notice, and its e-mail, in their own language.
+        with translation.override(language_of(manager)):
+            notify(
+                user=manager,
+                key=f"submitted:{version.pk}:{version.submitted_at:%Y%m%d%H%M%S%f}",
+                message=_("%(who)s submitted a draft of “%(agreement)s” for your approval.")
+                % {"who": submitter, "agreement": agreement.name},
+                email=True,
+                now=version.submitted_at,
+            )
 
 
 def contradiction_accept(*, version: m.AgreementVersion, key: str, note: str, by) -> None:
@@ -413,7 +424,7 @@ def version_reopen(*, version: m.AgreementVersion, by) -> None:
     with transaction.atomic():
         locked = _lock_version(version)
         if locked.status != Status.SUBMITTED:
-            raise ValidationError("Only a submitted draft can be returned to draft.")
+            raise ValidationError(_("Only a submitted draft can be returned to draft."))
         locked.status = Status.DRAFT
         _clear_approvals(locked)
         locked.save(update_fields=["status", *_APPROVAL_FIELDS])
@@ -440,16 +451,20 @@ def version_approve(*, version: m.AgreementVersion, by, side: str) -> bool:
         )
         owner_side = approval_side_for(agreement=locked.agreement, user=by)
         if owner_side != side and not by.is_superuser:
-            raise PermissionDenied(f"Only the agreement's {side} manager approves for {side}.")
+            raise PermissionDenied(
+                _("Only the agreement's sales manager approves for sales.")
+                if side == m.Team.SALES
+                else _("Only the agreement's marketing manager approves for marketing.")
+            )
         if locked.status != Status.SUBMITTED:
-            raise ValidationError("Only a submitted draft can be approved.")
+            raise ValidationError(_("Only a submitted draft can be approved."))
         now = timezone.now()
         if side == m.Team.MARKETING:
             locked.marketing_approved_by, locked.marketing_approved_at = by, now
         elif side == m.Team.SALES:
             locked.sales_approved_by, locked.sales_approved_at = by, now
         else:
-            raise ValidationError(f"Unknown side {side!r}.")
+            raise ValidationError(_("Unknown side %(side)r.") % {"side": side})
         locked.save()
         _log(locked, Kind.APPROVED, by, side=side)
         published = bool(locked.marketing_approved_at and locked.sales_approved_at)

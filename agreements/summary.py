@@ -12,9 +12,11 @@ from datetime import time
 from decimal import Decimal
 
 from django.contrib.humanize.templatetags.humanize import ordinal
-from django.utils.formats import number_format
+from django.utils.formats import number_format, time_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from slaportal.clock import time_format as clock_time_format
 
 from . import models as m
 from .funnel import plan_from
@@ -106,7 +108,10 @@ def _together(terms: SlaTerms) -> list[str]:
         return []
     sentence = _(
         "Both sides review the numbers on the %(day)s business day of each month at %(time)s"
-    ) % {"day": ordinal(terms.review_business_day), "time": terms.review_time.strftime("%H:%M")}
+    ) % {
+        "day": ordinal(terms.review_business_day),
+        "time": time_format(terms.review_time, clock_time_format()),
+    }
     if terms.review_attendees:
         sentence += _(", with %(people)s") % {"people": join(terms.review_attendees)}
     return [sentence + _("; the review pack arrives the business day before.")]

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -43,7 +43,7 @@ def _part(slug: str) -> Part:
     try:
         return PARTS_BY_SLUG[slug]
     except KeyError:
-        raise Http404("No such part of the SLA.") from None
+        raise Http404(_("No such part of the SLA.")) from None
 
 
 def _require_part_editor(user, part: Part) -> None:
@@ -57,7 +57,11 @@ def _require_part_editor(user, part: Part) -> None:
         if has_role(user, role)
     ]
     if not any(part_editable_by_side(part, side) for side in allowed):
-        raise PermissionDenied(f"{part.title} is drafted by the {part.side} manager.")
+        if part.side == Team.MARKETING:
+            refusal = _("%(part)s is drafted by the marketing manager.")
+        else:
+            refusal = _("%(part)s is drafted by the sales manager.")
+        raise PermissionDenied(refusal % {"part": part.title})
 
 
 def _editable_parts(user) -> set[str]:
@@ -84,7 +88,9 @@ def agreement_create(request):
     form = forms.AgreementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         agreement = services.agreement_create(by=request.user, **form.cleaned_data)
-        messages.success(request, "Agreement created with a first draft. Fill in its seven parts.")
+        messages.success(
+            request, _("Agreement created with a first draft. Fill in its seven parts.")
+        )
         return redirect(agreement)
     return render(request, "agreements/agreement_form.html", {"form": form})
 
@@ -154,7 +160,11 @@ def part_edit(request, pk, version_pk, part_slug):
     part = _part(part_slug)
     _require_part_editor(request.user, part)
     if not version.is_editable:
-        messages.info(request, f"{version} is published and cannot change; start an amendment.")
+        messages.info(
+            request,
+            _("%(version)s is published and cannot change; start an amendment.")
+            % {"version": version},
+        )
         return redirect(version)
     revision = version.revision_of(part.slug)
     conflict = None
@@ -218,19 +228,21 @@ def part_edit(request, pk, version_pk, part_slug):
                 messages.error(request, str(error))
                 return redirect(version)
             else:
-                messages.success(request, f"{part.title} saved.")
+                messages.success(request, _("%(part)s saved.") % {"part": part.title})
                 if had_approvals:
                     messages.warning(
                         request,
-                        "This change withdrew the approvals: both managers "
-                        "must approve the draft again.",
+                        _(
+                            "This change withdrew the approvals: both managers "
+                            "must approve the draft again."
+                        ),
                     )
                 return redirect(
                     "agreements:part_edit", pk=pk, version_pk=version.pk, part_slug=part.slug
                 )
         else:
             revision = revision_form.cleaned_data["revision"]
-            messages.error(request, "Nothing was saved: please correct the fields marked below.")
+            messages.error(request, _("Nothing was saved: please correct the fields marked below."))
     else:
         settings_forms, formsets = _part_forms(part, version)
         base_token = merge.values_sign(merge.part_values(part=part, version=version))
@@ -288,7 +300,7 @@ def row_new(request, pk, version_pk, part_slug, rowset_key):
     _require_part_editor(request.user, part)
     rowset = next((r for r in part.rowsets if r.key == rowset_key), None)
     if rowset is None:
-        raise Http404("No such list in this part.")
+        raise Http404(_("No such list in this part."))
     try:
         index = max(int(request.GET.get("index", "0")), 0)
     except ValueError:
@@ -431,10 +443,10 @@ def holidays_prefill(request, pk, version_pk):
         if not 2000 <= year <= 2100:
             raise ValueError
     except ValueError:
-        messages.error(request, "Year: enter a year between 2000 and 2100. Nothing was added.")
+        messages.error(request, _("Year: enter a year between 2000 and 2100. Nothing was added."))
         return redirect("agreements:part_edit", pk=pk, version_pk=version.pk, part_slug="calendar")
     if not country:
-        messages.error(request, "Country: choose a country code (e.g. BR). Nothing was added.")
+        messages.error(request, _("Country: choose a country code (e.g. BR). Nothing was added."))
         return redirect("agreements:part_edit", pk=pk, version_pk=version.pk, part_slug="calendar")
     try:
         added = services.holidays_prefill(
@@ -446,17 +458,28 @@ def holidays_prefill(request, pk, version_pk):
             by=request.user,
         )
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages) + " Nothing was added.")
+        messages.error(request, " ".join([*error.messages, _("Nothing was added.")]))
     except EditConflict as error:
         messages.error(
             request,
-            f"{error.saved_by} changed the calendar meanwhile; review it and "
-            "prefill again. Nothing was added.",
+            _(
+                "%(who)s changed the calendar meanwhile; review it and "
+                "prefill again. Nothing was added."
+            )
+            % {"who": error.saved_by},
         )
     except NotEditable as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Added {added} public holidays of {country} for {year}.")
+        messages.success(
+            request,
+            ngettext(
+                "Added %(count)s public holiday of %(country)s for %(year)s.",
+                "Added %(count)s public holidays of %(country)s for %(year)s.",
+                added,
+            )
+            % {"count": added, "country": country, "year": year},
+        )
     return redirect("agreements:part_edit", pk=pk, version_pk=version.pk, part_slug="calendar")
 
 
@@ -467,7 +490,9 @@ def amendment_start(request, pk):
     draft = services.amendment_start(
         agreement=agreement, by=request.user, note=request.POST.get("note", "").strip()
     )
-    messages.success(request, "Draft amendment open: edit any part, then submit it for approval.")
+    messages.success(
+        request, _("Draft amendment open: edit any part, then submit it for approval.")
+    )
     return redirect(draft)
 
 
@@ -477,7 +502,7 @@ def version_submit(request, pk, version_pk):
     version = _version(pk, version_pk)
     form = forms.SubmitForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Not submitted: please correct the fields marked below.")
+        messages.error(request, _("Not submitted: please correct the fields marked below."))
         return _render_version(request, version, submit_form=form)
     try:
         services.version_submit(version=version, by=request.user, **form.cleaned_data)
@@ -487,7 +512,7 @@ def version_submit(request, pk, version_pk):
         if not hasattr(error, "error_dict"):
             form.add_error(None, error)
         return _render_version(request, version, submit_form=form)
-    messages.success(request, "Submitted: both managers now approve their side.")
+    messages.success(request, _("Submitted: both managers now approve their side."))
     return redirect(version)
 
 
@@ -531,9 +556,18 @@ def version_approve(request, pk, version_pk):
         messages.error(request, " ".join(error.messages))
         return redirect(version)
     if published:
-        messages.success(request, f"Approved. Both sides signed: {version.label} is published.")
+        messages.success(
+            request,
+            _("Approved. Both sides signed: %(version)s is published.")
+            % {"version": version.label},
+        )
     else:
-        messages.success(request, f"Approved for {side}. Waiting for the other side.")
+        approved = (
+            _("Approved for marketing. Waiting for the other side.")
+            if side == Team.MARKETING
+            else _("Approved for sales. Waiting for the other side.")
+        )
+        messages.success(request, approved)
     return redirect(version)
 
 
@@ -561,9 +595,12 @@ def diff(request, pk):
     versions = {str(v.pk): v for v in agreement.versions.all()}
     old, new = versions.get(request.GET.get("from", "")), versions.get(request.GET.get("to", ""))
     if old is None or new is None:
-        messages.error(request, "Choose two versions of this agreement to compare.")
+        messages.error(request, _("Choose two versions of this agreement to compare."))
         return redirect("agreements:history", pk=pk)
-    parts = diff_documents(version_document(old), version_document(new))
+    parts = diff_documents(
+        version_readable(old, version_document(old), keep_machine_columns=True),
+        version_readable(new, version_document(new), keep_machine_columns=True),
+    )
     return render(
         request,
         "agreements/diff.html",

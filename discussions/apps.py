@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DiscussionsConfig(AppConfig):
     name = "discussions"
-    verbose_name = "Discussions on the SLA draft"
+    verbose_name = _("Discussions on the SLA draft")
 
     def ready(self):
         from agreements.services import submit_check_register

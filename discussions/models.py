@@ -86,9 +86,9 @@ class Suggestion(models.Model):
     rowset = models.CharField(max_length=30, blank=True)
     row_key = models.UUIDField(null=True, blank=True)
     field = models.CharField(max_length=60, blank=True)
-    label = models.CharField(max_length=300, help_text="Where and what, as people read it.")
+    label = models.CharField(max_length=300, help_text=_("Where and what, as people read it."))
     old_display = models.CharField(max_length=500, blank=True)
-    new_value = models.JSONField(default=list, help_text="The value as the editor posts it.")
+    new_value = models.JSONField(default=list, help_text=_("The value as the editor posts it."))
     new_display = models.CharField(max_length=500)
     reason = models.TextField(max_length=2000, blank=True)
     thread = models.OneToOneField(

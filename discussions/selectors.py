@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 
 from agreements.parts import PARTS, PARTS_BY_SLUG
+from slaportal.clock import local_time
 
 from .models import Comment, Invite, Suggestion, Thread
 from .text import render_light
@@ -79,10 +80,10 @@ def version_decisions(*, version) -> list[dict]:
             out.append(
                 {
                     "kind": "suggestion",
-                    "part": conversation.part.title,
+                    "part": str(conversation.part.title),
                     "title": f"{suggestion.label}: {suggestion.old_display or '—'} → "
                     f"{suggestion.new_display}",
-                    "status": suggestion.get_status_display(),
+                    "status": str(suggestion.get_status_display()),
                     "lines": said + decided,
                 }
             )
@@ -90,9 +91,9 @@ def version_decisions(*, version) -> list[dict]:
             out.append(
                 {
                     "kind": "thread",
-                    "part": conversation.part.title,
+                    "part": str(conversation.part.title),
                     "title": thread.title + (f" ({thread.row_label})" if thread.row_label else ""),
-                    "status": thread.get_status_display(),
+                    "status": str(thread.get_status_display()),
                     "lines": [_said(c) for c in thread.comments.all()],
                 }
             )
@@ -100,7 +101,7 @@ def version_decisions(*, version) -> list[dict]:
 
 
 def _said(comment) -> str:
-    return f"{_name(comment.author)}, {comment.created_at:%Y-%m-%d %H:%M}: {comment.text}"
+    return f"{_name(comment.author)}, {local_time(comment.created_at)}: {comment.text}"
 
 
 def _name(user) -> str:

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agreements import merge
@@ -17,6 +17,7 @@ from agreements import services as agreement_services
 from agreements.exceptions import EditConflict, NotEditable
 from agreements.models import AgreementVersion
 from agreements.parts import PARTS_BY_SLUG
+from slaportal.language import language_of
 
 from . import permissions as can
 from .models import Comment, Invite, Suggestion, Thread
@@ -125,29 +126,36 @@ def _thread_url(thread: Thread) -> str:
 
 
 def _mentions_notify(*, comment: Comment, people, by, now) -> None:
-    # leads' notices are the in-app channel; imported here as agreements does (leads imports
-    # agreements).
-    from leads.services.notifications import notify
-
     thread = comment.thread
     part = PARTS_BY_SLUG[thread.part]
     for person in people:
         if person.pk == getattr(by, "pk", None):
             continue
-        notify(
-            user=person,
-            key=f"mention:{comment.pk}",
-            message=_("%(who)s mentioned you on “%(thread)s” (%(part)s, %(agreement)s).")
-            % {
-                "who": _name(by),
-                "thread": thread.title[:80],
-                "part": part.title,
-                "agreement": thread.version.agreement.name,
-            },
-            email=True,
-            now=now,
-            url=_thread_url(thread),
-        )
+        # Each person is told, in the app and by e-mail, in their own language.
+        with translation.override(language_of(person)):
+            _mention_notify(person, comment=comment, part=part, by=by, now=now)
+
+
+def _mention_notify(person, *, comment: Comment, part, by, now) -> None:
+    # leads' notices are the in-app channel; imported here as agreements does (leads imports
+    # agreements).
+    from leads.services.notifications import notify
+
+    thread = comment.thread
+    notify(
+        user=person,
+        key=f"mention:{comment.pk}",
+        message=_("%(who)s mentioned you on “%(thread)s” (%(part)s, %(agreement)s).")
+        % {
+            "who": _name(by),
+            "thread": thread.title[:80],
+            "part": part.title,
+            "agreement": thread.version.agreement.name,
+        },
+        email=True,
+        now=now,
+        url=_thread_url(thread),
+    )
 
 
 def thread_resolve(*, thread: Thread, by, now=None) -> Thread:
@@ -410,15 +418,20 @@ def _owners_notify(*, suggestion: Suggestion, by, now) -> None:
     agreement = suggestion.version.agreement
     for manager in (agreement.marketing_manager, agreement.sales_manager):
         if manager.pk != by.pk and can.can_edit_part(manager, suggestion.part):
-            notify(
-                user=manager,
-                key=f"suggestion:{suggestion.pk}",
-                message=_("%(who)s suggests %(label)s → %(value)s.")
-                % {"who": _name(by), "label": suggestion.label, "value": suggestion.new_display},
-                email=True,
-                now=now,
-                url=_thread_url(suggestion.thread),
-            )
+            with translation.override(language_of(manager)):
+                notify(
+                    user=manager,
+                    key=f"suggestion:{suggestion.pk}",
+                    message=_("%(who)s suggests %(label)s → %(value)s.")
+                    % {
+                        "who": _name(by),
+                        "label": suggestion.label,
+                        "value": suggestion.new_display,
+                    },
+                    email=True,
+                    now=now,
+                    url=_thread_url(suggestion.thread),
+                )
 
 
 def _current_target(suggestion: Suggestion, part) -> str:
