@@ -205,7 +205,7 @@ def test_funnel_planner_updates_live(page, live_server, login, draft):
     # 1,000,000 ÷ 20,000 = 50 deals ÷ 25 % = 200 ÷ 50 % = 400 SQLs ÷ 40 % = 1,000 MQLs ÷ 10 %.
     leads = plan.locator("tr", has_text="Leads")
     expect(leads).to_contain_text("10,000")
-    expect(leads).to_contain_text("1000.0")
+    expect(leads).to_contain_text("1,000.0")
     expect(plan.locator("tr", has_text="MQLs")).to_contain_text("1,000")
     assert_not_reloaded(page)
     # A preview only: nothing is saved until the manager presses save.
