@@ -15,6 +15,7 @@ from slaportal.roles import MANAGERS, Role, has_role, role_required
 
 from . import forms
 from .models import Absence
+from .role_labels import role_label
 from .selectors import absences_visible_to, workspace_users
 from .services import (
     absence_cancel,
@@ -52,6 +53,7 @@ def _people_page(request, *, invite_form=None, status=200):
     users = list(workspace_users())
     for person in users:
         person.role = _role_of(person)
+        person.role_label = role_label(person.role) if person.role else ""
         person.profile = getattr(person, "rep_profile", None)
     return render(
         request,
