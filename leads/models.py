@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from agreements.models import AgreementVersion, Channel, NurtureStep, NurtureTrack
 
@@ -213,7 +214,7 @@ class StageChange(models.Model):
 
 class Handoff(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("handoff status", "Open")
         AT_RISK = "at_risk", _("At risk")
         BREACHED = "breached", _("Breached")
         MET = "met", _("Met")

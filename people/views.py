@@ -7,10 +7,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from leads.models import Handoff
 from leads.services.handoffs import ACTIVE
+from slaportal.numbers import number
 from slaportal.roles import MANAGERS, Role, has_role, role_required
 
 from . import forms
@@ -235,6 +237,11 @@ def assign_all(request):
     assigned = waiting_assign()
     messages.info(
         request,
-        _("%(count)s waiting lead(s) given to available reps.") % {"count": len(assigned)},
+        ngettext(
+            "%(count)s waiting lead given to available reps.",
+            "%(count)s waiting leads given to available reps.",
+            len(assigned),
+        )
+        % {"count": number(len(assigned))},
     )
     return redirect("people:unassigned")
