@@ -22,7 +22,15 @@ from people.services import user_invite
 from slaportal.outbox import outbox_deliver
 from slaportal.roles import Role
 from slaportal.workspace import workspace_update
-from tests.leads.conftest import clock, hand_off, handoff, sla  # noqa: F401 (fixtures)
+from tests.leads import conftest as lead_fixtures
+
+# The lead engine's fixtures (a published SLA on a frozen Monday, leads handed to reps).
+clock, sla, hand_off, handoff = (
+    lead_fixtures.clock,
+    lead_fixtures.sla,
+    lead_fixtures.hand_off,
+    lead_fixtures.handoff,
+)
 
 PT = {"HTTP_ACCEPT_LANGUAGE": "pt-br"}
 
