@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from captures.models import FormCapture
 from captures.services import capture_create
 from leads.models import ImportJob, Lead, Notification
-from leads.services.consent import unsubscribe_url
+from leads.services.consent import lead_erase, unsubscribe_url
 from leads.services.handoffs import breaches_flag
 from leads.services.imports import import_run
 from people.models import Preferences
@@ -255,3 +255,15 @@ def test_the_what_if_counts_in_portuguese(sla, hand_off, client_for, marketing_m
     hand_off()
     what_if = page(client_for(marketing_manager), f"/leads/what-if/{sla.pk}/")
     assert "de 1 lead seria MQL" in what_if
+
+
+def test_erasing_a_lead_rewrites_each_notice_in_its_readers_language(
+    sla, hand_off, sales_rep, sales_manager, marketing_manager
+):
+    speaks_portuguese(sales_rep)
+    handoff = hand_off()
+    lead_erase(lead=handoff.lead, by=marketing_manager)
+
+    notice = Notification.objects.get(user=sales_rep, key=f"handoff:{handoff.pk}")
+    assert notice.message == f"Sobre o lead {handoff.lead_id} (dados pessoais apagados)"
+    assert "Silva" not in notice.message
