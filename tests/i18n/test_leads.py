@@ -11,8 +11,10 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from agreements.models import Channel, NurtureStep
 from captures.models import FormCapture
 from captures.services import capture_create
+from leads.delivery import EmailDelivery
 from leads.models import ImportJob, Lead, Notification
 from leads.services.consent import lead_erase, unsubscribe_url
 from leads.services.handoffs import breaches_flag
@@ -267,3 +269,21 @@ def test_erasing_a_lead_rewrites_each_notice_in_its_readers_language(
     notice = Notification.objects.get(user=sales_rep, key=f"handoff:{handoff.pk}")
     assert notice.message == f"Sobre o lead {handoff.lead_id} (dados pessoais apagados)"
     assert "Silva" not in notice.message
+
+
+def test_a_nurture_email_to_a_lead_is_in_the_workspaces_language(sla):
+    workspace_update(default_language="pt-br", currency="BRL")
+    lead = Lead.objects.create(
+        email="ana@example.com",
+        first_name="Ana",
+        created_at=sla.created_at,
+        updated_at=sla.created_at,
+    )
+    step = NurtureStep.objects.filter(version=sla, channel=Channel.EMAIL).first()
+    mail.outbox.clear()
+
+    EmailDelivery().deliver(lead=lead, step=step)
+
+    [message] = mail.outbox
+    assert message.body.startswith("Olá, Ana,")
+    assert "Cancelar inscrição: " in message.body
