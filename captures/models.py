@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from agreements.models import EventType
 
@@ -93,7 +94,7 @@ class CapturePost(models.Model):
     """One post to a capture and what became of it: the capture's page lists the last ones."""
 
     class Outcome(models.TextChoices):
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", pgettext_lazy("form post", "Accepted")
         REFUSED = "refused", _("Refused")
         DROPPED = "dropped", _("Dropped")
 

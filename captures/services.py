@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from leads.api.serializers import LeadInputSerializer, lead_upsert_arguments
+from leads.services.handoffs import in_team_language
 from leads.services.ingestion import EventInput, events_ingest, lead_upsert
 
 from .models import CapturePost, FormCapture, capture_token_new
@@ -70,7 +71,12 @@ def capture_post_receive(*, capture: FormCapture, data: dict, now=None) -> Captu
 
     A post that fills the honeypot is a bot's: only a "dropped" row is written.
     """
-    now = now or timezone.now()
+    # The log and the lead's history are the team's to read, not the visitor's who posted.
+    with in_team_language():
+        return _post_receive(capture=capture, data=data, now=now or timezone.now())
+
+
+def _post_receive(*, capture: FormCapture, data: dict, now) -> CaptureOutcome:
     names = sorted(str(name) for name in data)[:100]
     if not capture.is_active:
         return _refused(capture, now, names, gettext("capture disabled"))

@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LeadsConfig(AppConfig):
     name = "leads"
+    verbose_name = _("Leads")
 
     def ready(self):
         from slaportal.outbox import channel_register

@@ -5,7 +5,10 @@ A production backend would call the marketing automation tool; the console backe
 
 import logging
 
+from django.utils import translation
 from django.utils.translation import gettext
+
+from slaportal.language import workspace_default
 
 logger = logging.getLogger("leads.nurture")
 
@@ -43,10 +46,12 @@ class EmailDelivery:
         if step.channel != Channel.EMAIL:
             ConsoleDelivery().deliver(lead=lead, step=step)
             return
-        greeting = gettext("Hello %(name)s,") % {"name": lead.first_name or lead.email}
-        email_build(
-            subject=step.offer,
-            body=f"{greeting}\n\n{step.offer}",
-            to=[lead.email],
-            unsubscribe_url=unsubscribe_url(lead),
-        ).send(fail_silently=False)
+        # A lead chose no language here: the workspace's is the team's and its market's.
+        with translation.override(workspace_default()):
+            greeting = gettext("Hello %(name)s,") % {"name": lead.first_name or lead.email}
+            email_build(
+                subject=step.offer,
+                body=f"{greeting}\n\n{step.offer}",
+                to=[lead.email],
+                unsubscribe_url=unsubscribe_url(lead),
+            ).send(fail_silently=False)

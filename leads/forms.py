@@ -6,6 +6,8 @@ version's codes before any service is called.
 """
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agreements.models import Channel, DispositionCode, NurtureTrack, ReturnReason
 
@@ -13,12 +15,18 @@ from .models import Handoff, Lead, Stage
 from .selectors import sales_reps
 from .services.handoffs import active_reps
 
-NOTE_WIDGET = forms.Textarea(attrs={"rows": 2, "placeholder": "What happened, what's next"})
+NOTE_WIDGET = forms.Textarea(
+    attrs={"rows": 2, "placeholder": gettext_lazy("What happened, what's next")}
+)
 
 
 def _note_field(required: bool = False) -> forms.CharField:
     return forms.CharField(
-        required=required, max_length=2000, widget=NOTE_WIDGET, label="Note", strip=True
+        required=required,
+        max_length=2000,
+        widget=NOTE_WIDGET,
+        label=gettext_lazy("Note"),
+        strip=True,
     )
 
 
@@ -29,8 +37,10 @@ class HandoffForm(forms.Form):
 
 
 class AttemptForm(HandoffForm):
-    channel = forms.ChoiceField(choices=Channel.choices, widget=forms.RadioSelect)
-    disposition = forms.ChoiceField(label="Outcome")
+    channel = forms.ChoiceField(
+        choices=Channel.choices, widget=forms.RadioSelect, label=gettext_lazy("Channel")
+    )
+    disposition = forms.ChoiceField(label=gettext_lazy("Outcome"))
     note = _note_field()
 
     def __init__(self, *args, **kwargs):
@@ -38,13 +48,13 @@ class AttemptForm(HandoffForm):
         codes = DispositionCode.objects.filter(version_id=self.handoff.version_id).order_by(
             "position", "id"
         )
-        self.fields["disposition"].choices = [("", "Choose the outcome…")] + [
+        self.fields["disposition"].choices = [("", _("Choose the outcome…"))] + [
             (code.code, code.label) for code in codes
         ]
 
 
 class ReturnForm(HandoffForm):
-    reason = forms.ChoiceField()
+    reason = forms.ChoiceField(label=gettext_lazy("Reason"))
     note = _note_field()
 
     def __init__(self, *args, **kwargs):
@@ -54,10 +64,11 @@ class ReturnForm(HandoffForm):
             .select_related("nurture_track")
             .order_by("position", "id")
         )
-        self.fields["reason"].choices = [("", "Choose a reason…")] + [
+        self.fields["reason"].choices = [("", _("Choose a reason…"))] + [
             (
                 reason.code,
-                f"{reason.label} → nurture “{reason.nurture_track.name}”"
+                _("%(reason)s → nurture “%(track)s”")
+                % {"reason": reason.label, "track": reason.nurture_track.name}
                 if reason.nurture_track
                 else reason.label,
             )
@@ -86,11 +97,13 @@ class RejectForm(ReturnForm):
 class NurtureForm(HandoffForm):
     track = forms.ModelChoiceField(
         queryset=NurtureTrack.objects.none(),
-        empty_label="Choose a track…",
-        label="Nurture track",
+        empty_label=gettext_lazy("Choose a track…"),
+        label=gettext_lazy("Nurture track"),
         error_messages={
-            "invalid_choice": "The SLA does not let reps enrol leads in that track; "
-            "choose one of the tracks listed."
+            "invalid_choice": gettext_lazy(
+                "The SLA does not let reps enrol leads in that track; "
+                "choose one of the tracks listed."
+            )
         },
     )
     note = _note_field()
@@ -111,27 +124,39 @@ class ReassignForm(forms.Form):
     rep = PersonChoiceField(
         queryset=active_reps(),
         empty_label=None,
-        label="Give to",
-        error_messages={"invalid_choice": "Choose an active sales rep."},
+        label=gettext_lazy("Give to"),
+        error_messages={"invalid_choice": gettext_lazy("Choose an active sales rep.")},
     )
     reason = forms.CharField(
-        label="Why",
+        label=gettext_lazy("Why"),
         required=False,
         max_length=300,
-        help_text="Shown on the lead's timeline, e.g. “Rafael is on leave this week”.",
+        help_text=gettext_lazy(
+            "Shown on the lead's timeline, e.g. “Rafael is on leave this week”."
+        ),
     )
 
 
 class LeadSearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Search")
-    stage = forms.ChoiceField(required=False, choices=[("", "Any stage"), *Stage.choices])
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Lead.Status.choices])
+    q = forms.CharField(required=False, max_length=200, label=gettext_lazy("Search"))
+    stage = forms.ChoiceField(
+        required=False,
+        label=gettext_lazy("Stage"),
+        choices=[("", gettext_lazy("Any stage")), *Stage.choices],
+    )
+    status = forms.ChoiceField(
+        required=False,
+        label=gettext_lazy("Status"),
+        choices=[("", gettext_lazy("Any status")), *Lead.Status.choices],
+    )
 
     def __init__(self, *args, stage_labels: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if stage_labels:
-            self.fields["stage"].choices = [("", "Any stage"), *stage_labels.items()]
+            self.fields["stage"].choices = [("", _("Any stage")), *stage_labels.items()]
 
 
 class QueueRepForm(forms.Form):
-    rep = PersonChoiceField(queryset=sales_reps(), required=False, empty_label=None, label="Rep")
+    rep = PersonChoiceField(
+        queryset=sales_reps(), required=False, empty_label=None, label=gettext_lazy("Rep")
+    )

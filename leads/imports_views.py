@@ -12,12 +12,14 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from redis.exceptions import RedisError
 
 from slaportal.csv_files import read_csv_upload
+from slaportal.numbers import number
 from slaportal.roles import MANAGERS, role_required
 
 from .models import ImportJob
@@ -44,15 +46,25 @@ STAGING_DOWN = gettext_lazy(
 )
 
 
+def _file_help() -> str:
+    return _("UTF-8, a header row, up to %(megabytes)s MB and %(rows)s rows.") % {
+        "megabytes": number(MAX_BYTES // 2**20),
+        "rows": number(MAX_ROWS),
+    }
+
+
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(
-        choices=ImportJob.Kind.choices, widget=forms.RadioSelect, initial=ImportJob.Kind.LEADS
+        label=gettext_lazy("Kind"),
+        choices=ImportJob.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=ImportJob.Kind.LEADS,
     )
     file = forms.FileField(
-        label="CSV file",
-        help_text=f"UTF-8, a header row, up to {MAX_BYTES // 2**20} MB and {MAX_ROWS:,} rows.",
+        label=gettext_lazy("CSV file"),
+        help_text=lazy(_file_help, str)(),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-        error_messages={"empty": "The file is empty."},
+        error_messages={"empty": gettext_lazy("The file is empty.")},
     )
 
     def clean_file(self):
@@ -176,7 +188,7 @@ def import_detail(request, pk):
 @require_safe
 def import_template_download(request, kind):
     if kind not in FORMATS:
-        raise Http404("No such kind of import.")
+        raise Http404(_("No such kind of import."))
     response = HttpResponse(import_template(kind=kind), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{kind}-template.csv"'
     return response

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from agreements.models import AgreementVersion, Channel, NurtureStep, NurtureTrack
 
@@ -21,11 +22,11 @@ from .emails import email_normalise
 class Stage(models.TextChoices):
     """Stable lifecycle slugs; their labels come from the SLA's definitions."""
 
-    LEAD = "lead", "Lead"
-    MQL = "mql", "MQL"
-    SQL = "sql", "SQL"
-    OPPORTUNITY = "opportunity", "Opportunity"
-    CUSTOMER = "customer", "Customer"
+    LEAD = "lead", _("Lead")
+    MQL = "mql", _("MQL")
+    SQL = "sql", _("SQL")
+    OPPORTUNITY = "opportunity", _("Opportunity")
+    CUSTOMER = "customer", _("Customer")
 
 
 STAGE_ORDER = {slug: index for index, slug in enumerate(Stage.values)}
@@ -33,13 +34,13 @@ STAGE_ORDER = {slug: index for index, slug in enumerate(Stage.values)}
 
 class Lead(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "With marketing"
-        HANDED_OFF = "handed_off", "Handed to sales"
-        ACCEPTED = "accepted", "Accepted by sales"
-        RETURNED = "returned", "Returned to marketing"
-        NURTURING = "nurturing", "In nurture"
+        OPEN = "open", _("With marketing")
+        HANDED_OFF = "handed_off", _("Handed to sales")
+        ACCEPTED = "accepted", _("Accepted by sales")
+        RETURNED = "returned", _("Returned to marketing")
+        NURTURING = "nurturing", _("In nurture")
 
-    email = models.EmailField(help_text="As the lead typed it; shown and written to.")
+    email = models.EmailField(help_text=_("As the lead typed it; shown and written to."))
     # leads.emails.email_normalise(email): who the lead is. The unique constraint is on this
     # column, never on LOWER(email), whose rules differ between PostgreSQL and Python.
     email_normalised = models.TextField(editable=False)
@@ -50,7 +51,7 @@ class Lead(models.Model):
     company = models.CharField(max_length=200, blank=True)
     company_size = models.PositiveIntegerField(null=True, blank=True)
     industry = models.CharField(max_length=100, blank=True)
-    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code, e.g. BR")
+    country = models.CharField(max_length=2, blank=True, help_text=_("ISO 3166 code, e.g. BR"))
     source = models.CharField(max_length=100, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
     owner = models.ForeignKey(
@@ -192,7 +193,7 @@ class StageChange(models.Model):
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    job = models.CharField(max_length=40, blank=True, help_text="The job that made the change.")
+    job = models.CharField(max_length=40, blank=True, help_text=_("The job that made the change."))
     reason = models.CharField(max_length=300)
     version = models.ForeignKey(
         AgreementVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -213,16 +214,16 @@ class StageChange(models.Model):
 
 class Handoff(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        AT_RISK = "at_risk", "At risk"
-        BREACHED = "breached", "Breached"
-        MET = "met", "Met"
-        RETURNED = "returned", "Returned"
+        OPEN = "open", pgettext_lazy("handoff status", "Open")
+        AT_RISK = "at_risk", _("At risk")
+        BREACHED = "breached", _("Breached")
+        MET = "met", _("Met")
+        RETURNED = "returned", _("Returned")
 
     class Trigger(models.TextChoices):
-        SCORE = "score", "Reached the MQL threshold"
-        EVENT = "event", "Conversion event"
-        MANUAL = "manual", "Handed off by hand"
+        SCORE = "score", _("Reached the MQL threshold")
+        EVENT = "event", _("Conversion event")
+        MANUAL = "manual", _("Handed off by hand")
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoffs")
     # None while the handoff waits in the unassigned queue: nobody was available (issue 11).
@@ -498,7 +499,7 @@ class RescoreRun(models.Model):
     """
 
     started_at = models.DateTimeField()
-    last_id = models.BigIntegerField(help_text="Leads up to this id are rescored.")
+    last_id = models.BigIntegerField(help_text=_("Leads up to this id are rescored."))
     until_id = models.BigIntegerField()
     chunk = models.PositiveIntegerField()
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -517,8 +518,8 @@ class AuditEntry(models.Model):
     """
 
     class Action(models.TextChoices):
-        EXPORT = "export", "Personal data exported"
-        ERASE = "erase", "Personal data erased"
+        EXPORT = "export", _("Personal data exported")
+        ERASE = "erase", _("Personal data erased")
 
     action = models.CharField(max_length=20, choices=Action)
     lead_id = models.PositiveBigIntegerField()
@@ -538,15 +539,15 @@ class ImportJob(models.Model):
     """A CSV import: validated in full, then stored in one transaction (all or nothing)."""
 
     class Kind(models.TextChoices):
-        LEADS = "leads", "Leads"
-        EVENTS = "events", "Events"
+        LEADS = "leads", _("Leads")
+        EVENTS = "events", _("Events")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting to start"
-        VALIDATING = "validating", "Checking rows"
-        IMPORTING = "importing", "Importing"
-        DONE = "done", "Imported"
-        FAILED = "failed", "Refused: nothing imported"
+        PENDING = "pending", _("Waiting to start")
+        VALIDATING = "validating", _("Checking rows")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Refused: nothing imported")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=10, choices=Kind)

@@ -16,10 +16,12 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agreements.selectors import lead_version_in_force
 from slaportal.clock import local_time
+from slaportal.numbers import number
 from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 
 from . import forms
@@ -64,7 +66,7 @@ def _name(user) -> str:
 def _error_messages(error: Exception) -> list[str]:
     if isinstance(error, ValidationError):
         return error.messages
-    return [str(error) or "You may not do this."]
+    return [str(error) or _("You may not do this.")]
 
 
 # The rep queue -----------------------------------------------------------------------------
@@ -199,7 +201,7 @@ def _log_attempt(request, handoff, form) -> str:
         by=request.user,
     )
     outcome = dict(form.fields["disposition"].choices).get(data["disposition"])
-    return f"Attempt logged: {outcome}."
+    return _("Attempt logged: %(outcome)s.") % {"outcome": outcome}
 
 
 @role_required(*ACTORS)
@@ -217,7 +219,7 @@ def attempt(request, pk):
 def _reject(request, handoff, form) -> str:
     data = form.cleaned_data
     handoff_reject(handoff=handoff, reason=data["reason"], note=data["note"], by=request.user)
-    return f"{handoff.lead} was rejected back to marketing."
+    return _("%(lead)s was rejected back to marketing.") % {"lead": handoff.lead}
 
 
 @role_required(*ACTORS)
@@ -231,7 +233,7 @@ def reject(request, pk):
 def _return(request, handoff, form) -> str:
     data = form.cleaned_data
     handoff_return(handoff=handoff, reason=data["reason"], note=data["note"], by=request.user)
-    return f"{handoff.lead} was returned to marketing."
+    return _("%(lead)s was returned to marketing.") % {"lead": handoff.lead}
 
 
 @role_required(*ACTORS)
@@ -248,7 +250,10 @@ def _enrol(request, handoff, form) -> str:
     handoff_return(
         handoff=handoff, reason="nurture", note=data["note"], by=request.user, track=track
     )
-    return f"{handoff.lead} went back to marketing, enrolled in “{track.name}”."
+    return _("%(lead)s went back to marketing, enrolled in “%(track)s”.") % {
+        "lead": handoff.lead,
+        "track": track.name,
+    }
 
 
 @role_required(*ACTORS)
@@ -271,7 +276,7 @@ def accept(request, pk):
             messages.error(request, message)
             return redirect(_queue_url(handoff, request.user))
         return _row_response(request, handoff, error=message)
-    notice = f"Accepted: {handoff.lead} is now a sales qualified lead."
+    notice = _("Accepted: %(lead)s is now a sales qualified lead.") % {"lead": handoff.lead}
     if not request.htmx:
         messages.success(request, notice)
         return redirect(_queue_url(handoff, request.user))
@@ -350,7 +355,8 @@ def lead_hand_off(request, pk):
     else:
         messages.success(
             request,
-            f"Handed to {_name(handoff.rep)}; first touch due {local_time(handoff.due_at)}.",
+            _("Handed to %(rep)s; first touch due %(due)s.")
+            % {"rep": _name(handoff.rep), "due": local_time(handoff.due_at)},
         )
     return redirect(lead)
 
@@ -466,12 +472,12 @@ def reassign(request, pk):
         except (ValidationError, PermissionDenied) as exc:
             error = " ".join(_error_messages(exc))
         else:
-            notice = f"{handoff.lead} given to {_name(rep)}."
+            notice = _("%(lead)s given to %(rep)s.") % {"lead": handoff.lead, "rep": _name(rep)}
     else:
         error = " ".join(message for errors in form.errors.values() for message in errors)
     if not request.htmx:
         if error:
-            messages.error(request, f"Not reassigned: {error}")
+            messages.error(request, _("Not reassigned: %(error)s") % {"error": error})
         else:
             messages.success(request, notice)
         return redirect("leads:team")
@@ -502,5 +508,13 @@ def notifications(request):
 def notifications_read(request):
     marked = notifications_mark_read(user=request.user)
     if marked:
-        messages.success(request, f"Marked {marked} notification{'s' if marked != 1 else ''} read.")
+        messages.success(
+            request,
+            ngettext(
+                "Marked %(count)s notification read.",
+                "Marked %(count)s notifications read.",
+                marked,
+            )
+            % {"count": number(marked)},
+        )
     return redirect("leads:notifications")

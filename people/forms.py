@@ -4,10 +4,11 @@ from django.utils.translation import gettext_lazy as _
 from leads.forms import PersonChoiceField
 
 from .models import OnAbsence
+from .role_labels import ROLE_LABELS
 from .selectors import sales_reps
 from .services import GIVABLE_ROLES
 
-ROLE_CHOICES = [(role.value, role.label) for role in GIVABLE_ROLES]
+ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in GIVABLE_ROLES]
 LOCAL_INPUT = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 
 

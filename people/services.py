@@ -17,21 +17,29 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from agreements.models import Agreement, HandoffPolicy
 from leads.models import Handoff, HandoffAssignment, Lead
-from leads.services.handoffs import ACTIVE, RepPicker, active_reps, unassigned_notices
-from leads.services.notifications import EMAIL, Notice, notify_many
+from leads.services.handoffs import (
+    ACTIVE,
+    RepPicker,
+    active_reps,
+    in_team_language,
+    unassigned_notices,
+)
+from leads.services.notifications import EMAIL, Notice, languages_of, notify_many, written_for
 from slaportal.clock import local_time
 from slaportal.events import events_emit_many
+from slaportal.language import language_of
 from slaportal.outbox import outbox_write
 from slaportal.roles import MANAGERS, Role, has_role
 
 from .models import Absence, OnAbsence, RepProfile
+from .role_labels import role_label
 
 User = get_user_model()
 # Roles a manager may give on the people page; API accounts are made in the admin.
@@ -108,10 +116,9 @@ def user_invite(
         _role_set(user, role)
         _profile_save(user, team=team, capacity=capacity)
         inviter = by.get_full_name() or by.username
-        outbox_write(
-            channel=EMAIL,
-            key=f"{EMAIL}:{user.pk}:invitation",
-            payload={
+        # Written for the newcomer, who chose no language yet: the workspace's.
+        with translation.override(language_of(user)):
+            payload = {
                 "to": [email],
                 "subject": _("[SLA Portal] %(inviter)s invited you") % {"inviter": inviter},
                 "body": _(
@@ -121,13 +128,12 @@ def user_invite(
                 )
                 % {
                     "inviter": inviter,
-                    "role": role,
+                    "role": role_label(role),
                     "link": invitation_link(user),
                     "username": user.username,
                 },
-            },
-            now=now,
-        )
+            }
+        outbox_write(channel=EMAIL, key=f"{EMAIL}:{user.pk}:invitation", payload=payload, now=now)
     return user
 
 
@@ -279,13 +285,12 @@ def absences_apply(*, now: datetime | None = None) -> list[int]:
                 .select_related("lead", "version__agreement__sales_manager")
                 .order_by("due_at", "id")
             )
-            _reassign_by_method(
-                open_ones,
-                by=absence.created_by,
-                reason=_("%(rep)s is away: %(reason)s")
-                % {"rep": absence.rep.get_full_name() or absence.rep, "reason": absence.reason},
-                now=now,
-            )
+            with in_team_language():
+                reason = _("%(rep)s is away: %(reason)s") % {
+                    "rep": absence.rep.get_full_name() or absence.rep,
+                    "reason": absence.reason,
+                }
+            _reassign_by_method(open_ones, by=absence.created_by, reason=reason, now=now)
     return applied
 
 
@@ -317,16 +322,24 @@ def _reassign_by_method(handoffs: list[Handoff], *, by, reason: str, now) -> dic
 
 
 def _new_lead_notices(handoffs: list[Handoff], picks: dict) -> list[Notice]:
-    return [
-        Notice(
-            user=picks[h.pk],
-            key=f"assigned:{h.pk}:{picks[h.pk].pk}",
-            lead=h.lead,
-            message=_("New lead for you: %(lead)s — first touch due %(due)s.")
-            % {"lead": h.lead, "due": local_time(h.due_at)},
+    """Each rep's notice in their own language (one query for all of them)."""
+    languages = languages_of([picks[h.pk] for h in handoffs]) if handoffs else {}
+    notices = []
+    for h in handoffs:
+        with written_for(picks[h.pk], languages):
+            message = _("New lead for you: %(lead)s — first touch due %(due)s.") % {
+                "lead": h.lead,
+                "due": local_time(h.due_at),
+            }
+        notices.append(
+            Notice(
+                user=picks[h.pk],
+                key=f"assigned:{h.pk}:{picks[h.pk].pk}",
+                lead=h.lead,
+                message=message,
+            )
         )
-        for h in handoffs
-    ]
+    return notices
 
 
 def waiting_assign(*, now: datetime | None = None) -> list[int]:

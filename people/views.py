@@ -7,14 +7,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from leads.models import Handoff
 from leads.services.handoffs import ACTIVE
+from slaportal.numbers import number
 from slaportal.roles import MANAGERS, Role, has_role, role_required
 
 from . import forms
 from .models import Absence
+from .role_labels import role_label
 from .selectors import absences_visible_to, workspace_users
 from .services import (
     absence_cancel,
@@ -52,6 +55,7 @@ def _people_page(request, *, invite_form=None, status=200):
     users = list(workspace_users())
     for person in users:
         person.role = _role_of(person)
+        person.role_label = role_label(person.role) if person.role else ""
         person.profile = getattr(person, "rep_profile", None)
     return render(
         request,
@@ -233,6 +237,11 @@ def assign_all(request):
     assigned = waiting_assign()
     messages.info(
         request,
-        _("%(count)s waiting lead(s) given to available reps.") % {"count": len(assigned)},
+        ngettext(
+            "%(count)s waiting lead given to available reps.",
+            "%(count)s waiting leads given to available reps.",
+            len(assigned),
+        )
+        % {"count": number(len(assigned))},
     )
     return redirect("people:unassigned")

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agreements.models import DispositionCode
 from agreements.selectors import version_calendar
@@ -72,7 +73,8 @@ def activities_log(
         for index, item in enumerate(activities):
             if item.external_id in first_index:
                 errors[index]["external_id"] = [
-                    f"Repeats the external_id of item {first_index[item.external_id]}."
+                    _("Repeats the external_id of item %(index)s.")
+                    % {"index": first_index[item.external_id]}
                 ]
             first_index.setdefault(item.external_id, index)
         new = [
@@ -102,13 +104,18 @@ def activities_log(
             handoff = handoffs.get(lead.pk)
             if handoff is None:
                 errors[index][lead_field] = [
-                    f"{lead.email} has no open handoff: an attempt counts only while the lead "
-                    "is with a rep."
+                    _(
+                        "%(email)s has no open handoff: an attempt counts only while the lead "
+                        "is with a rep."
+                    )
+                    % {"email": lead.email}
                 ]
                 continue
             rep = reps.get(item.rep.lower())
             if rep is None:
-                errors[index]["rep"] = [f"No active user has the username or e-mail '{item.rep}'."]
+                errors[index]["rep"] = [
+                    _("No active user has the username or e-mail '%(rep)s'.") % {"rep": item.rep}
+                ]
                 continue
             problems = _attempt_problems(handoff, item, rep, codes.get(handoff.version_id, {}))
             if problems:
@@ -216,8 +223,8 @@ def _codes_of(version_ids: set[int]) -> dict[int, dict[str, DispositionCode]]:
 
 def _no_lead(item: ActivityInput) -> str:
     if item.email:
-        return f"No lead has the e-mail {item.email}."
-    return f"No lead has the id {item.lead_id}."
+        return _("No lead has the e-mail %(email)s.") % {"email": item.email}
+    return _("No lead has the id %(id)s.") % {"id": item.lead_id}
 
 
 def _attempt_problems(handoff, item: ActivityInput, rep, codes) -> dict[str, list[str]]:
@@ -233,8 +240,11 @@ def _attempt_problems(handoff, item: ActivityInput, rep, codes) -> dict[str, lis
         holder = handoff.rep.get_username()
         return {
             "rep": [
-                f"'{item.rep}' does not hold this lead (it is with {holder}) and is not a "
-                "sales manager."
+                _(
+                    "'%(rep)s' does not hold this lead (it is with %(holder)s) and is not a "
+                    "sales manager."
+                )
+                % {"rep": item.rep, "holder": holder}
             ]
         }
     except ValidationError as error:
@@ -246,7 +256,8 @@ def _attempt_problems(handoff, item: ActivityInput, rep, codes) -> dict[str, lis
         handed = local_time(handoff.handed_off_at, zone=calendar.time_zone)
         return {
             "occurred_at": [
-                f"Before the lead was handed off ({handed}): it cannot count for this handoff."
+                _("Before the lead was handed off (%(at)s): it cannot count for this handoff.")
+                % {"at": handed}
             ]
         }
     return {}

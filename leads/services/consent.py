@@ -9,10 +9,11 @@ month's figures read the same after it.
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import transaction
 from django.db.models import Exists, Min, OuterRef, Subquery
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agreements.models import EventType
@@ -29,6 +30,8 @@ from ..models import (
     StageChange,
 )
 from .ingestion import LEAD_FIELDS as PERSON_FIELDS
+
+User = get_user_model()
 
 UNSUBSCRIBE = EventType.UNSUBSCRIBE.value
 
@@ -266,8 +269,21 @@ def lead_erase(*, lead: Lead, by, now=None) -> None:
         LeadEvent.objects.filter(lead=lead).update(properties={})
         ContactAttempt.objects.filter(handoff__lead=lead).update(note="")
         Handoff.objects.filter(lead=lead).update(return_note="")
-        Notification.objects.filter(lead=lead).update(
-            message=_("About lead %(id)s (personal data erased)") % {"id": lead.pk}
-        )
+        _notices_anonymise(lead)
         AuditEntry.objects.create(action=AuditEntry.Action.ERASE, lead_id=lead.pk, by=by, at=now)
     lead.refresh_from_db()
+
+
+def _notices_anonymise(lead: Lead) -> None:
+    """The notices about the lead lose its name; each is rewritten in its reader's language."""
+    from .notifications import languages_of
+
+    told = Notification.objects.filter(lead=lead)
+    readers = list(User.objects.filter(pk__in=told.values("user_id")))
+    by_language: dict[str, list[int]] = {}
+    for pk, language in languages_of(readers).items():
+        by_language.setdefault(language, []).append(pk)
+    for language, user_ids in by_language.items():
+        with translation.override(language):
+            message = _("About lead %(id)s (personal data erased)") % {"id": lead.pk}
+        told.filter(user_id__in=user_ids).update(message=message)

@@ -10,7 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from agreements.business_hours import add_business_time, business_time_between
 from agreements.models import (
@@ -29,6 +31,7 @@ from agreements.summary import in_sentence
 from people.selectors import away_now
 from slaportal.clock import local_time
 from slaportal.events import event_emit, events_emit_many
+from slaportal.language import workspace_default
 from slaportal.roles import Role
 
 from ..models import (
@@ -40,7 +43,7 @@ from ..models import (
     Stage,
     StageChange,
 )
-from .notifications import Notice, notify, notify_many
+from .notifications import Notice, languages_of, notify, notify_many, written_for
 from .pauses import pause_minutes_at_touch
 
 User = get_user_model()
@@ -60,12 +63,33 @@ def active_reps():
     return User.objects.filter(groups__name=Role.SALES_REP, is_active=True)
 
 
+# The lead's fields an SLA may require before a handoff, as people read them.
+FIELD_LABELS = {
+    "email": gettext_lazy("e-mail"),
+    "first_name": gettext_lazy("first name"),
+    "last_name": gettext_lazy("last name"),
+    "phone": gettext_lazy("phone"),
+    "title": gettext_lazy("job title"),
+    "company": gettext_lazy("company"),
+    "company_size": gettext_lazy("company size"),
+    "industry": gettext_lazy("industry"),
+    "country": gettext_lazy("country"),
+    "source": gettext_lazy("source"),
+}
+
+
 def missing_handoff_fields(*, lead: Lead, policy: HandoffPolicy) -> list[str]:
     return [
-        name.replace("_", " ")
+        str(FIELD_LABELS.get(name, name.replace("_", " ")))
         for name in policy.required_fields
         if getattr(lead, name, None) in (None, "")
     ]
+
+
+def in_team_language():
+    """Words stored for everyone to read later (a stage change's reason, a return note) are
+    written in the workspace's language, whoever's request or job writes them."""
+    return translation.override(workspace_default())
 
 
 class RepPicker:
@@ -227,12 +251,17 @@ def handoffs_create_bulk(
                 continue  # already with sales, or asked for twice
             rep = picker.choose(lead)
             if rep is None and not picker.has_reps:
+                manager = version.agreement.sales_manager
+                with written_for(manager):
+                    message = _("%(lead)s is ready for sales but no rep is active.") % {
+                        "lead": lead
+                    }
                 notices.append(
                     Notice(
-                        user=version.agreement.sales_manager,
+                        user=manager,
                         key=f"no-rep:{lead.pk}:{now:%Y%m%d}",
                         lead=lead,
-                        message=f"{lead} is ready for sales but no rep is active.",
+                        message=message,
                     )
                 )
                 continue
@@ -253,25 +282,21 @@ def handoffs_create_bulk(
             )
         Handoff.objects.bulk_create(handoffs)
         handed = [handoff.lead for handoff in handoffs]
-        event_labels = dict(EventType.choices)
-        StageChange.objects.bulk_create(
-            _stage_change_row(
-                handoff.lead,
-                Stage.MQL,
-                now=now,
-                version=version,
-                by=by,
-                job="handoff",
-                reason=f"Handed to sales: {in_sentence(handoff.get_trigger_display())}"
-                + (
-                    f" ({event_labels.get(handoff.trigger_detail, handoff.trigger_detail)})"
-                    if handoff.trigger_detail
-                    else ""
-                ),
+        with in_team_language():
+            event_labels = dict(EventType.choices)
+            StageChange.objects.bulk_create(
+                _stage_change_row(
+                    handoff.lead,
+                    Stage.MQL,
+                    now=now,
+                    version=version,
+                    by=by,
+                    job="handoff",
+                    reason=_handed_reason(handoff, event_labels),
+                )
+                for handoff in handoffs
+                if handoff.lead.stage == Stage.LEAD
             )
-            for handoff in handoffs
-            if handoff.lead.stage == Stage.LEAD
-        )
         from_lead = [lead.pk for lead in handed if lead.stage == Stage.LEAD]
         if from_lead:
             Lead.objects.filter(pk__in=from_lead).update(
@@ -292,17 +317,22 @@ def handoffs_create_bulk(
         notices.extend(unassigned_notices([h for h in handoffs if h.rep_id is None], version))
         if policy.notify_in_app or policy.notify_email:
             zone = calendar.time_zone
+            languages = languages_of([handoff.rep for handoff in handoffs if handoff.rep_id])
             for handoff in handoffs:
                 if handoff.rep_id is None:
                     continue
+                with written_for(handoff.rep, languages):
+                    message = _("New lead for you: %(lead)s — first touch due %(due)s.") % {
+                        "lead": handoff.lead,
+                        "due": local_time(handoff.due_at, zone=zone),
+                    }
                 notices.append(
                     Notice(
                         user=handoff.rep,
                         key=f"handoff:{handoff.pk}",
                         lead=handoff.lead,
                         email=policy.notify_email,
-                        message=f"New lead for you: {handoff.lead} — first touch due "
-                        f"{local_time(handoff.due_at, zone=zone)}.",
+                        message=message,
                     )
                 )
         notify_many(notices, now=now)
@@ -319,45 +349,68 @@ def handoffs_create_bulk(
     return handoffs
 
 
+def _handed_reason(handoff: Handoff, event_labels: dict) -> str:
+    """The stage change's reason: why the lead went to sales (in the active language)."""
+    trigger = in_sentence(str(handoff.get_trigger_display()))
+    if not handoff.trigger_detail:
+        return _("Handed to sales: %(trigger)s") % {"trigger": trigger}
+    return _("Handed to sales: %(trigger)s (%(detail)s)") % {
+        "trigger": trigger,
+        "detail": event_labels.get(handoff.trigger_detail, handoff.trigger_detail),
+    }
+
+
 def unassigned_notices(handoffs: list[Handoff], version) -> list[Notice]:
     """The sales manager hears once per handoff that waits with nobody to take it."""
+    if not handoffs:
+        return []
     manager = version.agreement.sales_manager
     zone = version_calendar(version=version).time_zone
-    return [
-        Notice(
-            user=manager,
-            key=f"unassigned:{handoff.pk}",
-            lead=handoff.lead,
-            email=True,
-            message=f"{handoff.lead} waits in the unassigned queue: no rep is available "
-            f"(away or at capacity). First touch due {local_time(handoff.due_at, zone=zone)}.",
-        )
-        for handoff in handoffs
-    ]
+    notices = []
+    with written_for(manager):
+        for handoff in handoffs:
+            message = _(
+                "%(lead)s waits in the unassigned queue: no rep is available "
+                "(away or at capacity). First touch due %(due)s."
+            ) % {"lead": handoff.lead, "due": local_time(handoff.due_at, zone=zone)}
+            notices.append(
+                Notice(
+                    user=manager,
+                    key=f"unassigned:{handoff.pk}",
+                    lead=handoff.lead,
+                    email=True,
+                    message=message,
+                )
+            )
+    return notices
 
 
 def handoff_manual(*, lead: Lead, version, by, now=None) -> Handoff:
     if lead.stage not in (Stage.LEAD, Stage.MQL):
         raise ValidationError(
-            "Only a lead or an MQL can be handed to sales; this one is already "
-            f"{lead.get_stage_display()}."
+            _("Only a lead or an MQL can be handed to sales; this one is already %(stage)s.")
+            % {"stage": lead.get_stage_display()}
         )
     policy = HandoffPolicy.objects.get(version=version)
     if not policy.allow_manual:
-        raise ValidationError("This SLA does not allow handing a lead off by hand.")
+        raise ValidationError(_("This SLA does not allow handing a lead off by hand."))
     missing = missing_handoff_fields(lead=lead, policy=policy)
     if missing:
-        raise ValidationError(f"The SLA requires {', '.join(missing)} before a handoff.")
+        raise ValidationError(
+            _("The SLA requires %(fields)s before a handoff.") % {"fields": ", ".join(missing)}
+        )
+    with in_team_language():
+        detail = _("by %(person)s") % {"person": by.get_full_name() or by.username}
     handoff = handoff_create(
         lead=lead,
         version=version,
         trigger=Handoff.Trigger.MANUAL,
-        detail=f"by {by.get_full_name() or by.username}",
+        detail=detail,
         now=now or timezone.now(),
         by=by,
     )
     if handoff is None:
-        raise ValidationError("The lead is already with sales, or no rep is active.")
+        raise ValidationError(_("The lead is already with sales, or no rep is active."))
     return handoff
 
 
@@ -388,14 +441,16 @@ def _stage_change(lead: Lead, to_stage: str, *, now, version, reason: str, by=No
 
 def _require_active(handoff: Handoff) -> None:
     if not handoff.is_active:
-        raise ValidationError("This handoff is closed: the lead was already accepted or returned.")
+        raise ValidationError(
+            _("This handoff is closed: the lead was already accepted or returned.")
+        )
 
 
 def _require_owner_or_manager(handoff: Handoff, user) -> None:
     if handoff.rep_id != user.pk and not (
         user.is_superuser or user.groups.filter(name=Role.SALES_MANAGER).exists()
     ):
-        raise PermissionDenied("Only the lead's rep or a sales manager may do this.")
+        raise PermissionDenied(_("Only the lead's rep or a sales manager may do this."))
 
 
 def _touch(handoff: Handoff, now: datetime) -> None:
@@ -444,7 +499,10 @@ def attempt_check(
     _require_active(handoff)
     if channel not in Channel.values:
         raise ValidationError(
-            {"channel": f"'{channel}' is not a channel: choose one of {', '.join(Channel.values)}."}
+            {
+                "channel": _("'%(channel)s' is not a channel: choose one of %(channels)s.")
+                % {"channel": channel, "channels": ", ".join(Channel.values)}
+            }
         )
     if codes is None:
         code = DispositionCode.objects.filter(version=handoff.version, code=disposition).first()
@@ -452,7 +510,10 @@ def attempt_check(
         code = codes.get(disposition)
     if code is None:
         raise ValidationError(
-            {"disposition": f"'{disposition}' is not a disposition code of this SLA."}
+            {
+                "disposition": _("'%(code)s' is not a disposition code of this SLA.")
+                % {"code": disposition}
+            }
         )
     return code
 
@@ -496,9 +557,9 @@ def handoff_accept(*, handoff: Handoff, by, now=None) -> None:
         handoff.closed_by = by
         handoff.save()
         lead = handoff.lead
-        _stage_change(
-            lead, Stage.SQL, now=now, version=handoff.version, by=by, reason="Accepted by sales"
-        )
+        with in_team_language():
+            reason = _("Accepted by sales")
+        _stage_change(lead, Stage.SQL, now=now, version=handoff.version, by=by, reason=reason)
         lead.status = Lead.Status.ACCEPTED
         lead.updated_at = now
         lead.save()
@@ -511,9 +572,8 @@ def handoff_reject(*, handoff: Handoff, reason: str, note: str = "", by, now=Non
     _require_owner_or_manager(handoff, by)
     if now > handoff.accept_due_at:
         raise ValidationError(
-            "The accept window closed at "
-            f"{_local(handoff.accept_due_at, handoff.version)}; "
-            "return the lead with a reason instead."
+            _("The accept window closed at %(at)s; return the lead with a reason instead.")
+            % {"at": _local(handoff.accept_due_at, handoff.version)}
         )
     handoff_return(handoff=handoff, reason=reason, note=note, by=by, now=now, rejected=True)
 
@@ -541,7 +601,9 @@ def handoff_return(
         return_reason = ReturnReason.objects.filter(version=handoff.version, code=reason).first()
         # People choose from the SLA's reasons; the cadence job may use its own two codes.
         if return_reason is None and track is None and by is not None:
-            raise ValidationError({"reason": f"'{reason}' is not a return reason of this SLA."})
+            raise ValidationError(
+                {"reason": _("'%(code)s' is not a return reason of this SLA.") % {"code": reason}}
+            )
         handoff.returned_at = now
         handoff.rejected_at = now if rejected else None
         handoff.return_reason = reason
@@ -553,10 +615,18 @@ def handoff_return(
         handoff.status = Handoff.Status.RETURNED
         handoff.save()
         lead = handoff.lead
-        if return_reason:
-            label = return_reason.label
-        else:
-            label = f"enrolled in {track.name}" if track else reason.replace("_", " ")
+        with in_team_language():
+            if return_reason:
+                label = return_reason.label
+            elif track:
+                label = _("enrolled in %(track)s") % {"track": track.name}
+            else:
+                label = reason.replace("_", " ")
+            if rejected:
+                stage_reason = _("Rejected by sales: %(reason)s") % {"reason": label}
+            else:
+                stage_reason = _("Returned by sales: %(reason)s") % {"reason": label}
+            enrol_reason = _("Returned by sales: %(reason)s") % {"reason": label}
         _stage_change(
             lead,
             Stage.LEAD,
@@ -564,7 +634,7 @@ def handoff_return(
             version=handoff.version,
             by=by,
             job=job,
-            reason=("Rejected" if rejected else "Returned") + f" by sales: {label}",
+            reason=stage_reason,
         )
         lead.status = Lead.Status.RETURNED
         lead.owner = None
@@ -579,7 +649,7 @@ def handoff_return(
                 track=nurture_track,
                 automatic=track is None,
                 by=by,
-                reason=f"Returned by sales: {label}",
+                reason=enrol_reason,
                 now=now,
             )
 
@@ -593,11 +663,11 @@ def handoff_reassign(*, handoff: Handoff, rep, by, reason: str = "", now=None) -
     now = now or timezone.now()
     reason = reason.strip()
     if len(reason) > 300:
-        raise ValidationError({"reason": "Keep the reason to 300 characters."})
+        raise ValidationError({"reason": _("Keep the reason to 300 characters.")})
     if not (by.is_superuser or by.groups.filter(name=Role.SALES_MANAGER).exists()):
-        raise PermissionDenied("Only a sales manager reassigns leads.")
+        raise PermissionDenied(_("Only a sales manager reassigns leads."))
     if not active_reps().filter(pk=rep.pk).exists():
-        raise ValidationError({"rep": "Choose an active sales rep."})
+        raise ValidationError({"rep": _("Choose an active sales rep.")})
     with transaction.atomic():
         handoff = Handoff.objects.select_for_update().select_related("lead").get(pk=handoff.pk)
         _require_active(handoff)
@@ -612,12 +682,17 @@ def handoff_reassign(*, handoff: Handoff, rep, by, reason: str = "", now=None) -
         handoff.save(update_fields=["rep", "breach_rep"])
         Lead.objects.filter(pk=handoff.lead_id).update(owner=rep, updated_at=now)
         event_emit("handoff.reassigned", handoff, now=now)
+        with written_for(rep):
+            message = _("%(person)s gave you %(lead)s.") % {
+                "person": by.get_full_name() or by.username,
+                "lead": handoff.lead,
+            }
         notify(
             now=now,
             user=rep,
             key=f"reassigned:{handoff.pk}:{rep.pk}:{now:%Y%m%d%H%M%S%f}",
             lead=handoff.lead,
-            message=f"{by.get_full_name() or by.username} gave you {handoff.lead}.",
+            message=message,
         )
 
 
@@ -683,27 +758,44 @@ def breaches_flag(*, now=None) -> FlagResult:
         def due(handoff: Handoff) -> str:
             return local_time(handoff.due_at, zone=zones.get(handoff.version_id, "UTC"))
 
+        # Each person reads their notice in their own language: one query for everyone's.
+        readers = [handoff.rep for handoff in at_risk]
+        for handoff in breached:
+            readers += [handoff.breach_rep, handoff.rep, handoff.version.agreement.sales_manager]
+        languages = languages_of(readers) if readers else {}
         notices = []
         for handoff in at_risk:
             result.at_risk.append(handoff.pk)
             if handoff.rep is None:
                 continue  # unassigned: the sales manager was told when it started waiting
+            with written_for(handoff.rep, languages):
+                message = _("At risk: first touch for %(lead)s is due %(due)s.") % {
+                    "lead": handoff.lead,
+                    "due": due(handoff),
+                }
             notices.append(
                 Notice(
                     user=handoff.rep,
                     key=f"at-risk:{handoff.pk}",
                     lead=handoff.lead,
-                    message=f"At risk: first touch for {handoff.lead} is due {due(handoff)}.",
+                    message=message,
                 )
             )
         for handoff in breached:
             # The breach is the rep's who held the lead at the deadline; whoever holds it now
             # is told too, since the lead is theirs to rescue.
             accountable = handoff.breach_rep or handoff.rep
-            who = (accountable.get_full_name() or accountable) if accountable else "unassigned"
-            message = f"SLA breached: {handoff.lead} (rep {who}) was not touched by {due(handoff)}."
             told = {accountable, handoff.rep, handoff.version.agreement.sales_manager} - {None}
             for user in told:
+                with written_for(user, languages):
+                    who = (
+                        (accountable.get_full_name() or str(accountable))
+                        if accountable
+                        else _("unassigned")
+                    )
+                    message = _(
+                        "SLA breached: %(lead)s (rep %(rep)s) was not touched by %(due)s."
+                    ) % {"lead": handoff.lead, "rep": who, "due": due(handoff)}
                 notices.append(
                     Notice(
                         user=user,
@@ -745,13 +837,20 @@ def cadence_apply(*, now=None) -> list[int]:
             attempts_made__gte=policy.return_after_attempts
         )
         stale = mine.filter(handed_off_at__lte=now - timedelta(days=policy.return_after_days))
+        with in_team_language():
+            no_response = ngettext(
+                "%(count)s attempt without a conversation",
+                "%(count)s attempts without a conversation",
+                policy.return_after_attempts,
+            ) % {"count": policy.return_after_attempts}
+            no_progress = ngettext(
+                "%(count)s day without progress",
+                "%(count)s days without progress",
+                policy.return_after_days,
+            ) % {"count": policy.return_after_days}
         for reason, handoffs, note in (
-            (
-                "no_response",
-                exhausted,
-                f"{policy.return_after_attempts} attempts without a conversation",
-            ),
-            ("no_progress", stale, f"{policy.return_after_days} days without progress"),
+            ("no_response", exhausted, no_response),
+            ("no_progress", stale, no_progress),
         ):
             for handoff in handoffs.exclude(pk__in=returned):
                 try:

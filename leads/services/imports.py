@@ -15,10 +15,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from agreements.selectors import event_types_in_force
 from slaportal.csv_files import CsvRefused
+from slaportal.language import language_of
+from slaportal.numbers import number
 from slaportal.queue import enqueue
 
 from ..api.serializers import (
@@ -118,10 +122,12 @@ class RowError:
     message: str
 
     def __str__(self):
-        where = [f"line {self.line}"] if self.line else []
+        where = [_("line %(line)s") % {"line": self.line}] if self.line else []
         if self.column:
-            where.append(f"column {self.column}")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+            where.append(_("column %(column)s") % {"column": self.column})
+        if not where:
+            return self.message
+        return _("%(where)s: %(message)s") % {"where": ", ".join(where), "message": self.message}
 
 
 @dataclass(frozen=True)
@@ -176,17 +182,25 @@ class ImportOutcome:
 
     def summary(self, kind: str) -> str:
         if kind == ImportJob.Kind.LEADS:
-            done = f"{_n(self.created, 'lead')} created, {self.updated:,} updated"
+            done = ngettext(
+                "%(created)s lead created, %(updated)s updated",
+                "%(created)s leads created, %(updated)s updated",
+                self.created,
+            ) % {"created": number(self.created), "updated": number(self.updated)}
         else:
-            done = (
-                f"{_n(self.created, 'event')} stored, {_n(self.duplicates, 'duplicate')} "
-                f"skipped, {_n(self.leads_created, 'new lead')}"
+            done = ", ".join(
+                [
+                    ngettext("%(n)s event stored", "%(n)s events stored", self.created)
+                    % {"n": number(self.created)},
+                    ngettext("%(n)s duplicate skipped", "%(n)s duplicates skipped", self.duplicates)
+                    % {"n": number(self.duplicates)},
+                    ngettext("%(n)s new lead", "%(n)s new leads", self.leads_created)
+                    % {"n": number(self.leads_created)},
+                ]
             )
-        return f"Imported {_n(self.total_rows, 'row')}: {done}."
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+        return ngettext(
+            "Imported %(n)s row: %(done)s.", "Imported %(n)s rows: %(done)s.", self.total_rows
+        ) % {"n": number(self.total_rows), "done": done}
 
 
 def import_template(*, kind: str) -> str:
@@ -199,10 +213,10 @@ def import_template(*, kind: str) -> str:
 def _parse(kind: str, content: str) -> ParsedFile:
     spec = FORMATS[kind]
     if not content.strip():
-        raise ImportRefused("The file is empty.")
+        raise ImportRefused(_("The file is empty."))
     first_line = content.partition("\n")[0]
     if not first_line.strip():
-        raise ImportRefused("The first line must be the header row, and it is blank.")
+        raise ImportRefused(_("The first line must be the header row, and it is blank."))
     # Spreadsheets set to Portuguese or German save CSV with semicolons.
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True)
@@ -215,13 +229,16 @@ def _parse(kind: str, content: str) -> ParsedFile:
                 continue
             if len(rows) == MAX_ROWS:
                 raise ImportRefused(
-                    f"The file has more than {MAX_ROWS:,} rows; split it into parts."
+                    _("The file has more than %(max)s rows; split it into parts.")
+                    % {"max": number(MAX_ROWS)}
                 )
             rows.append((line, cells))
     except csv.Error as error:
-        raise ImportRefused(f"This is not a well-formed CSV file: {error}.") from error
+        raise ImportRefused(
+            _("This is not a well-formed CSV file: %(error)s.") % {"error": error}
+        ) from error
     if not rows:
-        raise ImportRefused("The file has no rows under its header.")
+        raise ImportRefused(_("The file has no rows under its header."))
     parsed = [
         ParsedRow(line, _row_input(cells, columns, spec), _width(cells)) for line, cells in rows
     ]
@@ -244,14 +261,19 @@ def _read_header(header: list[str], spec: FileFormat) -> tuple[list[str], list[R
             name = spec.prefix + name[len(spec.prefix) :].strip()
         elif name:
             errors.append(
-                RowError(1, name, f"unknown column; this kind of file takes {spec.describe()}.")
+                RowError(
+                    1,
+                    name,
+                    _("unknown column; this kind of file takes %(columns)s.")
+                    % {"columns": spec.describe()},
+                )
             )
         if name and name in columns:
-            errors.append(RowError(1, name, "the column appears twice."))
+            errors.append(RowError(1, name, _("the column appears twice.")))
         columns.append(name)
     for name in spec.required:
         if name not in columns:
-            errors.append(RowError(1, name, "missing required column."))
+            errors.append(RowError(1, name, _("missing required column.")))
     return columns, errors
 
 
@@ -289,7 +311,11 @@ def _validator(kind: str, columns: list[str]) -> Validator:
         cleaned, problems = validate_each(serializer, [row.data for row in rows], context=context)
         for index, row in enumerate(rows):
             if row.width > len(columns):
-                message = f"{row.width} values, but the header has {len(columns)} columns."
+                message = ngettext(
+                    "%(values)s values, but the header has %(columns)s column.",
+                    "%(values)s values, but the header has %(columns)s columns.",
+                    len(columns),
+                ) % {"values": row.width, "columns": len(columns)}
                 errors.append(RowError(row.line, "", message))
                 cleaned[index] = None
             for column, message in _flatten(problems.get(index, {}), spec):
@@ -391,14 +417,21 @@ def import_run(*, import_id) -> ImportOutcome:
     attempt = _claim(jobs)
     if attempt is None:
         return _outcome_of(jobs.defer("content").get())
-    job = jobs.defer("content").get()
+    job = jobs.defer("content").select_related("created_by").get()
+    # The errors are stored for the person who uploaded the file: in their language, also
+    # when a worker runs the import.
+    with translation.override(language_of(job.created_by)):
+        return _import_run(jobs, job, attempt, import_id)
+
+
+def _import_run(jobs, job: ImportJob, attempt: int, import_id) -> ImportOutcome:
     # Only this claim may move the import on: a run that lost its claim stops writing.
     mine = jobs.filter(attempts=attempt).exclude(status=ImportJob.Status.DONE)
     if attempt > MAX_ATTEMPTS:
-        message = (
-            f"The import stopped {MAX_ATTEMPTS} times before it finished, so nothing was "
+        message = _(
+            "The import stopped %(times)s times before it finished, so nothing was "
             "stored. Upload the file again, perhaps in smaller parts."
-        )
+        ) % {"times": MAX_ATTEMPTS}
         return _fail(mine, job.total_rows, [RowError(0, "", message)])
     content = jobs.values_list("content", flat=True).get()
     try:
@@ -428,13 +461,17 @@ def import_run(*, import_id) -> ImportOutcome:
             locked = jobs.select_for_update().defer("content").get()
             if locked.status == ImportJob.Status.DONE or locked.attempts != attempt:
                 return _outcome_of(locked)
-            outcome = _store(job.kind, cleaned, now=now, reason=f"Imported from {job.filename}")
+            from .handoffs import in_team_language
+
+            with in_team_language():
+                reason = _("Imported from %(file)s") % {"file": job.filename}
+            outcome = _store(job.kind, cleaned, now=now, reason=reason)
             jobs.update(
                 status=ImportJob.Status.DONE, processed_rows=total, errors=[], finished_at=now
             )
     except DatabaseError:
         logger.exception("Import %s failed while storing", import_id)
-        message = "The database refused the import, so nothing was stored. Try again."
+        message = _("The database refused the import, so nothing was stored. Try again.")
         return _fail(mine, total, [RowError(0, "", message)])
     return outcome
 
@@ -507,7 +544,14 @@ def _fail(jobs, total: int, errors: list[RowError]) -> ImportOutcome:
     reported = errors[:MAX_REPORTED_ERRORS]
     if len(errors) > len(reported):
         more = len(errors) - len(reported)
-        reported.append(RowError(0, "", f"… and {more:,} more errors."))
+        reported.append(
+            RowError(
+                0,
+                "",
+                ngettext("… and %(n)s more error.", "… and %(n)s more errors.", more)
+                % {"n": number(more)},
+            )
+        )
     jobs.exclude(status=ImportJob.Status.DONE).update(
         status=ImportJob.Status.FAILED,
         errors=[asdict(error) for error in reported],

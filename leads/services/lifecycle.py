@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agreements.selectors import lead_version_in_force
 from slaportal.events import event_emit
@@ -32,24 +33,41 @@ def lead_stage_advance(
     if stage not in CRM_STAGES:
         raise ValidationError(
             {
-                "stage": "Only opportunity and customer are set from outside; "
-                "earlier stages follow the SLA's rules."
+                "stage": _(
+                    "Only opportunity and customer are set from outside; "
+                    "earlier stages follow the SLA's rules."
+                )
             }
         )
     if deal_value is not None and stage != Stage.CUSTOMER:
-        raise ValidationError({"deal_value": "A deal value belongs to a won deal (customer)."})
+        raise ValidationError({"deal_value": _("A deal value belongs to a won deal (customer).")})
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
         if STAGE_ORDER[lead.stage] < STAGE_ORDER[Stage.SQL]:
             raise ValidationError(
                 {
-                    "stage": f"{lead} is {lead.get_stage_display()}: sales must "
-                    "accept it (SQL) before it becomes an opportunity."
+                    "stage": _(
+                        "%(lead)s is %(stage)s: sales must accept it (SQL) before it becomes "
+                        "an opportunity."
+                    )
+                    % {"lead": lead, "stage": lead.get_stage_display()}
                 }
             )
         if STAGE_ORDER[stage] <= STAGE_ORDER[lead.stage]:
-            raise ValidationError({"stage": f"{lead} is already {lead.get_stage_display()}."})
-        label = "Won" if stage == Stage.CUSTOMER else "Opportunity opened"
+            raise ValidationError(
+                {
+                    "stage": _("%(lead)s is already %(stage)s.")
+                    % {"lead": lead, "stage": lead.get_stage_display()}
+                }
+            )
+        if not reason:
+            from .handoffs import in_team_language
+
+            with in_team_language():
+                if stage == Stage.CUSTOMER:
+                    reason = _("Won (reported by the CRM)")
+                else:
+                    reason = _("Opportunity opened (reported by the CRM)")
         StageChange.objects.create(
             lead=lead,
             from_stage=lead.stage,
@@ -57,7 +75,7 @@ def lead_stage_advance(
             at=now,
             by=by,
             job=job,
-            reason=reason or f"{label} (reported by the CRM)",
+            reason=reason,
             version=lead_version_in_force(lead=lead, at=now),
         )
         lead.stage = stage

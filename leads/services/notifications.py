@@ -2,16 +2,23 @@
 
 `notify` never sends anything itself; the outbox delivers the in-app notice (a Notification
 row) and the e-mail after the caller's transaction commits, each exactly once per key.
+
+A notice's text is stored as it is written, so it is written in its reader's language: build
+it inside `written_for(user)` (or `written_for(user, languages)` with `languages_of(users)`
+read once for a batch), never in the language of whoever caused it.
 """
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from slaportal.events import notices_route
+from slaportal.language import supported, workspace_default
 from slaportal.models import OutboxMessage
 from slaportal.outbox import outbox_write, outbox_write_many
 
@@ -20,6 +27,32 @@ from ..models import Lead, Notification
 IN_APP = "in_app"
 EMAIL = "email"
 User = get_user_model()
+
+
+def languages_of(users) -> dict[int, str]:
+    """The language each person is written to in (slaportal.language.language_of), for a
+    batch of people in one query, plus the workspace's default once when someone chose none."""
+    from people.models import Preferences
+
+    ids = {user.pk for user in users if user is not None}
+    chosen = dict(Preferences.objects.filter(user_id__in=ids).values_list("user_id", "language"))
+    languages, default = {}, None
+    for pk in ids:
+        language = supported(chosen.get(pk))
+        if language is None:
+            default = default or workspace_default()
+            language = default
+        languages[pk] = language
+    return languages
+
+
+@contextlib.contextmanager
+def written_for(user, languages: dict[int, str] | None = None):
+    """Words (gettext, dates, numbers) in `user`'s language inside the block."""
+    if languages is None or user.pk not in languages:
+        languages = languages_of([user])
+    with translation.override(languages[user.pk]):
+        yield
 
 
 def notify(
@@ -41,7 +74,8 @@ def notify(
     payload = _in_app_payload(user, key, message, lead, now)
     rows = [OutboxMessage(channel=IN_APP, key=f"{IN_APP}:{user.pk}:{key}", payload=payload)]
     if email and user.email:
-        payload = _email_payload(user, message, lead, path=url)
+        with written_for(user):
+            payload = _email_payload(user, message, lead, path=url)
         rows.append(OutboxMessage(channel=EMAIL, key=f"{EMAIL}:{user.pk}:{key}", payload=payload))
     # The person's preferences drop channels they turned off and may add their own chat.
     for row in notices_route(rows, now=now):
@@ -66,6 +100,8 @@ def notify_many(notices: list[Notice], *, now: datetime | None = None) -> None:
     now = now or timezone.now()
     rows = []
     links: dict[int, str] = {}  # a lead's link is reversed once, not once per person told
+    emailed = [notice.user for notice in notices if notice.email and notice.user.email]
+    languages = languages_of(emailed) if emailed else {}
     for notice in notices:
         rows.append(
             OutboxMessage(
@@ -76,11 +112,13 @@ def notify_many(notices: list[Notice], *, now: datetime | None = None) -> None:
             )
         )
         if notice.email and notice.user.email:
+            with written_for(notice.user, languages):
+                payload = _email_payload(notice.user, notice.message, notice.lead, links)
             rows.append(
                 OutboxMessage(
                     channel=EMAIL,
                     key=f"{EMAIL}:{notice.user.pk}:{notice.key}",
-                    payload=_email_payload(notice.user, notice.message, notice.lead, links),
+                    payload=payload,
                     created_at=now,
                 )
             )
@@ -106,7 +144,13 @@ def _email_payload(
         if lead.pk not in links:
             links[lead.pk] = lead.get_absolute_url()
         url = f"{settings.SITE_URL}{links[lead.pk]}"
-    return {"to": [user.email], "subject": f"[SLA Portal] {message}", "body": f"{message}\n\n{url}"}
+    # In the reader's language (the caller's written_for): the subject's prefix and the link.
+    subject = gettext("[SLA Portal] %(message)s") % {"message": message}
+    body = gettext("%(message)s\n\nOpen it in the SLA Portal: %(url)s") % {
+        "message": message,
+        "url": url,
+    }
+    return {"to": [user.email], "subject": subject, "body": body}
 
 
 def notices_deliver(messages: list[OutboxMessage]) -> None:

@@ -34,7 +34,9 @@ def nurture_enrol(
     """
     now = now or timezone.now()
     if not automatic and not track.reps_may_enrol:
-        raise PermissionDenied(f"The SLA does not let reps enrol leads in {track}.")
+        raise PermissionDenied(
+            _("The SLA does not let reps enrol leads in %(track)s.") % {"track": track}
+        )
     if Lead.objects.filter(pk=lead.pk).filter(Q(unsubscribed_at__isnull=False) | unsubscribed()):
         if automatic:
             return None
