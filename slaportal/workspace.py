@@ -13,12 +13,19 @@ CACHE_KEY = "workspace:settings:v1"
 
 
 def workspace() -> Workspace:
-    """The one row, made with the defaults on first use."""
-    cached = cache.get(CACHE_KEY)
+    """The one row, made with the defaults on first use. With the cache down (Redis away)
+    the row is read from the database: a page must not fail for want of a cache."""
+    try:
+        cached = cache.get(CACHE_KEY)
+    except Exception:  # noqa: BLE001 - any cache failure: the database still answers
+        cached = None
     if cached is not None:
         return cached
     row = Workspace.objects.order_by("pk").first() or Workspace.objects.create()
-    cache.set(CACHE_KEY, row, timeout=None)
+    try:
+        cache.set(CACHE_KEY, row, timeout=None)
+    except Exception:  # noqa: BLE001
+        pass
     return row
 
 
@@ -29,9 +36,16 @@ def workspace_update(**fields) -> Workspace:
         setattr(row, name, value)
     row.full_clean()
     row.save()
-    transaction.on_commit(lambda: cache.delete(CACHE_KEY))
-    cache.delete(CACHE_KEY)
+    transaction.on_commit(_forget)
+    _forget()
     return row
+
+
+def _forget() -> None:
+    try:
+        cache.delete(CACHE_KEY)
+    except Exception:  # noqa: BLE001 - a cache that is down holds nothing stale
+        pass
 
 
 def workspace_currency() -> str:
