@@ -301,6 +301,7 @@ def leads_score_rows(
     version_id: int | None = None,
     marked_only: bool | None = None,
     agreement_id: int | None = None,
+    governing_agreement_id: int | None = None,
     columns: tuple[str, ...] = (),
 ) -> list[tuple]:
     """Score the target leads in one statement; returns (id, *columns) of each row it wrote,
@@ -312,10 +313,14 @@ def leads_score_rows(
     `agreement_id` to the leads that agreement governs (a range or every lead holds the leads
     of every agreement; each agreement's version scores its own in its own statement).
 
-    Each row is written once, with fit, interest, their sum, the version and the cleared mark
-    together, and only if one of them changes: a rescore that moves few scores writes few rows
-    (scored_at then says when the score last changed). A marked lead is always written, since
-    its mark must clear.
+    `governing_agreement_id` stores the agreement that governs the target leads (resolved by
+    the caller: leads.services.scopes.governing_agreement_expression) in the same write, so a
+    batch whose leads changed agreement writes their rows once.
+
+    Each row is written once, with fit, interest, their sum, the version, the cleared mark
+    (and the governing agreement) together, and only if one of them changes: a rescore that
+    moves few scores writes few rows (scored_at then says when the score last changed). A
+    marked lead is always written, since its mark must clear.
     """
     if lead_ids is not None and not lead_ids:
         return []
@@ -341,11 +346,16 @@ def leads_score_rows(
             f"{table}.needs_scoring",
         ]
     )
+    governing, governing_params = "", []
+    if governing_agreement_id is not None:
+        governing = ", agreement_id = %s"
+        governing_params = [governing_agreement_id]
+        changed += f" OR {_distinct(f'{table}.agreement_id', '%s')}"
     # The query sits in FROM, so the statement starts with UPDATE: sqlite3 then reports rows.
     sql = f"""
         UPDATE {table} SET fit_score = s.fit, interest_score = s.interest,
                            score = s.fit + s.interest, scored_version_id = %s,
-                           needs_scoring = %s, scored_at = %s
+                           needs_scoring = %s, scored_at = %s{governing}
         FROM ({q.sql}) s
         WHERE {table}.id = s.id {mark} AND ({changed})
         RETURNING {", ".join(f"{table}.{connection.ops.quote_name(c)}" for c in ["id", *columns])}
@@ -363,7 +373,19 @@ def leads_score_rows(
             cursor.execute("SET LOCAL jit = off")
         # Adapted as the ORM stores it, so filters on scored_at match on SQLite too.
         scored_at = connection.ops.adapt_datetimefield_value(now)
-        cursor.execute(sql, [version_id, False, scored_at, *q.params, *mark_params, version_id])
+        cursor.execute(
+            sql,
+            [
+                version_id,
+                False,
+                scored_at,
+                *governing_params,
+                *q.params,
+                *mark_params,
+                version_id,
+                *governing_params,
+            ],
+        )
         rows = cursor.fetchall()
     if not any(convert):
         return rows

@@ -8,10 +8,12 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from agreements.models import AgreementVersion, HandoffPolicy, NurtureStep, NurtureTrack
+from agreements.scopes import scopes_ordered
 from agreements.scoring import Thresholds
 from agreements.selectors import (
     qualification_rules,
     version_in_force,
+    version_scope,
     versions_in_force,
     workspace_agreement,
 )
@@ -30,7 +32,7 @@ from ..scoring import leads_score_changed, leads_score_rows
 from .consent import leads_unsubscribe_from_events
 from .handoffs import HandoffRequest, handoffs_create_bulk, missing_handoff_fields
 from .notifications import Notice, notify_many
-from .scopes import leads_resolve
+from .scopes import governing_agreement_expression, leads_resolve
 
 # Marked leads per batch: one scoring statement and one set of follow-ups each. At 10,000 a
 # batch commits in a few seconds at most, so ingestion waits little on its row locks; the
@@ -170,33 +172,41 @@ def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> Pip
     if all_leads:
         rescore_start(now=now)
     _rescore_ranges(result, plans, now)
+    # New attributes may move a lead to another agreement: each batch settles that as it
+    # claims its leads, from the scopes of the same versions that score them.
+    governing = governing_agreement_expression(
+        scopes_ordered(version_scope(version=plan.version) for plan in plans.values())
+    )
     # The cursor ends the run: a lead marked again behind it waits for the next run.
     last_id = 0
     while True:
         with transaction.atomic():
-            ids = list(
+            # The claim reads each lead's governing agreement with its lock, and the lead's
+            # scoring statement stores it in the same write: the rows are read once and
+            # written once (a resolution UPDATE before the scoring wrote the batch's rows a
+            # second time, a third of a batch at a million leads).
+            claimed = list(
                 Lead.objects.select_for_update(skip_locked=True)
                 .filter(needs_scoring=True, pk__gt=last_id)
                 .order_by("pk")
-                .values_list("pk", flat=True)[:BATCH]
+                .annotate(governing=governing)
+                .values_list("pk", "governing")[:BATCH]
             )
-            if not ids:
+            if not claimed:
                 return result
+            ids = [pk for pk, _ in claimed]
             last_id = ids[-1]
             result.unsubscribed += leads_unsubscribe_from_events(lead_ids=ids, now=now)
-            # New attributes may move a lead to another agreement: settled before scoring.
-            leads_resolve(lead_ids=ids, now=now)
             by_agreement: dict[int | None, list[int]] = {}
-            for pk, agreement_id in (
-                Lead.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "agreement_id")
-            ):
-                key = agreement_id if agreement_id in plans else None
-                by_agreement.setdefault(key, []).append(pk)
+            for pk, agreement_id in claimed:
+                by_agreement.setdefault(agreement_id, []).append(pk)
             # Leads no agreement in force governs have no rules to score them: their mark
             # clears so they are not looked at again until something about them changes.
             ungoverned = by_agreement.pop(None, [])
             if ungoverned:
-                Lead.objects.filter(pk__in=ungoverned).update(needs_scoring=False)
+                Lead.objects.filter(pk__any_of=ungoverned).update(
+                    needs_scoring=False, agreement=None
+                )
             for agreement_id, own_ids in by_agreement.items():
                 plan = plans[agreement_id]
                 version = plan.version
@@ -205,7 +215,11 @@ def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> Pip
                 # further read of 10,000 scattered lead rows cost about as much as a tenth of
                 # the scoring.
                 rows = leads_score_rows(
-                    **plan.rules, lead_ids=own_ids, version_id=version.pk, columns=_STATE_COLUMNS
+                    **plan.rules,
+                    lead_ids=own_ids,
+                    version_id=version.pk,
+                    governing_agreement_id=agreement_id,
+                    columns=_STATE_COLUMNS,
                 )
                 result.scored += len(rows)
                 states = {pk: _LeadState(*values) for pk, *values in rows}

@@ -7,14 +7,16 @@ its scope matches and no earlier scope matched, then one for the default agreeme
 that clears the leads no agreement covers. Rows already governed by the right agreement are
 not written.
 
-Called when leads arrive or their attributes change (leads.services.ingestion, and the
-scoring run for every batch of marked leads, which catches every other path), and for every
+Called when leads arrive or their attributes change (leads.services.ingestion), and for every
 lead when a version is published (the full rescore resolves each range before scoring it).
+The scoring run's batches of marked leads, which catch every other path, read the same answer
+as an expression (governing_agreement_expression) when they claim their leads and store it in the
+scoring statement's write, so a batch writes each lead row once.
 A lead that moves to another agreement follows it from then on; an open handoff keeps the
 version and the deadlines it was given.
 """
 
-from django.db.models import BooleanField, Count, Q
+from django.db.models import BooleanField, Case, Count, IntegerField, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -125,6 +127,19 @@ def leads_resolve(
     default = default_scope(scopes)
     changed += _assign(rest, default.agreement_id if default else None)
     return changed
+
+
+def governing_agreement_expression(scopes: list[ScopeSpec]) -> Case | Value:
+    """An expression on leads: the id of the agreement that governs each (None when none
+    covers it), the same answer leads_resolve stores. The scopes in the order they claim
+    leads (scopes_ordered), as scopes_in_force gives them."""
+    default = default_scope(scopes)
+    otherwise = Value(default.agreement_id if default else None, output_field=IntegerField())
+    if not scopes:
+        return otherwise
+    # CASE takes the first scope that matches: an earlier scope's claim, as in leads_resolve.
+    claims = [When(scope_condition(scope), then=Value(scope.agreement_id)) for scope in scopes]
+    return Case(*claims, default=otherwise, output_field=IntegerField())
 
 
 def _assign(leads, agreement_id: int | None) -> int:

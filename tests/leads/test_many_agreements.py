@@ -119,6 +119,44 @@ def test_a_lead_that_moves_into_another_scope_follows_it_and_its_open_handoff_ke
     assert lead.scored_version_id == enterprise.pk  # what happens next is enterprise's
 
 
+def test_a_batch_moves_a_lead_whose_attributes_changed_behind_its_back_in_its_scoring_write(
+    sla, enterprise
+):
+    """A path that changes a lead's attributes without resolving it (a bulk update, an
+    import): the scoring batch settles the agreement as it claims the lead and stores it in
+    the scoring statement, so each lead row is written once."""
+    now = timezone.now()
+    grower = arrive("grower@scaleup.example", 200, now=now, events=("page_view",))
+    shrinker = arrive("cio@shrinking.example", 5000, now=now, events=("page_view",))
+    assert (grower.agreement_id, shrinker.agreement_id) == (
+        sla.agreement_id,
+        enterprise.agreement_id,
+    )
+    Lead.objects.filter(pk=grower.pk).update(company_size=3000, needs_scoring=True)
+    Lead.objects.filter(pk=shrinker.pk).update(company_size=40, needs_scoring=True)
+
+    with CaptureQueriesContext(connection) as queries:
+        pipeline_run(now=now)
+
+    grower.refresh_from_db()
+    shrinker.refresh_from_db()
+    assert (grower.agreement_id, grower.scored_version_id) == (
+        enterprise.agreement_id,
+        enterprise.pk,
+    )
+    assert grower.fit_score == 40  # enterprise's fit rules
+    assert (shrinker.agreement_id, shrinker.scored_version_id) == (sla.agreement_id, sla.pk)
+    assert not grower.needs_scoring and not shrinker.needs_scoring
+    # No resolution UPDATE before the scoring one: the agreement is set in the scoring write.
+    agreement_writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().startswith("UPDATE") and "agreement_id" in q["sql"]
+    ]
+    assert len(agreement_writes) == 2  # one scoring statement per agreement's version
+    assert all("SET fit_score" in sql for sql in agreement_writes), agreement_writes
+
+
 def test_scoring_is_one_statement_per_agreement_version_whatever_the_number_of_leads(
     sla, enterprise
 ):
