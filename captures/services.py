@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from leads.api.serializers import LeadInputSerializer, lead_upsert_arguments
-from leads.services.handoffs import in_team_language
 from leads.services.ingestion import EventInput, events_ingest, lead_upsert
+from slaportal.language import in_team_language
 
 from .models import CapturePost, FormCapture, capture_token_new
 

@@ -28,13 +28,12 @@ from leads.services.handoffs import (
     ACTIVE,
     RepPicker,
     active_reps,
-    in_team_language,
     unassigned_notices,
 )
 from leads.services.notifications import EMAIL, Notice, languages_of, notify_many, written_for
 from slaportal.clock import local_time
 from slaportal.events import events_emit_many
-from slaportal.language import language_of
+from slaportal.language import in_team_language, language_of
 from slaportal.outbox import outbox_write
 from slaportal.roles import MANAGERS, Role, has_role
 

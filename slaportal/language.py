@@ -85,6 +85,12 @@ class LanguageMiddleware:
         return response
 
 
+def in_team_language():
+    """Words stored for everyone to read later (a stage change's reason, a return note) are
+    written in the workspace's language, whoever's request or job writes them."""
+    return translation.override(workspace_default())
+
+
 def language_of(user) -> str:
     """The language to write to `user` in when no request says (e-mails, notices, PDFs)."""
     from people.models import Preferences

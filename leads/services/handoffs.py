@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -31,7 +31,7 @@ from agreements.summary import in_sentence
 from people.selectors import away_now
 from slaportal.clock import local_time
 from slaportal.events import event_emit, events_emit_many
-from slaportal.language import workspace_default
+from slaportal.language import in_team_language
 from slaportal.roles import Role
 
 from ..models import (
@@ -84,12 +84,6 @@ def missing_handoff_fields(*, lead: Lead, policy: HandoffPolicy) -> list[str]:
         for name in policy.required_fields
         if getattr(lead, name, None) in (None, "")
     ]
-
-
-def in_team_language():
-    """Words stored for everyone to read later (a stage change's reason, a return note) are
-    written in the workspace's language, whoever's request or job writes them."""
-    return translation.override(workspace_default())
 
 
 class RepPicker:

@@ -461,7 +461,7 @@ def _import_run(jobs, job: ImportJob, attempt: int, import_id) -> ImportOutcome:
             locked = jobs.select_for_update().defer("content").get()
             if locked.status == ImportJob.Status.DONE or locked.attempts != attempt:
                 return _outcome_of(locked)
-            from .handoffs import in_team_language
+            from slaportal.language import in_team_language
 
             with in_team_language():
                 reason = _("Imported from %(file)s") % {"file": job.filename}

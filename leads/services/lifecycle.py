@@ -61,7 +61,7 @@ def lead_stage_advance(
                 }
             )
         if not reason:
-            from .handoffs import in_team_language
+            from slaportal.language import in_team_language
 
             with in_team_language():
                 if stage == Stage.CUSTOMER:
