@@ -58,6 +58,7 @@ from leads.models import (
     Stage,
     StageChange,
 )
+from leads.services.scopes import leads_resolve
 
 DOMAIN = "scale.example"
 EMAIL_LIKE = f"%@%.{DOMAIN}"
@@ -464,6 +465,7 @@ def _seed_sql(ws: _Workspace, n: int, m: int, now: datetime) -> dict:
             "conversions": ws.conversions,
             "reps": ws.reps,
             "version": ws.version.pk,
+            "agreement": ws.version.agreement_id,
             "manager": ws.manager,
         }
         # The total of the event weights, so the per-lead counts add up to exactly m.
@@ -487,6 +489,9 @@ def _seed_sql(ws: _Workspace, n: int, m: int, now: datetime) -> dict:
                 f"(SELECT MAX(id) FROM {table}))"
             )
         counts = _counts(cursor, lead_base)
+        # Each lead governed by the agreement whose scope covers it, as ingestion would have
+        # left it (issue 11): the enterprise-sized ones move to the enterprise agreement.
+        leads_resolve(id_range=(lead_base, lead_base + n), now=now)
         # ON COMMIT DROP waits for the outermost commit; a seed inside a test's transaction
         # must not leave it to the next seed.
         cursor.execute("DROP TABLE seed_plan")
@@ -520,7 +525,7 @@ def _insert_leads(cursor, p: dict) -> None:
             company_size, industry, country, source, attributes, owner_id, stage, status,
             fit_score, interest_score, score, needs_scoring, scored_at, lead_at, mql_at, sql_at,
             opportunity_at, customer_at, deal_value, returned_at, scored_version_id,
-            unsubscribed_at, created_at, updated_at)
+            agreement_id, unsubscribed_at, created_at, updated_at)
         SELECT id, email, email, first_name, last_name, phone, title, company,
             NULLIF({pick(sizes, 20)}, '0')::int, {pick(list(_weighted(INDUSTRIES)), 21)},
             {pick(_weighted(COUNTRIES), 22)}, src,
@@ -534,7 +539,7 @@ def _insert_leads(cursor, p: dict) -> None:
             fit, interest, fit + interest, false, %(now)s - interval '1 day', created_at,
             mql_at, sql_at, opp_at, cust_at,
             CASE WHEN cust_at IS NOT NULL THEN 12000 + (g::bigint * 7919) % 24000 END,
-            returned_at, %(version)s, CASE WHEN unsub THEN unsub_at END, created_at,
+            returned_at, %(version)s, %(agreement)s, CASE WHEN unsub THEN unsub_at END, created_at,
             GREATEST(created_at, mql_at, sql_at, opp_at, cust_at, returned_at)
         FROM (
             SELECT sp.*, 'lead' || g || '@co' || (g % 9973) || '.{DOMAIN}' AS email,
@@ -1073,6 +1078,8 @@ def _seed_python(ws: _Workspace, n: int, m: int, now: datetime) -> dict:
             enrollment.lead = by_g[g]
         NurtureEnrollment.objects.bulk_create([e for _, e in enrol_rows], batch_size=500)
         _visitors_python(n, now)
+        # As the set-based seed: each lead under the agreement whose scope covers it.
+        leads_resolve(lead_ids=[lead.pk for lead in leads], now=now)
     return {
         "leads": len(leads),
         "events": len(events),
