@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -45,12 +46,12 @@ class Month:
     @property
     def label(self) -> str:
         """ "November 2026" / "novembro de 2026": the active language's month and year."""
-        return date_format(self.first_day, "YEAR_MONTH_FORMAT")
+        return _month_case(date_format(self.first_day, "YEAR_MONTH_FORMAT"))
 
     @property
     def short_label(self) -> str:
         """ "Nov 2026" / "nov 2026", for a chart's axis."""
-        return date_format(self.first_day, "M Y")
+        return _month_case(date_format(self.first_day, "M Y"))
 
     @property
     def first_day(self) -> date:
@@ -81,6 +82,12 @@ class Month:
         while len(months) < count:
             months.insert(0, months[0].previous)
         return months
+
+
+def _month_case(text: str) -> str:
+    """Portuguese writes month names in lower case; Django's catalog capitalises them."""
+    language = translation.get_language() or ""
+    return text.lower() if language.startswith("pt") else text
 
 
 def day_start(day: date, time_zone: str) -> datetime:
