@@ -7,6 +7,8 @@ UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The demo's language: en, or pt-br for the Brazilian one (make run DEMO_LANGUAGE=pt-br).
+DEMO_LANGUAGE ?= en
 
 .PHONY: messages run test test-fast test-browser test-faults install migrate demo worker lint bench clean
 
@@ -35,7 +37,7 @@ migrate: install
 	$(PY) manage.py migrate --no-input
 
 demo: migrate
-	$(PY) manage.py load_demo
+	$(PY) manage.py load_demo --language $(DEMO_LANGUAGE)
 
 # The web server in front, one Celery worker with the one beat scheduler embedded (-B) behind;
 # Ctrl-C stops both.

@@ -1,6 +1,8 @@
 """The demo workspace: Acme's marketing and sales teams and the SLA between them.
 
-The content follows the source article's seven components. The first draft is seeded with
+The content follows the source article's seven components. It comes in two languages: the
+English tables below (Acme, US$) and the Brazilian ones in demo_pt (Altamira, R$), picked by
+DEMO_CONTENT; the loaders are the same and so are the numbers. The first draft is seeded with
 the ORM (it is a draft, nothing has been signed yet); sign-off, publication and the amendment
 go through the services so the version history reads like a real one. Everything is
 idempotent: loading twice changes nothing.
@@ -20,8 +22,8 @@ from django.utils import timezone
 
 from slaportal.roles import Role
 
+from . import demo_pt, services
 from . import models as m
-from . import services
 from .parts import PARTS_BY_SLUG
 
 DEMO_AGREEMENT_NAME = "Acme Growth SLA"
@@ -34,6 +36,11 @@ ENTERPRISE_NOTE = "Enterprise accounts (1,000+ staff): a named owner answers wit
 DEMO_PASSWORD = "demo"
 FIRST_VERSION_NOTE = "First version of the SLA, from the kick-off workshop."
 AMENDMENT_NOTE = "Tighten first touch to 3 business hours after the Q3 review"
+MARKETING_TEAM = "Acme Marketing"
+SALES_TEAM = "Acme Sales"
+ENTERPRISE_SALES_TEAM = "Acme Enterprise Sales"
+EMAIL_DOMAIN = "acme.example"
+CASE_STUDIES_PATH = "/case-studies"
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,7 @@ class DemoUser:
 
     @property
     def email(self) -> str:
-        return f"{self.username}@acme.example"
+        return f"{self.username}@{EMAIL_DOMAIN}"
 
 
 DEMO_USERS = (
@@ -59,8 +66,9 @@ DEMO_USERS = (
 )
 
 
-def demo_users_load() -> dict:
+def demo_users_load(content: "DemoContent | None" = None) -> dict:
     """The demo people by username; existing accounts keep their password and details."""
+    content = content or ENGLISH
     User = get_user_model()
     users = {}
     with transaction.atomic():
@@ -70,7 +78,7 @@ def demo_users_load() -> dict:
                 defaults={
                     "first_name": person.first_name,
                     "last_name": person.last_name,
-                    "email": person.email,
+                    "email": f"{person.username}@{content.email_domain}",
                 },
             )
             if created:
@@ -82,33 +90,37 @@ def demo_users_load() -> dict:
     return users
 
 
-def demo_agreement_load(users: dict) -> m.Agreement:
+def demo_agreement_load(users: dict, content: "DemoContent | None" = None) -> m.Agreement:
     """Acme's SLA: v1 signed by both managers, and an amendment in draft.
 
     An agreement already carrying the demo name is left exactly as it is, so a demo that
-    people have been clicking through is never re-published or overwritten.
+    people have been clicking through is never re-published or overwritten. `content` picks
+    the language of everything written in it (English by default).
     """
-    existing = m.Agreement.objects.filter(name=DEMO_AGREEMENT_NAME).first()
+    content = content or ENGLISH
+    existing = m.Agreement.objects.filter(name=content.agreement_name).first()
     if existing is not None:
         return existing
     marina, sergio = users["marina"], users["sergio"]
     with transaction.atomic():
         agreement = services.agreement_create(
-            name=DEMO_AGREEMENT_NAME,
-            marketing_team="Acme Marketing",
-            sales_team="Acme Sales",
+            name=content.agreement_name,
+            marketing_team=content.marketing_team,
+            sales_team=content.sales_team,
             marketing_manager=marina,
             sales_manager=sergio,
             by=marina,
         )
         draft = agreement.versions.get()
-        _first_draft_fill(draft)
-        services.version_submit(version=draft, by=marina, change_note=FIRST_VERSION_NOTE)
+        _first_draft_fill(draft, content)
+        services.version_submit(version=draft, by=marina, change_note=content.first_version_note)
         services.version_approve(version=draft, by=marina, side=m.Team.MARKETING)
         services.version_approve(version=draft, by=sergio, side=m.Team.SALES)
-        amendment = services.amendment_start(agreement=agreement, by=sergio, note=AMENDMENT_NOTE)
-        _amendment_fill(amendment, marina=marina, sergio=sergio)
-    demo_enterprise_load(users)
+        amendment = services.amendment_start(
+            agreement=agreement, by=sergio, note=content.amendment_note
+        )
+        _amendment_fill(amendment, content, marina=marina, sergio=sergio)
+    demo_enterprise_load(users, content)
     return agreement
 
 
@@ -124,25 +136,26 @@ ENTERPRISE_CADENCE = [
 ]
 
 
-def demo_enterprise_load(users: dict) -> m.Agreement:
+def demo_enterprise_load(users: dict, content: "DemoContent | None" = None) -> m.Agreement:
     """Acme's enterprise SLA: companies of 1,000 staff or more, a named owner, first touch in
     one business hour and a longer, denser cadence; v1 signed by both managers. Left as it is
     when an agreement of that name exists."""
-    existing = m.Agreement.objects.filter(name=ENTERPRISE_AGREEMENT_NAME).first()
+    content = content or ENGLISH
+    existing = m.Agreement.objects.filter(name=content.enterprise_name).first()
     if existing is not None:
         return existing
     marina, sergio = users["marina"], users["sergio"]
     with transaction.atomic():
         agreement = services.agreement_create(
-            name=ENTERPRISE_AGREEMENT_NAME,
-            marketing_team="Acme Marketing",
-            sales_team="Acme Enterprise Sales",
+            name=content.enterprise_name,
+            marketing_team=content.marketing_team,
+            sales_team=content.enterprise_sales_team,
             marketing_manager=marina,
             sales_manager=sergio,
             by=sergio,
         )
         draft = agreement.versions.get()
-        _first_draft_fill(draft, default=False)
+        _first_draft_fill(draft, content, default=False)
         _settings_update(
             m.HandoffPolicy,
             draft,
@@ -179,7 +192,7 @@ def demo_enterprise_load(users: dict) -> m.Agreement:
                 }
             ],
         )
-        services.version_submit(version=draft, by=sergio, change_note=ENTERPRISE_NOTE)
+        services.version_submit(version=draft, by=sergio, change_note=content.enterprise_note)
         services.version_approve(version=draft, by=marina, side=m.Team.MARKETING)
         services.version_approve(version=draft, by=sergio, side=m.Team.SALES)
     return agreement
@@ -188,18 +201,20 @@ def demo_enterprise_load(users: dict) -> m.Agreement:
 # The first draft ------------------------------------------------------------------------
 
 
-def _first_draft_fill(version: m.AgreementVersion, *, default: bool = True) -> None:
+def _first_draft_fill(
+    version: m.AgreementVersion, content: "DemoContent", *, default: bool = True
+) -> None:
     year = timezone.localdate().year
     # The article's SLA governs every lead no other agreement's scope claims.
     _settings_update(m.ScopeSettings, version, priority=0, is_default=default)
-    _goals_fill(version, year)
-    _definitions_fill(version)
-    _qualification_fill(version)
-    tracks = _nurture_fill(version)
-    _handoff_fill(version, tracks)
-    _cadence_fill(version)
+    _goals_fill(version, content, year)
+    _definitions_fill(version, content)
+    _qualification_fill(version, content)
+    tracks = _nurture_fill(version, content)
+    _handoff_fill(version, content, tracks)
+    _cadence_fill(version, content)
     _kpis_fill(version)
-    _calendar_fill(version, year)
+    _calendar_fill(version, content, year)
 
 
 def _rows_create(model, version, rows: list[dict]) -> list:
@@ -213,50 +228,50 @@ def _settings_update(model, version, **values) -> None:
     model.objects.filter(version=version).update(**values)
 
 
-def _goals_fill(version, year: int) -> None:
+GOALS = [
+    {
+        "name": "US$ 1M new revenue this year",
+        "metric": m.Metric.NEW_REVENUE,
+        "target": Decimal(1_000_000),
+        "unit": "US$",
+        "owner": m.Team.SHARED,
+        "rationale": "The board's growth plan: 50 new customers at an average deal of "
+        "US$ 20,000. Both teams own it; every other number here is derived "
+        "from it by the reverse funnel.",
+    },
+    {
+        "name": "1,000 MQLs delivered to sales",
+        "metric": m.Metric.MQLS,
+        "target": Decimal(1_000),
+        "unit": "MQLs",
+        "owner": m.Team.MARKETING,
+        "rationale": "What the reverse funnel needs at a 40 % MQL → SQL rate: about 84 a "
+        "month, every one meeting the qualification rules below.",
+    },
+    {
+        "name": "Fast first touch on every MQL",
+        "metric": m.Metric.SPEED_TO_LEAD,
+        "target": Decimal(4),
+        "unit": "business hours",
+        "owner": m.Team.SALES,
+        "rationale": "Leads contacted within hours of raising their hand convert far "
+        "better than leads called days later.",
+    },
+]
+
+
+def _goals_fill(version, content: "DemoContent", year: int) -> None:
     this_year = {"period_start": date(year, 1, 1), "period_end": date(year, 12, 31)}
     _rows_create(
         m.Goal,
         version,
-        [
-            {
-                "name": "US$ 1M new revenue this year",
-                "metric": m.Metric.NEW_REVENUE,
-                "target": Decimal(1_000_000),
-                "unit": "US$",
-                "owner": m.Team.SHARED,
-                **this_year,
-                "rationale": "The board's growth plan: 50 new customers at an average deal of "
-                "US$ 20,000. Both teams own it; every other number here is derived "
-                "from it by the reverse funnel.",
-            },
-            {
-                "name": "1,000 MQLs delivered to sales",
-                "metric": m.Metric.MQLS,
-                "target": Decimal(1_000),
-                "unit": "MQLs",
-                "owner": m.Team.MARKETING,
-                **this_year,
-                "rationale": "What the reverse funnel needs at a 40 % MQL → SQL rate: about 84 a "
-                "month, every one meeting the qualification rules below.",
-            },
-            {
-                "name": "Fast first touch on every MQL",
-                "metric": m.Metric.SPEED_TO_LEAD,
-                "target": Decimal(4),
-                "unit": "business hours",
-                "owner": m.Team.SALES,
-                **this_year,
-                "rationale": "Leads contacted within hours of raising their hand convert far "
-                "better than leads called days later.",
-            },
-        ],
+        [goal | {"target": Decimal(goal["target"]), **this_year} for goal in content.goals],
     )
     _settings_update(
         m.FunnelPlan,
         version,
-        revenue_target=Decimal(1_000_000),
-        average_deal_size=Decimal(20_000),
+        revenue_target=Decimal(1_000_000 * content.money_scale),
+        average_deal_size=Decimal(20_000 * content.money_scale),
         months=12,
         opportunity_to_win_rate=Decimal(25),
         sql_to_opportunity_rate=Decimal(50),
@@ -295,12 +310,15 @@ TERMS = [
     ("Customer", "A company that signed a contract (the opportunity was closed won)."),
 ]
 
-LIFECYCLE_DESCRIPTIONS = {
-    "lead": "Gave us their details; scored by fit and interest.",
-    "mql": "Met the MQL thresholds or converted on a bottom-of-funnel offer; handed to sales.",
-    "sql": "Accepted by sales after a first conversation that confirmed the SQL criteria.",
-    "opportunity": "A deal in the sales pipeline.",
-    "customer": "Closed won.",
+LIFECYCLE = {  # slug: (label, description); a label of None keeps the default label
+    "lead": (None, "Gave us their details; scored by fit and interest."),
+    "mql": (
+        None,
+        "Met the MQL thresholds or converted on a bottom-of-funnel offer; handed to sales.",
+    ),
+    "sql": (None, "Accepted by sales after a first conversation that confirmed the SQL criteria."),
+    "opportunity": (None, "A deal in the sales pipeline."),
+    "customer": (None, "Closed won."),
 }
 
 PIPELINE_STAGES = [
@@ -313,12 +331,14 @@ PIPELINE_STAGES = [
 ]
 
 
-def _definitions_fill(version) -> None:
-    _rows_create(m.Term, version, [{"term": t, "meaning": meaning} for t, meaning in TERMS])
+def _definitions_fill(version, content: "DemoContent") -> None:
+    _rows_create(m.Term, version, [{"term": t, "meaning": meaning} for t, meaning in content.terms])
     lifecycle = m.Stage.objects.filter(version=version, kind=m.Stage.Kind.LIFECYCLE)
     for stage in lifecycle:
-        stage.description = LIFECYCLE_DESCRIPTIONS.get(stage.slug, stage.description)
-        stage.save(update_fields=["description"])
+        label, description = content.lifecycle.get(stage.slug, (None, stage.description))
+        stage.label = label or stage.label
+        stage.description = description
+        stage.save(update_fields=["label", "description"])
     after = (max(stage.position for stage in lifecycle) + 1) if lifecycle else 0
     m.Stage.objects.bulk_create(
         m.Stage(
@@ -329,7 +349,7 @@ def _definitions_fill(version) -> None:
             description=description,
             position=after + offset,
         )
-        for offset, (slug, label, description) in enumerate(PIPELINE_STAGES)
+        for offset, (slug, label, description) in enumerate(content.pipeline_stages)
     )
 
 
@@ -362,13 +382,13 @@ SQL_CRITERIA = (
 )
 
 
-def _qualification_fill(version) -> None:
+def _qualification_fill(version, content: "DemoContent") -> None:
     _rows_create(
         m.FitRule,
         version,
         [
             {"attribute": attribute, "operator": operator, "value": value, "points": points}
-            for attribute, operator, value, points in FIT_RULES
+            for attribute, operator, value, points in content.fit_rules
         ],
     )
     _rows_create(
@@ -386,7 +406,7 @@ def _qualification_fill(version) -> None:
         mql_min_interest=30,
         mql_min_total=80,
         decay_half_life_days=30,
-        sql_criteria=SQL_CRITERIA,
+        sql_criteria=content.sql_criteria,
     )
 
 
@@ -421,11 +441,11 @@ NURTURE_TRACKS = [
 ]
 
 
-def _nurture_fill(version) -> dict[str, m.NurtureTrack]:
+def _nurture_fill(version, content: "DemoContent") -> dict[str, m.NurtureTrack]:
     """Creates the tracks and their steps; returns the tracks by entry condition."""
     tracks = {}
     step_position = 0
-    for position, spec in enumerate(NURTURE_TRACKS):
+    for position, spec in enumerate(content.nurture_tracks):
         track = m.NurtureTrack.objects.create(
             version=version,
             position=position,
@@ -449,7 +469,7 @@ def _nurture_fill(version) -> dict[str, m.NurtureTrack]:
     return tracks
 
 
-def _handoff_fill(version, tracks: dict[str, m.NurtureTrack]) -> None:
+def _handoff_fill(version, content: "DemoContent", tracks: dict[str, m.NurtureTrack]) -> None:
     _settings_update(
         m.HandoffPolicy,
         version,
@@ -469,32 +489,28 @@ def _handoff_fill(version, tracks: dict[str, m.NurtureTrack]) -> None:
     )
     education = tracks[m.NurtureTrack.Entry.BELOW_MQL]
     re_engagement = tracks[m.NurtureTrack.Entry.ON_RETURN]
+    track_of = {
+        "no_response": re_engagement,
+        "bad_fit": education,
+        "not_ready": education,
+        "wrong_contact": None,
+    }
     _rows_create(
         m.ReturnReason,
         version,
         [
-            {
-                "code": "no_response",
-                "label": "No response after the full cadence",
-                "nurture_track": re_engagement,
-            },
-            {
-                "code": "bad_fit",
-                "label": "Not a fit (size, industry or role)",
-                "nurture_track": education,
-            },
-            {
-                "code": "not_ready",
-                "label": "Not ready to buy / bad timing",
-                "nurture_track": education,
-            },
-            {
-                "code": "wrong_contact",
-                "label": "Wrong contact or invalid details",
-                "nurture_track": None,
-            },
+            {"code": code, "label": label, "nurture_track": track_of[code]}
+            for code, label in content.return_reasons.items()
         ],
     )
+
+
+RETURN_REASONS = {  # code: label
+    "no_response": "No response after the full cadence",
+    "bad_fit": "Not a fit (size, industry or role)",
+    "not_ready": "Not ready to buy / bad timing",
+    "wrong_contact": "Wrong contact or invalid details",
+}
 
 
 CADENCE = [
@@ -506,18 +522,20 @@ CADENCE = [
     (m.Channel.EMAIL, 10, m.CadenceStep.OffsetUnit.BUSINESS_DAYS),
 ]
 
-DISPOSITIONS = [
-    ("connected", "Connected: had a conversation", True),
-    ("meeting_booked", "Meeting booked", True),
-    ("left_voicemail", "Left a voicemail", False),
-    ("no_answer", "No answer", False),
-    ("wrong_number", "Wrong number", False),
-    ("not_interested", "Not interested", True),
-    ("bad_timing", "Interested, but bad timing", True),
-]
+DISPOSITIONS = {  # code: label
+    "connected": "Connected: had a conversation",
+    "meeting_booked": "Meeting booked",
+    "left_voicemail": "Left a voicemail",
+    "no_answer": "No answer",
+    "wrong_number": "Wrong number",
+    "not_interested": "Not interested",
+    "bad_timing": "Interested, but bad timing",
+}
+# Which codes record a conversation with the lead, whatever the language of their labels.
+CONVERSATION_CODES = {"connected", "meeting_booked", "not_interested", "bad_timing"}
 
 
-def _cadence_fill(version) -> None:
+def _cadence_fill(version, content: "DemoContent") -> None:
     _rows_create(
         m.CadenceStep,
         version,
@@ -530,8 +548,8 @@ def _cadence_fill(version) -> None:
         m.DispositionCode,
         version,
         [
-            {"code": code, "label": label, "is_conversation": conversation}
-            for code, label, conversation in DISPOSITIONS
+            {"code": code, "label": label, "is_conversation": code in CONVERSATION_CODES}
+            for code, label in content.dispositions.items()
         ],
     )
 
@@ -568,7 +586,7 @@ def _kpis_fill(version) -> None:
     )
 
 
-def _calendar_fill(version, year: int) -> None:
+def _calendar_fill(version, content: "DemoContent", year: int) -> None:
     _settings_update(
         m.BusinessCalendar,
         version,
@@ -578,7 +596,9 @@ def _calendar_fill(version, year: int) -> None:
         day_end=time(18),
         holiday_country="BR",
     )
-    public_holidays = holidays.country_holidays("BR", years=[year, year + 1])
+    public_holidays = holidays.country_holidays(
+        "BR", years=[year, year + 1], **content.holiday_options
+    )
     m.Holiday.objects.bulk_create(
         m.Holiday(version=version, position=position, date=day, name=name[:120])
         for position, (day, name) in enumerate(sorted(public_holidays.items()))
@@ -588,7 +608,7 @@ def _calendar_fill(version, year: int) -> None:
 # The amendment ----------------------------------------------------------------------------
 
 
-def _amendment_fill(draft: m.AgreementVersion, *, marina, sergio) -> None:
+def _amendment_fill(draft: m.AgreementVersion, content: "DemoContent", *, marina, sergio) -> None:
     """The Q3 review's changes, saved through the editor's forms so the history shows them."""
     _part_edit(
         draft, "handoff", by=sergio, settings={"policy": {"response_target_hours": Decimal(3)}}
@@ -614,7 +634,7 @@ def _amendment_fill(draft: m.AgreementVersion, *, marina, sergio) -> None:
                 {
                     "event_type": m.EventType.PAGE_VIEW,
                     "property_key": "path",
-                    "property_value": "/case-studies",
+                    "property_value": content.case_studies_path,
                     "points": 3,
                     "max_occurrences": 5,
                 }
@@ -683,3 +703,89 @@ def _post_values(form_class, prefix: str, values: dict) -> dict:
             value = ", ".join(str(item) for item in value)
         data[f"{prefix}-{name}"] = "" if value is None else value
     return data
+
+
+# The content in each language ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoContent:
+    """Everything the demo writes into its SLAs in one language; the numbers never change."""
+
+    agreement_name: str
+    enterprise_name: str
+    enterprise_note: str
+    first_version_note: str
+    amendment_note: str
+    marketing_team: str
+    sales_team: str
+    enterprise_sales_team: str
+    email_domain: str
+    user_descriptions: dict  # username: what the login table says they are
+    money_scale: int  # the demo's money in this currency per dollar of the English demo
+    goals: list
+    terms: list
+    lifecycle: dict
+    pipeline_stages: list
+    fit_rules: list
+    sql_criteria: str
+    nurture_tracks: list
+    return_reasons: dict
+    dispositions: dict
+    case_studies_path: str
+    holiday_options: dict  # extra arguments for holidays.country_holidays
+
+
+ENGLISH = DemoContent(
+    agreement_name=DEMO_AGREEMENT_NAME,
+    enterprise_name=ENTERPRISE_AGREEMENT_NAME,
+    enterprise_note=ENTERPRISE_NOTE,
+    first_version_note=FIRST_VERSION_NOTE,
+    amendment_note=AMENDMENT_NOTE,
+    marketing_team=MARKETING_TEAM,
+    sales_team=SALES_TEAM,
+    enterprise_sales_team=ENTERPRISE_SALES_TEAM,
+    email_domain=EMAIL_DOMAIN,
+    user_descriptions={person.username: person.description for person in DEMO_USERS},
+    money_scale=1,
+    goals=GOALS,
+    terms=TERMS,
+    lifecycle=LIFECYCLE,
+    pipeline_stages=PIPELINE_STAGES,
+    fit_rules=FIT_RULES,
+    sql_criteria=SQL_CRITERIA,
+    nurture_tracks=NURTURE_TRACKS,
+    return_reasons=RETURN_REASONS,
+    dispositions=DISPOSITIONS,
+    case_studies_path=CASE_STUDIES_PATH,
+    holiday_options={},
+)
+
+PORTUGUESE = DemoContent(
+    agreement_name=demo_pt.AGREEMENT_NAME,
+    enterprise_name=demo_pt.ENTERPRISE_NAME,
+    enterprise_note=demo_pt.ENTERPRISE_NOTE,
+    first_version_note=demo_pt.FIRST_VERSION_NOTE,
+    amendment_note=demo_pt.AMENDMENT_NOTE,
+    marketing_team=demo_pt.MARKETING_TEAM,
+    sales_team=demo_pt.SALES_TEAM,
+    enterprise_sales_team=demo_pt.ENTERPRISE_SALES_TEAM,
+    email_domain=demo_pt.EMAIL_DOMAIN,
+    user_descriptions=demo_pt.USER_DESCRIPTIONS,
+    money_scale=demo_pt.MONEY_SCALE,
+    goals=demo_pt.GOALS,
+    terms=demo_pt.TERMS,
+    lifecycle=demo_pt.LIFECYCLE,
+    pipeline_stages=demo_pt.PIPELINE_STAGES,
+    fit_rules=demo_pt.FIT_RULES,
+    sql_criteria=demo_pt.SQL_CRITERIA,
+    nurture_tracks=demo_pt.NURTURE_TRACKS,
+    return_reasons=demo_pt.RETURN_REASONS,
+    dispositions=demo_pt.DISPOSITIONS,
+    case_studies_path=demo_pt.CASE_STUDIES_PATH,
+    # The library names Brazil's holidays in English unless asked.
+    holiday_options={"language": "pt_BR"},
+)
+
+# By the workspace language code (settings.LANGUAGES).
+DEMO_CONTENT = {"en": ENGLISH, "pt-br": PORTUGUESE}

@@ -7,7 +7,8 @@ simulated time passed as `now`, so the data is exactly what the product would ha
 and the history ends at the real present with a few handoffs still in the reps' hands.
 
 A seeded random generator makes the demo the same every time (relative to the day it is
-loaded). Leads are recognised by their e-mail domain: if any exists, nothing is loaded.
+loaded), and the same in every language: LEAD_CONTENT only changes the words. Leads are
+recognised by their e-mail domain: if any exists, nothing is loaded.
 """
 
 import heapq
@@ -24,6 +25,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.test.utils import override_settings
 from django.utils import timezone
+from django.utils.text import slugify
 
 from agreements.business_hours import (
     add_business_days,
@@ -31,7 +33,7 @@ from agreements.business_hours import (
     business_time_between,
     next_business_opening,
 )
-from agreements.demo import ENTERPRISE_AGREEMENT_NAME
+from agreements.demo import DEMO_CONTENT
 from agreements.models import (
     Agreement,
     AgreementVersion,
@@ -43,6 +45,7 @@ from agreements.models import (
 from agreements.selectors import version_calendar, workspace_agreement
 from slaportal.outbox import outbox_deliver
 
+from . import demo_pt
 from .models import Handoff, Lead, LeadEvent, Stage
 from .services.handoffs import (
     attempt_log,
@@ -383,12 +386,15 @@ def demo_leads_exist() -> bool:
 
 
 def demo_leads_load(
-    *, agreement: Agreement, now: datetime | None = None
+    *, agreement: Agreement, now: datetime | None = None, language: str = "en"
 ) -> DemoLeadsSummary | None:
     """Replay ninety days of leads for the demo agreement; None when they were loaded before.
 
     Also None when another agreement runs the pipeline: the story is told in this SLA's terms.
+    `language` picks the words (titles, content, notes); the leads and their story are the
+    same in every language.
     """
+    content = LEAD_CONTENT[language]
     if demo_leads_exist() or workspace_agreement() != agreement:
         return None
     now = now or timezone.now()
@@ -403,9 +409,10 @@ def demo_leads_load(
     ):
         version = _version_backdate(agreement, now)
         # The enterprise agreement too: its leads are measured by it from the first day.
-        for other in Agreement.objects.filter(name=ENTERPRISE_AGREEMENT_NAME):
+        enterprise_name = DEMO_CONTENT[language].enterprise_name
+        for other in Agreement.objects.filter(name=enterprise_name):
             _version_backdate(other, now)
-        simulation = _Simulation(version=version, now=now, rng=random.Random(SEED))
+        simulation = _Simulation(version=version, now=now, rng=random.Random(SEED), content=content)
         simulation.run()
         # The notices of the replayed history: in the app at once, e-mails to the dummy.
         outbox_deliver()
@@ -482,9 +489,17 @@ def _summary() -> DemoLeadsSummary:
 class _Simulation:
     """A clock and a queue of what happens when: arrivals, activity, job runs, reps' work."""
 
-    def __init__(self, *, version: AgreementVersion, now: datetime, rng: random.Random):
+    def __init__(
+        self,
+        *,
+        version: AgreementVersion,
+        now: datetime,
+        rng: random.Random,
+        content: "LeadContent",
+    ):
         self.now = now
         self.rng = rng
+        self.content = content
         self.calendar = version_calendar(version=version)
         self.zone = self.calendar.zone
         self.cadence = list(CadenceStep.objects.filter(version=version).order_by("position", "id"))
@@ -546,7 +561,7 @@ class _Simulation:
                     fields=payload.fields,
                     attributes=payload.attributes,
                     now=when,
-                    reason=SOURCES[payload.source][1],
+                    reason=self.content.sources[payload.source][1],
                 )
             elif kind == "event":
                 self.pending_events.append(payload)
@@ -644,7 +659,7 @@ class _Simulation:
         plan = []
 
         def attempt(when, channel, code):
-            plan.append((when, ("attempt", channel, code, NOTES.get(code, ""))))
+            plan.append((when, ("attempt", channel, code, self.content.notes.get(code, ""))))
 
         def silence(when, channel):
             preferred = rng.sample(SILENCE, 2) if channel == Channel.PHONE else ["no_answer"]
@@ -701,15 +716,23 @@ class _Simulation:
                 )
         elif action == "reject" and when <= handoff.accept_due_at:
             handoff_reject(
-                handoff=handoff, reason=args[0], note=NOTES["not_interested"], by=rep, now=when
+                handoff=handoff,
+                reason=args[0],
+                note=self.content.notes["not_interested"],
+                by=rep,
+                now=when,
             )
         else:
             handoff_return(
-                handoff=handoff, reason=args[0], note=_return_note(args[0]), by=rep, now=when
+                handoff=handoff,
+                reason=args[0],
+                note=_return_note(args[0], self.content),
+                by=rep,
+                now=when,
             )
 
     def _crm_act(self, when: datetime, lead_id: int, stage: str) -> None:
-        _crm_stage_move(lead_id=lead_id, to_stage=stage, at=when)
+        _crm_stage_move(lead_id=lead_id, to_stage=stage, at=when, content=self.content)
         self.opportunities += stage == Stage.OPPORTUNITY
         if stage == Stage.OPPORTUNITY and (
             self.opportunities <= SURE_DEALS or self.rng.random() < 0.45
@@ -718,30 +741,35 @@ class _Simulation:
             self.at(when + timedelta(days=days), "crm", (lead_id, Stage.CUSTOMER))
 
 
-def _return_note(reason: str) -> str:
+def _return_note(reason: str, content: "LeadContent") -> str:
     return {
-        "not_ready": NOTES["bad_timing"],
-        "wrong_contact": NOTES["wrong_number"],
-        "bad_fit": NOTES["not_interested"],
+        "not_ready": content.notes["bad_timing"],
+        "wrong_contact": content.notes["wrong_number"],
+        "bad_fit": content.notes["not_interested"],
     }.get(reason, "")
 
 
-CRM_MOVES = {  # to stage: (from stage, reason)
-    Stage.OPPORTUNITY: (Stage.SQL, "Opportunity opened in the CRM"),
-    Stage.CUSTOMER: (Stage.OPPORTUNITY, "Closed won in the CRM"),
+CRM_MOVES = {Stage.OPPORTUNITY: Stage.SQL, Stage.CUSTOMER: Stage.OPPORTUNITY}  # to: from
+CRM_REASONS = {
+    Stage.OPPORTUNITY: "Opportunity opened in the CRM",
+    Stage.CUSTOMER: "Closed won in the CRM",
 }
 
 
-def _crm_stage_move(*, lead_id: int, to_stage: str, at: datetime) -> None:
+def _crm_stage_move(*, lead_id: int, to_stage: str, at: datetime, content: "LeadContent") -> None:
     """Opportunity and customer as the CRM reports them, through the same service as the API.
 
     A won deal's value is made up from the lead's id, so it is the same on every load.
     """
-    from_stage, reason = CRM_MOVES[to_stage]
+    from_stage, reason = CRM_MOVES[to_stage], content.crm_reasons[to_stage]
     lead = Lead.objects.get(pk=lead_id)
     if lead.stage != from_stage:
         return
-    value = Decimal(12_000 + (lead_id * 7_919) % 24_000) if to_stage == Stage.CUSTOMER else None
+    value = (
+        Decimal((12_000 + (lead_id * 7_919) % 24_000) * content.money_scale)
+        if to_stage == Stage.CUSTOMER
+        else None
+    )
     lead_stage_advance(
         lead=lead, stage=to_stage, reason=reason, deal_value=value, job="crm_sync", now=at
     )
@@ -755,13 +783,14 @@ def _ascii(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", plain.lower())
 
 
-def _companies(rng: random.Random, count: int) -> list[dict]:
+def _companies(rng: random.Random, count: int, content: "LeadContent") -> list[dict]:
     companies, names = [], set()
     codes = list(COUNTRIES)
     weights = [COUNTRIES[code][0] for code in codes]
     while len(companies) < count:
         industry = rng.choice(list(INDUSTRIES))
-        starts, ends = (part.split() for part in INDUSTRIES[industry])
+        starts = INDUSTRIES[industry][0].split()
+        ends = content.company_ends.get(industry, INDUSTRIES[industry][1]).split()
         name = f"{rng.choice(starts)} {rng.choice(ends)}"
         if name in names:
             continue
@@ -774,6 +803,8 @@ def _companies(rng: random.Random, count: int) -> list[dict]:
                 "industry": industry,
                 "country": country,
                 "size_index": rng.randrange(len(COMPANY_SIZES)),
+                # Picks the city (where the language has cities) without drawing a number.
+                "number": len(companies),
             }
         )
     return companies
@@ -781,7 +812,8 @@ def _companies(rng: random.Random, count: int) -> list[dict]:
 
 def _lead_specs(simulation: _Simulation, first_day) -> list[LeadSpec]:
     rng, zone, now = simulation.rng, simulation.zone, simulation.now
-    companies = _companies(rng, 150)
+    content = simulation.content
+    companies = _companies(rng, 150, content)
     emails: set[str] = set()
     persona_names = list(PERSONAS)
     persona_weights = [PERSONAS[name].weight for name in persona_names]
@@ -799,8 +831,8 @@ def _lead_specs(simulation: _Simulation, first_day) -> list[LeadSpec]:
         arrival = _arrival(rng, first_day + timedelta(days=day), zone)
         if arrival > now:
             arrival = now - timedelta(minutes=rng.randint(20, 600))
-        spec = _lead(rng, index, persona_name, arrival, companies, emails)
-        _activity(rng, spec, PERSONAS[persona_name], now)
+        spec = _lead(rng, index, persona_name, arrival, companies, emails, content)
+        _activity(rng, spec, PERSONAS[persona_name], now, content)
         specs.append(spec)
     index = len(specs)
     for hours, outcome in FINALE:
@@ -809,9 +841,11 @@ def _lead_specs(simulation: _Simulation, first_day) -> list[LeadSpec]:
         simulation.at(handed_off - 2 * CONVERSION_LAG, "jobs", {"score": True})
         for _ in range(FINALE_GROUP):
             arrival = handed_off - timedelta(hours=rng.uniform(8, 60))
-            spec = _lead(rng, index, FINALE_PERSONA, arrival, companies, emails, complete=True)
+            spec = _lead(
+                rng, index, FINALE_PERSONA, arrival, companies, emails, content, complete=True
+            )
             spec.outcome = outcome
-            _finale_activity(rng, spec, handed_off)
+            _finale_activity(rng, spec, handed_off, content)
             specs.append(spec)
             index += 1
     return specs
@@ -822,7 +856,9 @@ def _arrival(rng: random.Random, day, zone) -> datetime:
     return datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(1, 60)), zone)
 
 
-def _lead(rng, index, persona_name, arrival, companies, emails, complete=False) -> LeadSpec:
+def _lead(
+    rng, index, persona_name, arrival, companies, emails, content, complete=False
+) -> LeadSpec:
     persona = PERSONAS[persona_name]
     industries = set(persona.industries)
     low, high = persona.sizes
@@ -844,22 +880,34 @@ def _lead(rng, index, persona_name, arrival, companies, emails, complete=False) 
     fields = {
         "first_name": first,
         "last_name": last,
-        "title": rng.choice(TITLES[seniority]),
+        "title": _title(rng.choice(content.titles[seniority]), first, content),
         "company": company["name"],
         # Badge scans and bought lists often come without a company size.
         "company_size": None if not complete and source == "event" and rng.random() < 0.3 else size,
-        "industry": company["industry"],
+        "industry": content.industry_names.get(company["industry"], company["industry"]),
         "country": company["country"],
-        "source": source,
+        "source": content.sources[source][0],
     }
+    attributes = {}
+    cities = content.cities.get(company["country"])
+    if cities:
+        city, phone_prefix = cities[company["number"] % len(cities)]
+        attributes[content.city_attribute] = city
     if rng.random() < 0.75:
         fields["phone"] = f"{phone_prefix}{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"
-    attributes = {}
     if source == "paid search":
-        attributes["utm_campaign"] = rng.choice(["sla-template", "lead-scoring", "brand"])
+        attributes["utm_campaign"] = rng.choice(content.utm_campaigns)
     elif source == "event":
-        attributes["event"] = rng.choice(EVENTS_ATTENDED)
+        attributes["event"] = rng.choice(content.events_attended)
     return LeadSpec(index, email, fields, attributes, persona_name, source, arrival)
+
+
+def _title(title: str, first_name: str, content: "LeadContent") -> str:
+    """The title as the lead would write it: feminine for a woman where the language says so."""
+    if first_name not in content.feminine_names:
+        return title
+    word, _, rest = title.partition(" ")
+    return " ".join(filter(None, (content.feminine_words.get(word, word), rest)))
 
 
 def _visit_time(rng: random.Random, after: datetime, days: float, zone) -> datetime:
@@ -871,8 +919,8 @@ def _visit_time(rng: random.Random, after: datetime, days: float, zone) -> datet
 class _Events:
     """One lead's activity, with external ids that stay the same on every load."""
 
-    def __init__(self, spec: LeadSpec, rng: random.Random):
-        self.spec, self.rng, self.count = spec, rng, 0
+    def __init__(self, spec: LeadSpec, rng: random.Random, content: "LeadContent"):
+        self.spec, self.rng, self.count, self.content = spec, rng, 0, content
 
     def add(self, event_type: str, at: datetime, **properties) -> None:
         self.count += 1
@@ -889,27 +937,30 @@ class _Events:
     def first(self, at: datetime) -> None:
         first_type = SOURCES[self.spec.source][2]
         if first_type == "content_download":
-            self.add(first_type, at, asset=self.rng.choice(CONTENT))
+            self.add(first_type, at, asset=self.rng.choice(self.content.content))
         elif first_type == "webinar_attended":
-            self.add(first_type, at, webinar=self.rng.choice(WEBINARS))
+            self.add(first_type, at, webinar=self.rng.choice(self.content.webinars))
         else:
-            self.add(first_type, at, form=self.spec.source.replace(" ", "-"))
+            self.add(first_type, at, form=slugify(self.content.sources[self.spec.source][0]))
+
+    def conversion(self, at: datetime, event_type: str) -> None:
+        self.add(event_type, at, form=self.content.conversion_forms[event_type])
 
     def visit(self, at: datetime, persona: Persona) -> datetime:
-        rng = self.rng
+        rng, content = self.rng, self.content
         for _ in range(rng.randint(1, 3)):
             at += timedelta(minutes=rng.randint(1, 6))
-            self.add("page_view", at, path=rng.choice(PAGES))
+            self.add("page_view", at, path=rng.choice(content.pages))
         if rng.random() < persona.pricing:
             at += timedelta(minutes=rng.randint(1, 4))
-            self.add("pricing_page_view", at, path="/pricing")
+            self.add("pricing_page_view", at, path=content.pricing_page)
         if rng.random() < 0.3:
             at += timedelta(minutes=rng.randint(1, 4))
-            self.add("content_download", at, asset=rng.choice(CONTENT))
+            self.add("content_download", at, asset=rng.choice(content.content))
         return at
 
     def email(self, at: datetime, clicks: float) -> datetime:
-        campaign = self.rng.choice(CAMPAIGNS)
+        campaign = self.rng.choice(self.content.campaigns)
         self.add("email_open", at, campaign=campaign)
         if self.rng.random() < clicks:
             at += timedelta(minutes=self.rng.randint(1, 30))
@@ -917,8 +968,10 @@ class _Events:
         return at
 
 
-def _activity(rng: random.Random, spec: LeadSpec, persona: Persona, now: datetime) -> None:
-    events = _Events(spec, rng)
+def _activity(
+    rng: random.Random, spec: LeadSpec, persona: Persona, now: datetime, content: "LeadContent"
+) -> None:
+    events = _Events(spec, rng, content)
     events.first(spec.arrival)
     visits = rng.randint(*persona.sessions)
     converts_at = rng.randint(1, visits) if visits and rng.random() < persona.converts else None
@@ -934,30 +987,32 @@ def _activity(rng: random.Random, spec: LeadSpec, persona: Persona, now: datetim
             at = events.email(at, clicks=0.4)
         if rng.random() < 0.12:
             at += timedelta(minutes=rng.randint(5, 60))
-            events.add("webinar_attended", at, webinar=rng.choice(WEBINARS))
+            events.add("webinar_attended", at, webinar=rng.choice(content.webinars))
         at = events.visit(at, persona)
         if visit == converts_at:
             at += timedelta(minutes=rng.randint(1, 10))
             conversion = "demo_request" if rng.random() < 0.7 else "contact_sales"
-            events.add(conversion, at, form=conversion.replace("_", "-"))
+            events.conversion(at, conversion)
     if unsubscribes:
         at = _visit_time(rng, at, rng.uniform(2, 20), spec.arrival.tzinfo)
         at = events.email(at, clicks=0)
-        events.add("unsubscribe", at + timedelta(minutes=1), campaign="monthly-newsletter")
+        events.add("unsubscribe", at + timedelta(minutes=1), campaign=content.newsletter)
     spec.events = [event for event in spec.events if event.occurred_at <= now]
 
 
-def _finale_activity(rng: random.Random, spec: LeadSpec, handed_off: datetime) -> None:
+def _finale_activity(
+    rng: random.Random, spec: LeadSpec, handed_off: datetime, content: "LeadContent"
+) -> None:
     """A lead who browsed a little and then asked for a demo just before `handed_off`."""
-    events = _Events(spec, rng)
+    events = _Events(spec, rng, content)
     events.first(spec.arrival)
     at = spec.arrival + timedelta(minutes=rng.randint(5, 90))
     for _ in range(rng.randint(1, 3)):
         at += timedelta(minutes=rng.randint(1, 8))
-        events.add("page_view", at, path=rng.choice(PAGES))
+        events.add("page_view", at, path=rng.choice(content.pages))
     conversion = "demo_request" if rng.random() < 0.7 else "contact_sales"
     # The run that follows the request hands the whole group off together.
-    events.add(conversion, handed_off - CONVERSION_LAG, form=conversion.replace("_", "-"))
+    events.conversion(handed_off - CONVERSION_LAG, conversion)
 
 
 def _business_time_before(end: datetime, hours: float, calendar) -> datetime:
@@ -969,3 +1024,84 @@ def _business_time_before(end: datetime, hours: float, calendar) -> datetime:
         if moment < earliest:
             raise ValueError("The SLA's calendar has no business hours to replay.")
     return moment
+
+
+# --- the words, in each language ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeadContent:
+    """What the demo leads are called and what they read, in one language.
+
+    Tables picked from at random keep the English lengths, so the story is the same.
+    """
+
+    sources: dict  # key in SOURCES: (the lead's source, what created the lead)
+    industry_names: dict  # key in INDUSTRIES: the lead's industry
+    company_ends: dict  # key in INDUSTRIES: how company names end
+    cities: dict  # country: [(city, phone prefix)]; countries without cities use COUNTRIES
+    city_attribute: str
+    titles: dict
+    feminine_names: frozenset  # first names that take the feminine form of a title
+    feminine_words: dict  # a title's first word: its feminine form
+    pages: list
+    pricing_page: str
+    content: list
+    webinars: list
+    campaigns: list
+    newsletter: str
+    utm_campaigns: list
+    events_attended: list
+    conversion_forms: dict  # event type: form name
+    notes: dict  # disposition code: the rep's note
+    crm_reasons: dict  # lead stage: why the CRM moved the lead there
+    money_scale: int  # deal values per dollar of the English demo
+
+
+ENGLISH = LeadContent(
+    sources={key: (key, reason) for key, (_, reason, _) in SOURCES.items()},
+    industry_names={},
+    company_ends={},
+    cities={},
+    city_attribute="city",
+    titles=TITLES,
+    feminine_names=frozenset(),
+    feminine_words={},
+    pages=PAGES,
+    pricing_page="/pricing",
+    content=CONTENT,
+    webinars=WEBINARS,
+    campaigns=CAMPAIGNS,
+    newsletter="monthly-newsletter",
+    utm_campaigns=["sla-template", "lead-scoring", "brand"],
+    events_attended=EVENTS_ATTENDED,
+    conversion_forms={"demo_request": "demo-request", "contact_sales": "contact-sales"},
+    notes=NOTES,
+    crm_reasons=CRM_REASONS,
+    money_scale=1,
+)
+
+PORTUGUESE = LeadContent(
+    sources=demo_pt.SOURCES,
+    industry_names=demo_pt.INDUSTRY_NAMES,
+    company_ends=demo_pt.COMPANY_ENDS,
+    cities=demo_pt.CITIES,
+    city_attribute=demo_pt.CITY_ATTRIBUTE,
+    titles=demo_pt.TITLES,
+    feminine_names=demo_pt.FEMININE_NAMES,
+    feminine_words=demo_pt.FEMININE_WORDS,
+    pages=demo_pt.PAGES,
+    pricing_page=demo_pt.PRICING_PAGE,
+    content=demo_pt.CONTENT,
+    webinars=demo_pt.WEBINARS,
+    campaigns=demo_pt.CAMPAIGNS,
+    newsletter=demo_pt.NEWSLETTER,
+    utm_campaigns=demo_pt.UTM_CAMPAIGNS,
+    events_attended=demo_pt.EVENTS_ATTENDED,
+    conversion_forms=demo_pt.CONVERSION_FORMS,
+    notes=demo_pt.NOTES,
+    crm_reasons=demo_pt.CRM_REASONS,
+    money_scale=demo_pt.MONEY_SCALE,
+)
+
+LEAD_CONTENT = {"en": ENGLISH, "pt-br": PORTUGUESE}

@@ -29,6 +29,7 @@ from leads.models import (
     StageChange,
 )
 from slaportal.roles import Role
+from slaportal.workspace import workspace
 
 pytestmark = pytest.mark.django_db
 
@@ -237,6 +238,12 @@ def test_reloading_keeps_changes_people_made():
     assert marina.check_password("changed")
     # The article's v1 and its amendment, and the enterprise SLA's v1.
     assert m.AgreementVersion.objects.count() == 3
+
+
+def test_the_english_demo_keeps_an_english_workspace_in_dollars(agreement):
+    settings = workspace()
+    assert (settings.default_language, settings.currency) == ("en", "USD")
+    assert m.Goal.objects.filter(unit="US$").exists()
 
 
 def test_output_lists_the_logins_and_the_url():
