@@ -153,3 +153,20 @@ def test_the_javascript_catalog_serves_the_chart_labels_in_portuguese(client):
     # The catalog escapes non-ASCII letters: "Violações" is "Viola\\u00e7\\u00f5es" in it.
     assert '"Tabela"' in catalog and '"Cumprimento (%)"' in catalog
     assert "Viola\\u00e7\\u00f5es" in catalog
+
+
+def test_the_integrations_and_notification_pages_are_in_portuguese(client_for, marketing_manager):
+    client = client_for(marketing_manager)
+    index = client.get("/integrations/", **PT).content.decode()
+    assert "Endpoints de webhook" in index and "Canais de chat da equipe" in index
+    preferences = client.get("/integrations/notifications/", **PT).content.decode()
+    assert "Quais avisos chegam até você, e onde." in preferences
+
+
+def test_a_viewer_reads_home_and_a_refusal_in_portuguese(client_for, viewer):
+    client = client_for(viewer)
+    home = client.get("/", **PT).content.decode()
+    assert "Leia o SLA vigente e como as duas equipes o cumprem." in home and "Leitor" in home
+    refused = client.get("/integrations/", **PT)
+    assert refused.status_code == 403
+    assert "Esta página não está aberta ao seu papel" in refused.content.decode()
