@@ -3,6 +3,8 @@
 Rates are fractions 0..1 throughout, also where the review page shows a KPI or goal in %.
 """
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -333,7 +335,11 @@ class KpiMonthView(GenericAPIView):
         query.is_valid(raise_exception=True)
         agreement = query.validated_data.get("agreement") or None
         report = month_report(month=query.validated_data["month"], agreement=agreement)
-        return Response(MonthReportSerializer(report).data)
+        # The figures are a contract: their labels stay English whatever the reader's language
+        # (only error messages follow Accept-Language).
+        with translation.override(settings.LANGUAGE_CODE):
+            data = MonthReportSerializer(report).data
+        return Response(data)
 
 
 # Visitor counts --------------------------------------------------------------------------

@@ -127,6 +127,7 @@ def test_the_kpi_api_keeps_english_keys_and_translates_its_error(october, client
     answered = client.get("/api/v1/kpis/?month=2026-10", **PT).json()
     assert "funnel" in answered and "kpis" in answered
     assert {row["stage"] for row in answered["funnel"]} >= {"lead", "mql"}
+    assert [row["label"] for row in answered["funnel"]][:3] == ["Visitors", "Leads", "MQLs"]
 
 
 def test_the_menu_is_in_portuguese(client_for, marketing_manager):
