@@ -9,8 +9,10 @@ import json
 from datetime import datetime
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from slaportal.language import language_of, workspace_default
 from slaportal.models import OutboxMessage
 
 from .delivery import AttemptFailed, _post
@@ -77,16 +79,33 @@ def chat_rows(event: dict, obj, chats: list[ChatChannel], now: datetime) -> list
     if not chats:
         return []
     lead_id = (event["data"].get("lead") or {}).get("id")
-    text = _headline(event)
-    return [
-        OutboxMessage(
-            channel=CHAT,
-            key=f"{CHAT}:{chat.pk}:{event['id']}",
-            payload={"chat": chat.pk, "text": text, "link": _lead_link(lead_id)},
-            created_at=now,
+    rows = []
+    for chat in chats:
+        language = chat_language(chat)
+        # Written in the channel's language: its owner's, or the workspace's for the team's.
+        with translation.override(language):
+            text = _headline(event)
+        rows.append(
+            OutboxMessage(
+                channel=CHAT,
+                key=f"{CHAT}:{chat.pk}:{event['id']}",
+                payload={
+                    "chat": chat.pk,
+                    "text": text,
+                    "link": _lead_link(lead_id),
+                    "language": language,
+                },
+                created_at=now,
+            )
         )
-        for chat in chats
-    ]
+    return rows
+
+
+def chat_language(chat: ChatChannel) -> str:
+    """A rep's own channel speaks the rep's language; the team's, the workspace default."""
+    if chat.owner_id:
+        return language_of(chat.owner)
+    return workspace_default()
 
 
 def chat_row_for_notice(chat: ChatChannel, key: str, text: str, lead_id, now) -> OutboxMessage:
@@ -106,7 +125,11 @@ def chat_alerts_deliver(messages) -> None:
         refusal = url_refusal(chat.url)
         if refusal:
             raise AttemptFailed(refusal)
-        body = json.dumps(chat_body(chat.kind, message.payload["text"], message.payload["link"]))
+        language = message.payload.get("language") or chat_language(chat)
+        with translation.override(language):
+            body = json.dumps(
+                chat_body(chat.kind, message.payload["text"], message.payload["link"])
+            )
         status, excerpt, _latency = _post(
             chat.url, body, {"Content-Type": "application/json; charset=UTF-8"}
         )

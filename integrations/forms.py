@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .models import EVENT_TYPES, AlertKind, ChatChannel
@@ -9,7 +10,8 @@ class EndpointForm(forms.Form):
     description = forms.CharField(label=_("Description"), max_length=200, required=False)
     event_types = forms.MultipleChoiceField(
         label=_("Event types"),
-        choices=[(event, event) for event in EVENT_TYPES],
+        # The event types are the webhook contract's names, shown as code, never translated.
+        choices=[(event, format_html("<code>{}</code>", event)) for event in EVENT_TYPES],
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("None ticked: every event type."),

@@ -3,6 +3,10 @@
 Rates are fractions 0..1 throughout, also where the review page shows a KPI or goal in %.
 """
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -17,6 +21,7 @@ from rest_framework.response import Response
 
 from agreements.models import Metric
 from leads.api.parsers import SafeJSONParser
+from slaportal.numbers import number
 from slaportal.roles import MANAGERS, READERS, Role, has_role
 
 from .metrics import PERCENT_METRICS, Status
@@ -30,7 +35,8 @@ from .visitors import (
     visitor_rows_validate,
 )
 
-MONTH_REQUIRED = "Give the month as ?month=YYYY-MM, e.g. 2026-10."
+# Error messages follow the request's Accept-Language; keys and values stay English.
+MONTH_REQUIRED = _("Give the month as ?month=YYYY-MM, e.g. 2026-10.")
 STATUSES = ["green", "amber", "red", "grey", "mixed"]
 STAGES = ["visitor", "lead", "mql", "sql", "opportunity", "customer"]
 FRACTION = "fraction"
@@ -52,7 +58,7 @@ class KpiApiPermission(BasePermission):
     Anonymous requests fail here too, and DRF answers them 401 with the Token challenge.
     """
 
-    message = "Your role does not allow this."
+    message = _("Your role does not allow this.")
 
     def has_permission(self, request, view) -> bool:
         if request.method in SAFE_METHODS:
@@ -329,7 +335,11 @@ class KpiMonthView(GenericAPIView):
         query.is_valid(raise_exception=True)
         agreement = query.validated_data.get("agreement") or None
         report = month_report(month=query.validated_data["month"], agreement=agreement)
-        return Response(MonthReportSerializer(report).data)
+        # The figures are a contract: their labels stay English whatever the reader's language
+        # (only error messages follow Accept-Language).
+        with translation.override(settings.LANGUAGE_CODE):
+            data = MonthReportSerializer(report).data
+        return Response(data)
 
 
 # Visitor counts --------------------------------------------------------------------------
@@ -423,15 +433,20 @@ class VisitorCountsView(GenericAPIView):
         items = request.data
         if not isinstance(items, list):
             return _batch_refused(
-                'Send a JSON list of counts, e.g. [{"date": "2026-10-05", "source": "website", '
-                '"visitors": 1000}].'
+                gettext(
+                    'Send a JSON list of counts, e.g. [{"date": "2026-10-05", "source": '
+                    '"website", "visitors": 1000}].'
+                )
             )
         if not items:
-            return _batch_refused(f"The list is empty: send 1 to {MAX_ITEMS_PER_BATCH:,} counts.")
+            return _batch_refused(
+                gettext("The list is empty: send 1 to %(max)s counts.")
+                % {"max": number(MAX_ITEMS_PER_BATCH)}
+            )
         if len(items) > MAX_ITEMS_PER_BATCH:
             return _batch_refused(
-                f"Send at most {MAX_ITEMS_PER_BATCH:,} counts per request; "
-                f"this batch has {len(items):,}."
+                gettext("Send at most %(max)s counts per request; this batch has %(count)s.")
+                % {"max": number(MAX_ITEMS_PER_BATCH), "count": number(len(items))}
             )
         rows, errors = visitor_rows_validate(items)
         if errors:

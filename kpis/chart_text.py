@@ -8,6 +8,9 @@ never disagree.
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from slaportal import numbers
 
 
 @dataclass
@@ -18,23 +21,23 @@ class ChartText:
     rows: list[list] = field(default_factory=list)
 
 
-def _show(value, suffix: str = "") -> str:
-    return (
-        "—"
-        if value is None
-        else f"{value:g}{suffix}"
-        if isinstance(value, float)
-        else f"{value}{suffix}"
-    )
+def _show(value, percent: bool = False) -> str:
+    """A figure in the reader's format: "1,234" / "1.234", "42.5%" / "42,5%"; "—" for none."""
+    if value is None:
+        return "—"
+    digits = 0 if float(value).is_integer() else 1
+    return numbers.percent(value, digits) if percent else numbers.number(value, digits)
 
 
 def _funnel(data: dict) -> ChartText:
     labels, counts, plan = data.get("labels", []), data.get("counts", []), data.get("plan", [])
     rows = [
-        [label, count, _show(plan[i] if i < len(plan) else None)]
+        [label, _show(count), _show(plan[i] if i < len(plan) else None)]
         for i, (label, count) in enumerate(zip(labels, counts, strict=False))
     ]
-    steps = ", ".join(f"{count} {label}" for label, count in zip(labels, counts, strict=False))
+    steps = ", ".join(
+        f"{_show(count)} {label}" for label, count in zip(labels, counts, strict=False)
+    )
     summary = _("This month: %(steps)s.") % {"steps": steps} if steps else _("No data.")
     return ChartText("funnel", summary, [_("Stage"), _("Actual"), _("Plan for a month")], rows)
 
@@ -58,7 +61,7 @@ def _trends(data: dict) -> ChartText:
             "l1": _show(leads[-1] if leads else None),
             "m0": _show(mqls[0] if mqls else None),
             "m1": _show(mqls[-1] if mqls else None),
-            "c1": _show(series[3][-1] if series[3] else None, "%"),
+            "c1": _show(series[3][-1] if series[3] else None, percent=True),
         }
     else:
         summary = _("No data.")
@@ -73,19 +76,19 @@ def _reps(data: dict, target) -> ChartText:
         data.get("breaches", []),
     )
     rows = [
-        [name, _show(compliance[i] if i < len(compliance) else None, "%"), breaches[i]]
+        [name, _show(compliance[i] if i < len(compliance) else None, True), _show(breaches[i])]
         for i, name in enumerate(labels)
         if i < len(breaches)
     ]
     if rows:
-        worst = max(rows, key=lambda row: row[2])
-        summary = _("%(count)s reps; the most breaches: %(name)s with %(breaches)s.") % {
-            "count": len(rows),
-            "name": worst[0],
-            "breaches": worst[2],
-        }
+        worst = max(range(len(rows)), key=lambda i: breaches[i])
+        summary = ngettext(
+            "%(count)s rep; the most breaches: %(name)s with %(breaches)s.",
+            "%(count)s reps; the most breaches: %(name)s with %(breaches)s.",
+            len(rows),
+        ) % {"count": _show(len(rows)), "name": rows[worst][0], "breaches": rows[worst][2]}
         if target is not None:
-            summary += " " + _("Compliance target: %(target)s%%.") % {"target": _show(target)}
+            summary += " " + _("Compliance target: %(target)s.") % {"target": _show(target, True)}
     else:
         summary = _("No handoffs this month.")
     return ChartText("reps", summary, [_("Rep"), _("SLA compliance"), _("Breaches")], rows)
@@ -103,7 +106,7 @@ def _reasons(data: dict) -> ChartText:
         summary = _(
             "%(total)s leads rejected or returned; the most common reason: %(reason)s (%(count)s)."
         ) % {
-            "total": sum(row[1] + row[2] for row in rows),
+            "total": _show(sum(row[1] + row[2] for row in rows)),
             "reason": top[0],
             "count": top[1] + top[2],
         }

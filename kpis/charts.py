@@ -4,7 +4,7 @@ One function builds the series for both, so the pack's charts can never disagree
 page's. Links to the figures behind each bar are the page's business and are added there.
 """
 
-from .exports import Review
+from .exports import Review, trend_labels
 
 
 def first_month_with_data(series: dict) -> int:
@@ -31,7 +31,7 @@ def review_charts(review: Review) -> dict:
     return {
         "funnel": {
             "stages": [step.stage for step in steps],
-            "labels": [step.label for step in steps],
+            "labels": [str(step.label) for step in steps],
             "counts": [step.count for step in steps],
             "plan": [
                 None if step.planned_per_month is None else round(step.planned_per_month, 1)
@@ -39,7 +39,7 @@ def review_charts(review: Review) -> dict:
             ],
         },
         "trends": {
-            "labels": series["labels"][start:],
+            "labels": trend_labels(review)[start:],
             "leads": series["leads_created"][start:],
             "mqls": series["entered_mql"][start:],
             "sqls": series["entered_sql"][start:],

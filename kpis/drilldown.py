@@ -6,6 +6,7 @@ figure is right when it counts exactly the leads this returns.
 
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from leads.models import Handoff, Lead
 
@@ -15,18 +16,18 @@ from .segments import LABELS as SEGMENT_LABELS
 from .segments import segment_filter
 
 FIGURES = {
-    "leads_created": "Leads created",
-    "entered_mql": "Leads that became MQLs",
-    "entered_sql": "Leads that became SQLs",
-    "entered_opportunity": "Leads that became opportunities",
-    "entered_customer": "Leads won",
-    "handoffs": "Leads handed to sales",
-    "windows_closed": "Handoffs whose response window closed",
-    "windows_met": "Handoffs touched within the target",
-    "breached": "Handoffs breached",
-    "accepted": "MQLs accepted by sales",
-    "rejected": "MQLs rejected by sales",
-    "returned": "Leads returned to marketing",
+    "leads_created": _("Leads created"),
+    "entered_mql": _("Leads that became MQLs"),
+    "entered_sql": _("Leads that became SQLs"),
+    "entered_opportunity": _("Leads that became opportunities"),
+    "entered_customer": _("Leads won"),
+    "handoffs": _("Leads handed to sales"),
+    "windows_closed": _("Handoffs whose response window closed"),
+    "windows_met": _("Handoffs touched within the target"),
+    "breached": _("Handoffs breached"),
+    "accepted": _("MQLs accepted by sales"),
+    "rejected": _("MQLs rejected by sales"),
+    "returned": _("Leads returned to marketing"),
 }
 
 

@@ -9,9 +9,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import slugify
+from django.utils.translation import gettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from agreements.exports import SlaPdf, pdf_rowset
+from slaportal import numbers
 from slaportal.csv_files import csv_write
 
 from .metrics import MonthReport, Status
@@ -19,20 +23,22 @@ from .periods import Month
 
 CURRENCY_UNITS = {"$", "US$", "R$", "€", "£", "USD", "BRL", "EUR", "GBP"}
 STATUS_LABELS = {
-    "green": "On track",
-    "amber": "At risk",
-    "red": "Off track",
-    "grey": "No data",
+    "green": _("On track"),
+    "amber": _("At risk"),
+    "red": _("Off track"),
+    "grey": _("No data"),
     # "All agreements", where the agreements hold a KPI to different targets: each agreement's
     # own status stands beside the combined figure.
-    "mixed": "Targets differ by agreement",
+    "mixed": _("Targets differ by agreement"),
 }
 VELOCITY_LABELS = {
-    "lead": "Lead → MQL",
-    "mql": "MQL → SQL",
-    "sql": "SQL → opportunity",
-    "opportunity": "Opportunity → won",
+    "lead": _("Lead → MQL"),
+    "mql": _("MQL → SQL"),
+    "sql": _("SQL → opportunity"),
+    "opportunity": _("Opportunity → won"),
 }
+SIDE_LABELS = {"marketing": _("Marketing"), "sales": _("Sales")}
+DECISION_LABELS = {"rejected": _("Rejected"), "returned": _("Returned")}
 # Units of the raw CSV values: rates are fractions 0..1 as in the API, never "60%".
 FRACTION = "fraction"
 
@@ -53,10 +59,10 @@ class BreachRow:
     @property
     def how_late(self) -> str:
         if self.first_touch_at is None:
-            return "returned untouched" if self.returned_at else "not touched yet"
+            return gettext("returned untouched") if self.returned_at else gettext("not touched yet")
         if self.late_business_minutes is None:
-            return "late"
-        return f"{duration(self.late_business_minutes)} late"
+            return gettext("late")
+        return gettext("%(duration)s late") % {"duration": duration(self.late_business_minutes)}
 
     @property
     def state(self) -> str:
@@ -120,11 +126,12 @@ class Review:
 
 
 def number(value, decimals: int = 1) -> str:
+    """1234.5 -> "1,234.5" / "1.234,5"; whole numbers without decimals; "—" for None."""
     if value is None:
         return "—"
     if float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:,.{decimals}f}"
+        return numbers.number(value, 0)
+    return numbers.number(value, decimals)
 
 
 def percent(rate: float | None) -> str:
@@ -132,30 +139,44 @@ def percent(rate: float | None) -> str:
     if rate is None:
         return "—"
     share = round(rate * 100, 1)
-    return f"{share:.0f}%" if share.is_integer() else f"{share:.1f}%"
+    return numbers.percent(share, 0 if share.is_integer() else 1)
 
 
 def hours(minutes: float | None) -> str:
-    return "—" if minutes is None else f"{minutes / 60:.1f} h"
+    return "—" if minutes is None else hours_text(minutes / 60)
+
+
+def hours_text(value: float) -> str:
+    return pgettext("hours", "%(hours)s h") % {"hours": numbers.number(value, 1)}
 
 
 def duration(minutes: float) -> str:
     minutes = round(minutes)
     if minutes < 60:
-        return f"{minutes} min"
+        return pgettext("duration", "%(minutes)s min") % {"minutes": minutes}
     whole, rest = divmod(minutes, 60)
-    return f"{whole} h {rest:02d} min" if rest else f"{whole} h"
+    if rest:
+        return pgettext("duration", "%(hours)s h %(minutes)02d min") % {
+            "hours": numbers.number(whole, 0),
+            "minutes": rest,
+        }
+    return pgettext("duration", "%(hours)s h") % {"hours": numbers.number(whole, 0)}
 
 
-def with_unit(value: float | None, unit: str) -> str:
+def money(value: float) -> str:
+    """Revenue in the workspace's currency, cents only when there are any."""
+    return numbers.money(value, decimals=0 if float(value).is_integer() else 2)
+
+
+def with_unit(value: float | None, unit: str, metric: str = "") -> str:
     if value is None:
         return "—"
     if unit == "%":
-        return f"{value:.0f}%"
+        return numbers.percent(value, 0)
     if unit == "h":
-        return f"{value:.1f} h"
-    if unit in CURRENCY_UNITS:
-        return f"{unit} {number(value)}"
+        return hours_text(value)
+    if unit in CURRENCY_UNITS or metric == "new_revenue":
+        return money(value)
     return f"{number(value, 2)} {unit}".strip()
 
 
@@ -164,21 +185,38 @@ def change(status: Status) -> tuple[str, str]:
     delta = status.change
     if delta is None:
         return "", "—"
-    unit = {"%": " pp", "h": " h"}.get(status.unit, "")
-    size = f"{abs(delta):.1f}" if status.unit == "h" else number(abs(delta))
+    size = round(abs(delta), 1)
     # The sign follows the change as written: a change that rounds to nothing is "±0.0",
     # never "−0.0".
-    if float(size.replace(",", "")) == 0:
+    if size == 0:
         delta = 0
     arrow = "up" if delta > 0 else "down" if delta < 0 else "flat"
     sign = "+" if delta > 0 else "−" if delta < 0 else "±"
-    return arrow, f"{sign}{size}{unit}"
+    if status.unit == "h":
+        text = hours_text(size)
+    elif status.unit == "%":
+        digits = 0 if size.is_integer() and delta != 0 else 1
+        text = pgettext("percentage points", "%(points)s pp") % {
+            "points": numbers.number(size, digits)
+        }
+    elif status.metric == "new_revenue" or status.unit in CURRENCY_UNITS:
+        text = money(size)
+    else:
+        text = number(size)
+    return arrow, f"{sign}{text}"
 
 
 def local(moment: datetime | None, time_zone: str) -> str:
+    """A moment in the SLA's zone: "04 Nov 2026 10:00" / "04/11/2026 10h00"."""
     if moment is None:
         return "—"
-    return timezone.localtime(moment, ZoneInfo(time_zone)).strftime("%d %b %Y %H:%M")
+    local_moment = timezone.localtime(moment, ZoneInfo(time_zone))
+    return date_format(local_moment, pgettext("date and time format", "d M Y H:i"))
+
+
+def day(value) -> str:
+    """A date a person reads: "15 Dec 2026" / "15/12/2026"."""
+    return date_format(value, pgettext("date format", "d M Y"))
 
 
 # The review's tables ---------------------------------------------------------------------
@@ -201,8 +239,12 @@ def summary_rows(review: Review) -> list[SummaryRow]:
     def target(metric: str, fallback: str = "—") -> str:
         kpi = kpi_targets.get(metric)
         if kpi and kpi.target is None:
-            return "each agreement's own (see the scorecard)"
-        return f"{with_unit(kpi.target, kpi.unit)} (KPI target)" if kpi else fallback
+            return gettext("each agreement's own (see the scorecard)")
+        if kpi:
+            return gettext("%(target)s (KPI target)") % {
+                "target": with_unit(kpi.target, kpi.unit, kpi.metric)
+            }
+        return fallback
 
     def promised(metric: str, value=None, unit: str = "", basis: str = "") -> dict:
         """The KPI's target as raw values, else the fallback promise given."""
@@ -225,10 +267,11 @@ def summary_rows(review: Review) -> list[SummaryRow]:
     marketing = [
         SummaryRow(
             "marketing",
-            "MQLs delivered",
+            gettext("MQLs delivered"),
             "—"
             if report.mqls_planned is None
-            else f"{number(report.mqls_planned)} a month (funnel plan)",
+            else gettext("%(count)s a month (funnel plan)")
+            % {"count": number(report.mqls_planned)},
             number(funnel["mql"].count),
             "entered_mql",
             **count(funnel["mql"].count),
@@ -238,7 +281,7 @@ def summary_rows(review: Review) -> list[SummaryRow]:
         ),
         SummaryRow(
             "marketing",
-            "Leads created",
+            gettext("Leads created"),
             "—",
             number(funnel["lead"].count),
             "leads_created",
@@ -246,10 +289,17 @@ def summary_rows(review: Review) -> list[SummaryRow]:
         ),
         SummaryRow(
             "marketing",
-            "Lead → MQL conversion",
+            gettext("Lead → MQL conversion"),
             target(
                 "lead_to_mql_rate",
-                f"{number(planned_conversion)}% (funnel plan)" if planned_conversion else "—",
+                gettext("%(rate)s (funnel plan)")
+                % {
+                    "rate": numbers.percent(
+                        planned_conversion, 0 if planned_conversion.is_integer() else 1
+                    )
+                }
+                if planned_conversion
+                else "—",
             ),
             percent(funnel["mql"].conversion_from_previous),
             "entered_mql",
@@ -263,7 +313,7 @@ def summary_rows(review: Review) -> list[SummaryRow]:
         ),
         SummaryRow(
             "marketing",
-            "MQL acceptance rate",
+            gettext("MQL acceptance rate"),
             target("mql_acceptance_rate"),
             percent(report.mql_acceptance_rate),
             "accepted",
@@ -272,7 +322,7 @@ def summary_rows(review: Review) -> list[SummaryRow]:
         ),
         SummaryRow(
             "marketing",
-            "MQLs rejected by sales",
+            gettext("MQLs rejected by sales"),
             "—",
             number(totals.get("rejected", 0)),
             "rejected",
@@ -282,7 +332,7 @@ def summary_rows(review: Review) -> list[SummaryRow]:
     marketing += [
         SummaryRow(
             "marketing",
-            f"Rejected: {review.reason(code)}",
+            gettext("Rejected: %(reason)s") % {"reason": review.reason(code)},
             "—",
             number(n),
             "rejected",
@@ -292,7 +342,11 @@ def summary_rows(review: Review) -> list[SummaryRow]:
         for code, n in report.rejections_by_reason.items()
     ]
     target_hours = review.response_target_hours
-    first_touch = "—" if target_hours is None else f"within {number(target_hours)} business h"
+    first_touch = (
+        "—"
+        if target_hours is None
+        else gettext("within %(hours)s business h") % {"hours": number(target_hours)}
+    )
     response_promise = {
         "promised_value": target_hours,
         "promised_unit": "business_hours" if target_hours is not None else "",
@@ -314,9 +368,13 @@ def summary_rows(review: Review) -> list[SummaryRow]:
     sales = [
         SummaryRow(
             "sales",
-            "First touch",
+            gettext("First touch"),
             first_touch,
-            f"{totals.get('windows_met', 0)} of {totals.get('windows_closed', 0)} windows met",
+            gettext("%(met)s of %(closed)s windows met")
+            % {
+                "met": number(totals.get("windows_met", 0)),
+                "closed": number(totals.get("windows_closed", 0)),
+            },
             "windows_met",
             actual_value=totals.get("windows_met", 0),
             unit="windows_met",
@@ -325,8 +383,8 @@ def summary_rows(review: Review) -> list[SummaryRow]:
         ),
         SummaryRow(
             "sales",
-            "SLA compliance",
-            target("sla_compliance", "100%"),
+            gettext("SLA compliance"),
+            target("sla_compliance", numbers.percent(100)),
             percent(report.sla_compliance),
             "windows_closed",
             **fraction(report.sla_compliance),
@@ -334,7 +392,7 @@ def summary_rows(review: Review) -> list[SummaryRow]:
         ),
         SummaryRow(
             "sales",
-            "Speed to lead, median",
+            gettext("Speed to lead, median"),
             target("speed_to_lead", first_touch),
             hours(speed["median"]),
             "handoffs",
@@ -343,7 +401,7 @@ def summary_rows(review: Review) -> list[SummaryRow]:
         ),
         SummaryRow(
             "sales",
-            "Speed to lead, 90th percentile",
+            gettext("Speed to lead, 90th percentile"),
             first_touch,
             hours(speed["p90"]),
             "handoffs",
@@ -352,10 +410,12 @@ def summary_rows(review: Review) -> list[SummaryRow]:
         ),
         SummaryRow(
             "sales",
-            "Contact attempts per lead",
+            gettext("Contact attempts per lead"),
             target(
                 "attempts_per_lead",
-                f"{review.cadence_steps} in the cadence" if review.cadence_steps else "—",
+                gettext("%(steps)s in the cadence") % {"steps": review.cadence_steps}
+                if review.cadence_steps
+                else "—",
             ),
             number(report.attempts_per_lead, 2),
             "handoffs",
@@ -370,11 +430,11 @@ def summary_rows(review: Review) -> list[SummaryRow]:
         ),
         SummaryRow(
             "sales",
-            "Time between attempts, median",
-            "as the cadence spaces them",
+            gettext("Time between attempts, median"),
+            gettext("as the cadence spaces them"),
             "—"
             if report.attempt_spacing_hours is None
-            else f"{report.attempt_spacing_hours:.1f} h",
+            else hours_text(report.attempt_spacing_hours),
             "handoffs",
             actual_value=report.attempt_spacing_hours,
             unit="hours",
@@ -382,8 +442,8 @@ def summary_rows(review: Review) -> list[SummaryRow]:
         ),
         SummaryRow(
             "sales",
-            "Handoffs that kept the cadence",
-            "100%",
+            gettext("Handoffs that kept the cadence"),
+            numbers.percent(100),
             percent(report.cadence_met_share),
             "handoffs",
             **fraction(report.cadence_met_share),
@@ -393,7 +453,7 @@ def summary_rows(review: Review) -> list[SummaryRow]:
         ),
         SummaryRow(
             "sales",
-            "Breaches",
+            gettext("Breaches"),
             "0",
             number(totals.get("breached", 0)),
             "breached",
@@ -404,8 +464,8 @@ def summary_rows(review: Review) -> list[SummaryRow]:
         ),
         SummaryRow(
             "sales",
-            "Leads returned to marketing",
-            "with a reason",
+            gettext("Leads returned to marketing"),
+            gettext("with a reason"),
             number(totals.get("returned", 0)),
             "returned",
             **count(totals.get("returned", 0)),
@@ -414,7 +474,7 @@ def summary_rows(review: Review) -> list[SummaryRow]:
     sales += [
         SummaryRow(
             "sales",
-            f"Returned: {review.reason(code)}",
+            gettext("Returned: %(reason)s") % {"reason": review.reason(code)},
             "—",
             number(n),
             "returned",
@@ -438,11 +498,11 @@ def _scorecard(review: Review) -> Table:
     for goal in review.report.goals:
         rows.append(
             [
-                "Goal",
+                gettext("Goal"),
                 f"{goal.agreement}: {goal.name}" if goal.agreement else goal.name,
                 goal.owner,
-                with_unit(goal.target, goal.unit),
-                with_unit(goal.actual, goal.unit),
+                with_unit(goal.target, goal.unit, goal.metric),
+                with_unit(goal.actual, goal.unit, goal.metric),
                 goal.status,
                 "",
                 goal.detail,
@@ -454,10 +514,10 @@ def _scorecard(review: Review) -> Table:
                 "KPI",
                 kpi.name,
                 kpi.owner,
-                with_unit(kpi.target, kpi.unit),
-                with_unit(kpi.actual, kpi.unit),
+                with_unit(kpi.target, kpi.unit, kpi.metric),
+                with_unit(kpi.actual, kpi.unit, kpi.metric),
                 kpi.status,
-                with_unit(kpi.previous, kpi.unit) if kpi.previous is not None else "—",
+                with_unit(kpi.previous, kpi.unit, kpi.metric) if kpi.previous is not None else "—",
                 change(kpi)[1],
             ]
         )
@@ -466,18 +526,29 @@ def _scorecard(review: Review) -> Table:
                 "KPI",
                 f"{kpi.name}: {part.agreement}",
                 part.owner,
-                with_unit(part.target, part.unit),
-                with_unit(part.actual, part.unit),
+                with_unit(part.target, part.unit, part.metric),
+                with_unit(part.actual, part.unit, part.metric),
                 part.status,
-                with_unit(part.previous, part.unit) if part.previous is not None else "—",
+                with_unit(part.previous, part.unit, part.metric)
+                if part.previous is not None
+                else "—",
                 change(part)[1],
             ]
             for part in kpi.parts
             if len(kpi.parts) > 1
         )
     return Table(
-        "Scorecard",
-        ["Kind", "Name", "Owner", "Target", "Actual", "Status", "Last month", "Change / detail"],
+        gettext("Scorecard"),
+        [
+            gettext("Kind"),
+            gettext("Name"),
+            gettext("Owner"),
+            gettext("Target"),
+            gettext("Actual"),
+            gettext("Status"),
+            gettext("Last month"),
+            gettext("Change / detail"),
+        ],
         rows,
     )
 
@@ -485,7 +556,14 @@ def _scorecard(review: Review) -> Table:
 def _breakdown_table(title: str, name: str, breakdowns) -> Table:
     return Table(
         title,
-        [name, "Leads", "MQLs", "SQLs", "Opportunities", "Won"],
+        [
+            name,
+            gettext("Leads"),
+            gettext("MQLs"),
+            gettext("SQLs"),
+            gettext("Opportunities"),
+            gettext("Won"),
+        ],
         [[b.label, b.leads, b.mqls, b.sqls, b.opportunities, b.won] for b in breakdowns],
     )
 
@@ -495,37 +573,50 @@ def tables(review: Review) -> dict[str, Table]:
     report, tz = review.report, review.time_zone
     summary = summary_rows(review)
     reasons = [
-        ["Rejected", review.reason(code), count]
+        [gettext("Rejected"), review.reason(code), number(count)]
         for code, count in report.rejections_by_reason.items()
     ]
     reasons += [
-        ["Returned", review.reason(code), count] for code, count in report.returns_by_reason.items()
+        [gettext("Returned"), review.reason(code), number(count)]
+        for code, count in report.returns_by_reason.items()
     ]
     return {
         "scorecard": _scorecard(review),
         "summary": Table(
-            "Compliance summary",
-            ["Side", "Measure", "Promised", "Actual"],
-            [[r.side.title(), r.measure, r.promised, r.actual] for r in summary],
+            gettext("Compliance summary"),
+            [gettext("Side"), gettext("Measure"), gettext("Promised"), gettext("Actual")],
+            [[SIDE_LABELS[r.side], r.measure, r.promised, r.actual] for r in summary],
         ),
         "funnel": Table(
-            "Funnel",
-            ["Stage", "Count", "Plan per month", "Conversion from previous"],
+            gettext("Funnel"),
+            [
+                gettext("Stage"),
+                gettext("Count"),
+                gettext("Plan per month"),
+                gettext("Conversion from previous"),
+            ],
             [
                 [
                     step.label,
-                    step.count,
-                    "" if step.planned_per_month is None else round(step.planned_per_month, 1),
+                    number(step.count),
+                    "" if step.planned_per_month is None else number(step.planned_per_month),
                     percent(step.conversion_from_previous),
                 ]
                 for step in report.funnel
             ],
         ),
-        "sources": _breakdown_table("By source", "Source", report.by_source),
-        "segments": _breakdown_table("By segment", "Segment", report.by_segment),
+        "sources": _breakdown_table(gettext("By source"), gettext("Source"), report.by_source),
+        "segments": _breakdown_table(gettext("By segment"), gettext("Segment"), report.by_segment),
         "cohorts": Table(
-            "Cohorts",
-            ["Created in", "Leads", "By end of", "MQLs", "SQLs", "Won"],
+            gettext("Cohorts"),
+            [
+                gettext("Created in"),
+                gettext("Leads"),
+                gettext("By end of"),
+                gettext("MQLs"),
+                gettext("SQLs"),
+                gettext("Won"),
+            ],
             [
                 [str(c.month), c.created, str(p.month), p.mqls, p.sqls, p.won]
                 for c in report.cohorts
@@ -533,15 +624,15 @@ def tables(review: Review) -> dict[str, Table]:
             ],
         ),
         "reps": Table(
-            "Compliance by rep",
+            gettext("Compliance by rep"),
             [
-                "Rep",
-                "Handoffs",
-                "Windows closed",
-                "Windows met",
-                "Compliance",
-                "Breached",
-                "Attempts",
+                gettext("Rep"),
+                gettext("Handoffs"),
+                gettext("Windows closed"),
+                gettext("Windows met"),
+                gettext("Compliance"),
+                gettext("Breached"),
+                gettext("Attempts"),
             ],
             [
                 [
@@ -557,8 +648,15 @@ def tables(review: Review) -> dict[str, Table]:
             ],
         ),
         "breaches": Table(
-            "Breached handoffs",
-            ["Lead", "Rep", f"Handed off ({tz})", "Due", "First touch", "How late (business time)"],
+            gettext("Breached handoffs"),
+            [
+                gettext("Lead"),
+                gettext("Rep"),
+                gettext("Handed off (%(zone)s)") % {"zone": tz},
+                gettext("Due"),
+                gettext("First touch"),
+                gettext("How late (business time)"),
+            ],
             [
                 [
                     b.lead,
@@ -572,11 +670,13 @@ def tables(review: Review) -> dict[str, Table]:
             ],
         ),
         "reasons": Table(
-            "Rejections and returns by reason", ["Decision", "Reason", "Leads"], reasons
+            gettext("Rejections and returns by reason"),
+            [gettext("Decision"), gettext("Reason"), gettext("Leads")],
+            reasons,
         ),
         "velocity": Table(
-            "Velocity: days in each stage",
-            ["Stage", "Median (days)", "90th percentile (days)"],
+            gettext("Velocity: days in each stage"),
+            [gettext("Stage"), gettext("Median (days)"), gettext("90th percentile (days)")],
             [
                 [
                     label,
@@ -587,36 +687,56 @@ def tables(review: Review) -> dict[str, Table]:
             ],
         ),
         "trends": Table(
-            "Twelve-month trends",
-            ["Month", "Leads", "MQLs", "SQLs", "Breaches", "Compliance (%)"],
+            gettext("Twelve-month trends"),
             [
-                [label, *values]
-                for label, *values in zip(
-                    review.trends["labels"],
+                gettext("Month"),
+                gettext("Leads"),
+                gettext("MQLs"),
+                gettext("SQLs"),
+                gettext("Breaches"),
+                gettext("Compliance (%)"),
+            ],
+            [
+                [label, number(leads), number(mqls), number(sqls), number(breached), compliance]
+                for label, leads, mqls, sqls, breached, compliance in zip(
+                    trend_labels(review),
                     review.trends["leads_created"],
                     review.trends["entered_mql"],
                     review.trends["entered_sql"],
                     review.trends["breached"],
-                    ["" if c is None else c for c in review.trends["compliance"]],
+                    ["" if c is None else number(c) for c in review.trends["compliance"]],
                     strict=True,
                 )
             ],
         ),
         "actions": Table(
-            "Action items",
-            ["Action", "Owner", "Due", "Agreed in", "Status"],
+            gettext("Action items"),
+            [
+                gettext("Action"),
+                gettext("Owner"),
+                gettext("Due"),
+                gettext("Agreed in"),
+                gettext("Status"),
+            ],
             [
                 [
                     item.text,
                     item.owner.get_full_name() or item.owner.username,
-                    item.due_date.isoformat(),
+                    day(item.due_date),
                     Month.of(item.month).label,
-                    f"done {local(item.done_at, tz)}" if item.done_at else "open",
+                    gettext("done %(when)s") % {"when": local(item.done_at, tz)}
+                    if item.done_at
+                    else gettext("open"),
                 ]
                 for item in review.action_items
             ],
         ),
     }
+
+
+def trend_labels(review: Review) -> list[str]:
+    """The trend's months as the reader's language writes them ("Nov 2026" / "nov 2026")."""
+    return [m.short_label for m in review.month.trailing(len(review.trends["labels"]))]
 
 
 def _iso(moment: datetime | None, time_zone: str) -> str:
@@ -628,6 +748,75 @@ def _iso(moment: datetime | None, time_zone: str) -> str:
 
 def _fraction(value: float | None) -> float | None:
     return None if value is None else round(value, 12)
+
+
+# The CSVs' column names, in the language of the request that downloads them.
+CSV_COLUMNS = {
+    "action": pgettext_lazy("CSV column", "action"),
+    "actual": pgettext_lazy("CSV column", "actual"),
+    "agreed_in": pgettext_lazy("CSV column", "agreed_in"),
+    "agreement": pgettext_lazy("CSV column", "agreement"),
+    "attempts": pgettext_lazy("CSV column", "attempts"),
+    "breached": pgettext_lazy("CSV column", "breached"),
+    "breaches": pgettext_lazy("CSV column", "breaches"),
+    "by_end_of": pgettext_lazy("CSV column", "by_end_of"),
+    "change": pgettext_lazy("CSV column", "change"),
+    "compliance": pgettext_lazy("CSV column", "compliance"),
+    "conversion_from_previous": pgettext_lazy("CSV column", "conversion_from_previous"),
+    "count": pgettext_lazy("CSV column", "count"),
+    "created_in": pgettext_lazy("CSV column", "created_in"),
+    "decision": pgettext_lazy("CSV column", "decision"),
+    "done_at": pgettext_lazy("CSV column", "done_at"),
+    "due_at": pgettext_lazy("CSV column", "due_at"),
+    "due_date": pgettext_lazy("CSV column", "due_date"),
+    "first_touch_at": pgettext_lazy("CSV column", "first_touch_at"),
+    "forecast": pgettext_lazy("CSV column", "forecast"),
+    "handed_off_at": pgettext_lazy("CSV column", "handed_off_at"),
+    "handoff_id": pgettext_lazy("CSV column", "handoff_id"),
+    "handoffs": pgettext_lazy("CSV column", "handoffs"),
+    "kind": pgettext_lazy("CSV column", "kind"),
+    "label": pgettext_lazy("CSV column", "label"),
+    "late_business_minutes": pgettext_lazy("CSV column", "late_business_minutes"),
+    "lead": pgettext_lazy("CSV column", "lead"),
+    "lead_id": pgettext_lazy("CSV column", "lead_id"),
+    "leads": pgettext_lazy("CSV column", "leads"),
+    "measure": pgettext_lazy("CSV column", "measure"),
+    "median_days": pgettext_lazy("CSV column", "median_days"),
+    "metric": pgettext_lazy("CSV column", "metric"),
+    "month": pgettext_lazy("CSV column", "month"),
+    "mqls": pgettext_lazy("CSV column", "mqls"),
+    "name": pgettext_lazy("CSV column", "name"),
+    "note": pgettext_lazy("CSV column", "note"),
+    "opportunities": pgettext_lazy("CSV column", "opportunities"),
+    "out_of": pgettext_lazy("CSV column", "out_of"),
+    "owner": pgettext_lazy("CSV column", "owner"),
+    "p90_days": pgettext_lazy("CSV column", "p90_days"),
+    "pace": pgettext_lazy("CSV column", "pace"),
+    "planned_per_month": pgettext_lazy("CSV column", "planned_per_month"),
+    "previous_month": pgettext_lazy("CSV column", "previous_month"),
+    "promised": pgettext_lazy("CSV column", "promised"),
+    "promised_basis": pgettext_lazy("CSV column", "promised_basis"),
+    "promised_unit": pgettext_lazy("CSV column", "promised_unit"),
+    "reason": pgettext_lazy("CSV column", "reason"),
+    "rep": pgettext_lazy("CSV column", "rep"),
+    "rep_id": pgettext_lazy("CSV column", "rep_id"),
+    "segment": pgettext_lazy("CSV column", "segment"),
+    "side": pgettext_lazy("CSV column", "side"),
+    "source": pgettext_lazy("CSV column", "source"),
+    "sqls": pgettext_lazy("CSV column", "sqls"),
+    "stage": pgettext_lazy("CSV column", "stage"),
+    "state": pgettext_lazy("CSV column", "state"),
+    "status": pgettext_lazy("CSV column", "status"),
+    "target": pgettext_lazy("CSV column", "target"),
+    "unit": pgettext_lazy("CSV column", "unit"),
+    "windows_closed": pgettext_lazy("CSV column", "windows_closed"),
+    "windows_met": pgettext_lazy("CSV column", "windows_met"),
+    "won": pgettext_lazy("CSV column", "won"),
+}
+
+
+def _csv_columns(*names: str) -> list[str]:
+    return [str(CSV_COLUMNS[name]) for name in names]
 
 
 def csv_tables(review: Review) -> dict[str, Table]:
@@ -666,8 +855,8 @@ def csv_tables(review: Review) -> dict[str, Table]:
     formatted = tables(review)
     return {
         "scorecard": Table(
-            "Scorecard",
-            [
+            gettext("Scorecard"),
+            _csv_columns(
                 "kind",
                 "metric",
                 "name",
@@ -682,13 +871,13 @@ def csv_tables(review: Review) -> dict[str, Table]:
                 "forecast",
                 "note",
                 "agreement",
-            ],
+            ),
             [status_row("goal", goal) for goal in report.goals]
             + [row for kpi in report.kpis for row in kpi_rows(kpi)],
         ),
         "summary": Table(
-            "Compliance summary",
-            [
+            gettext("Compliance summary"),
+            _csv_columns(
                 "side",
                 "measure",
                 "actual",
@@ -697,7 +886,7 @@ def csv_tables(review: Review) -> dict[str, Table]:
                 "promised",
                 "promised_unit",
                 "promised_basis",
-            ],
+            ),
             [
                 [
                     r.side,
@@ -713,8 +902,10 @@ def csv_tables(review: Review) -> dict[str, Table]:
             ],
         ),
         "funnel": Table(
-            "Funnel",
-            ["stage", "label", "count", "planned_per_month", "conversion_from_previous"],
+            gettext("Funnel"),
+            _csv_columns(
+                "stage", "label", "count", "planned_per_month", "conversion_from_previous"
+            ),
             [
                 [
                     step.stage,
@@ -727,26 +918,26 @@ def csv_tables(review: Review) -> dict[str, Table]:
             ],
         ),
         "sources": Table(
-            "By source",
-            ["source", "leads", "mqls", "sqls", "opportunities", "won"],
+            gettext("By source"),
+            _csv_columns("source", "leads", "mqls", "sqls", "opportunities", "won"),
             [[b.key, b.leads, b.mqls, b.sqls, b.opportunities, b.won] for b in report.by_source],
         ),
         "segments": Table(
-            "By segment",
-            ["segment", "label", "leads", "mqls", "sqls", "opportunities", "won"],
+            gettext("By segment"),
+            _csv_columns("segment", "label", "leads", "mqls", "sqls", "opportunities", "won"),
             [
                 [b.key, b.label, b.leads, b.mqls, b.sqls, b.opportunities, b.won]
                 for b in report.by_segment
             ],
         ),
         "cohorts": Table(
-            "Cohorts",
-            ["created_in", "leads", "by_end_of", "mqls", "sqls", "won"],
+            gettext("Cohorts"),
+            _csv_columns("created_in", "leads", "by_end_of", "mqls", "sqls", "won"),
             formatted["cohorts"].rows,
         ),
         "reps": Table(
-            "Compliance by rep",
-            [
+            gettext("Compliance by rep"),
+            _csv_columns(
                 "rep_id",
                 "rep",
                 "handoffs",
@@ -755,7 +946,7 @@ def csv_tables(review: Review) -> dict[str, Table]:
                 "compliance",
                 "breached",
                 "attempts",
-            ],
+            ),
             [
                 [
                     rep.rep_id,
@@ -771,8 +962,8 @@ def csv_tables(review: Review) -> dict[str, Table]:
             ],
         ),
         "breaches": Table(
-            "Breached handoffs",
-            [
+            gettext("Breached handoffs"),
+            _csv_columns(
                 "handoff_id",
                 "lead_id",
                 "lead",
@@ -783,7 +974,7 @@ def csv_tables(review: Review) -> dict[str, Table]:
                 "first_touch_at",
                 "late_business_minutes",
                 "state",
-            ],
+            ),
             [
                 [
                     b.handoff_id,
@@ -801,8 +992,8 @@ def csv_tables(review: Review) -> dict[str, Table]:
             ],
         ),
         "reasons": Table(
-            "Rejections and returns by reason",
-            ["decision", "reason", "label", "leads"],
+            gettext("Rejections and returns by reason"),
+            _csv_columns("decision", "reason", "label", "leads"),
             [
                 ["rejected", code, review.reason(code), n]
                 for code, n in report.rejections_by_reason.items()
@@ -813,8 +1004,8 @@ def csv_tables(review: Review) -> dict[str, Table]:
             ],
         ),
         "velocity": Table(
-            "Velocity: days in each stage",
-            ["stage", "label", "median_days", "p90_days"],
+            gettext("Velocity: days in each stage"),
+            _csv_columns("stage", "label", "median_days", "p90_days"),
             [
                 [
                     stage,
@@ -826,8 +1017,8 @@ def csv_tables(review: Review) -> dict[str, Table]:
             ],
         ),
         "trends": Table(
-            "Twelve-month trends",
-            ["month", "leads", "mqls", "sqls", "breaches", "compliance"],
+            gettext("Twelve-month trends"),
+            _csv_columns("month", "leads", "mqls", "sqls", "breaches", "compliance"),
             [
                 [str(month), leads, mqls, sqls, breaches, _fraction(compliance)]
                 for month, leads, mqls, sqls, breaches, compliance in zip(
@@ -842,8 +1033,8 @@ def csv_tables(review: Review) -> dict[str, Table]:
             ],
         ),
         "actions": Table(
-            "Action items",
-            ["action", "owner", "due_date", "agreed_in", "status", "done_at"],
+            gettext("Action items"),
+            _csv_columns("action", "owner", "due_date", "agreed_in", "status", "done_at"),
             [
                 [
                     item.text,
@@ -896,37 +1087,57 @@ def review_pdf(review: Review) -> bytes:
     from .charts import review_charts
     from .pack_charts import CHART_HEIGHT, chart_draw, review_pack_charts
 
-    pdf = SlaPdf(f"{review.agreement_name}, review of {review.month.label}")
-    pdf.set_title(pdf.t(f"Monthly review: {review.month.label}"))
+    month = review.month.label
+    pdf = SlaPdf(
+        gettext("%(agreement)s, review of %(month)s")
+        % {"agreement": review.agreement_name, "month": month}
+    )
+    title = gettext("Monthly review: %(month)s") % {"month": month}
+    pdf.set_title(pdf.t(title))
     pdf.add_page()
-    pdf.line_of(f"Monthly review: {review.month.label}", 20, "B", gap=2)
+    pdf.line_of(title, 20, "B", gap=2)
     pdf.line_of(
-        f"{review.agreement_name} · judged by {review.version_label} · times in {review.time_zone}",
+        gettext("%(agreement)s · judged by %(version)s · times in %(zone)s")
+        % {
+            "agreement": review.agreement_name,
+            "version": review.version_label,
+            "zone": review.time_zone,
+        },
         10,
     )
     pdf.line_of(
-        f"Figures as of {local(review.as_of, review.time_zone)}; made "
-        f"{local(review.generated_at, review.time_zone)}",
+        gettext("Figures as of %(as_of)s; made %(made)s")
+        % {
+            "as_of": local(review.as_of, review.time_zone),
+            "made": local(review.generated_at, review.time_zone),
+        },
         9,
         "I",
         gap=5,
     )
     every = tables(review)
 
-    _section(pdf, "Scorecard")
+    _section(pdf, gettext("Scorecard"))
     report = review.report
     pdf_rowset(
         pdf,
         _rowset(
             Table(
-                "Shared goals, over each goal's period to date",
-                ["Goal", "Owner", "Target", "Actual", "Status", "Detail"],
+                gettext("Shared goals, over each goal's period to date"),
+                [
+                    gettext("Goal"),
+                    gettext("Owner"),
+                    gettext("Target"),
+                    gettext("Actual"),
+                    gettext("Status"),
+                    gettext("Detail"),
+                ],
                 [
                     [
                         f"{g.agreement}: {g.name}" if g.agreement else g.name,
                         g.owner,
-                        with_unit(g.target, g.unit),
-                        with_unit(g.actual, g.unit),
+                        with_unit(g.target, g.unit, g.metric),
+                        with_unit(g.actual, g.unit, g.metric),
                         STATUS_LABELS.get(g.status, g.status),
                         g.detail,
                     ]
@@ -939,16 +1150,24 @@ def review_pdf(review: Review) -> bytes:
         pdf,
         _rowset(
             Table(
-                "KPIs",
-                ["KPI", "Owner", "Target", "Actual", "Status", "Last month", "Change"],
+                gettext("KPIs"),
+                [
+                    gettext("KPI"),
+                    gettext("Owner"),
+                    gettext("Target"),
+                    gettext("Actual"),
+                    gettext("Status"),
+                    gettext("Last month"),
+                    gettext("Change"),
+                ],
                 [
                     [
                         f"  {k.agreement}" if k.agreement else k.name,
                         k.owner,
-                        with_unit(k.target, k.unit),
-                        with_unit(k.actual, k.unit),
+                        with_unit(k.target, k.unit, k.metric),
+                        with_unit(k.actual, k.unit, k.metric),
                         STATUS_LABELS.get(k.status, k.status),
-                        with_unit(k.previous, k.unit),
+                        with_unit(k.previous, k.unit, k.metric),
                         change(k)[1],
                     ]
                     for kpi in report.kpis
@@ -958,18 +1177,18 @@ def review_pdf(review: Review) -> bytes:
         ),
     )
 
-    _section(pdf, "What each side promised and did")
+    _section(pdf, gettext("What each side promised and did"))
     summary = summary_rows(review)
     for side, title in (
-        ("marketing", "Marketing promised / delivered"),
-        ("sales", "Sales promised / did"),
+        ("marketing", gettext("Marketing promised / delivered")),
+        ("sales", gettext("Sales promised / did")),
     ):
         pdf_rowset(
             pdf,
             _rowset(
                 Table(
                     title,
-                    ["Measure", "Promised", "Actual"],
+                    [gettext("Measure"), gettext("Promised"), gettext("Actual")],
                     [[r.measure, r.promised, r.actual] for r in summary if r.side == side],
                 )
             ),
@@ -979,28 +1198,28 @@ def review_pdf(review: Review) -> bytes:
     # Sections follow on where the last one ended: a page break only when the next block
     # would not fit, so no page is left with a line or two on it.
     funnel_chart, trend_chart, reps_chart = review_pack_charts(review_charts(review))
-    _section(pdf, "Funnel and compliance", needs=CHART_HEIGHT + 10)
+    _section(pdf, gettext("Funnel and compliance"), needs=CHART_HEIGHT + 10)
     chart_draw(pdf, funnel_chart)
     pdf_rowset(pdf, _rowset(every["funnel"]))
     chart_draw(pdf, trend_chart)
     chart_draw(pdf, reps_chart)
     for name in ("reps", "reasons", "velocity"):
         pdf_rowset(pdf, _rowset(every[name]))
-    _section(pdf, "Breaches")
+    _section(pdf, gettext("Breaches"))
     pdf_rowset(pdf, _rowset(every["breaches"]))
 
-    _section(pdf, "Meeting notes")
+    _section(pdf, gettext("Meeting notes"))
     if review.notes:
         pdf.line_of(review.notes, 10, gap=2)
         pdf.line_of(review.notes_updated, 8, "I", gap=4)
     else:
-        pdf.line_of("No notes yet.", 9, "I", gap=4)
+        pdf.line_of(gettext("No notes yet."), 9, "I", gap=4)
     actions = every["actions"]
     pdf_rowset(
         pdf,
         _rowset(
             Table(
-                "Open action items",
+                gettext("Open action items"),
                 actions.columns[:-1],
                 [
                     row[:-1]

@@ -5,6 +5,7 @@ from datetime import date
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from slaportal.roles import READERS
@@ -30,21 +31,23 @@ class ReviewNotesForm(forms.Form):
     notes = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
-        label="Meeting notes",
-        help_text="What was discussed and decided in this month's review.",
+        label=_("Meeting notes"),
+        help_text=_("What was discussed and decided in this month's review."),
     )
 
 
 class ActionItemForm(forms.Form):
     text = forms.CharField(
-        max_length=300, label="Action", error_messages={"required": "Say what has to be done."}
+        max_length=300,
+        label=_("Action"),
+        error_messages={"required": _("Say what has to be done.")},
     )
-    owner = OwnerChoiceField(queryset=None, label="Owner", empty_label="Choose who owns it")
+    owner = OwnerChoiceField(queryset=None, label=_("Owner"), empty_label=_("Choose who owns it"))
     due_date = forms.DateField(
-        label="Due date",
+        label=_("Due date"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "Enter the due date as YYYY-MM-DD, e.g. 2026-11-30."},
+        error_messages={"invalid": _("Enter the due date as YYYY-MM-DD, e.g. 2026-11-30.")},
     )
 
     def __init__(self, *args, today: date, **kwargs):
@@ -57,7 +60,8 @@ class ActionItemForm(forms.Form):
         # An action agreed today that is already overdue is a typo, not a plan.
         if due < self.today:
             raise forms.ValidationError(
-                f"The due date has passed: choose {self.today:%Y-%m-%d} or later."
+                gettext("The due date has passed: choose %(today)s or later.")
+                % {"today": self.today.isoformat()}
             )
         return due
 
@@ -77,8 +81,8 @@ class ProposeChangeForm(forms.Form):
     note = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        label="What should change in the SLA, and why",
-        error_messages={"required": "Describe the change you propose."},
+        label=_("What should change in the SLA, and why"),
+        error_messages={"required": _("Describe the change you propose.")},
     )
 
     def clean_part(self):

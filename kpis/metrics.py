@@ -22,9 +22,14 @@ from django.contrib.auth import get_user_model
 from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from agreements.funnel import plan_from
 from agreements.models import Agreement, AgreementVersion, FunnelPlan, Goal, Kpi, Metric, Team
+from slaportal.numbers import number, percent
 
 from .models import DailyFigure, DailyValue, VisitorCount
 from .periods import Month
@@ -40,13 +45,14 @@ from .segments import LABELS as SEGMENT_LABELS
 from .selectors import review_version
 
 FUNNEL = [
-    ("visitor", "Visitors", None),
-    ("lead", "Leads", "leads_created"),
-    ("mql", "MQLs", "entered_mql"),
-    ("sql", "SQLs", "entered_sql"),
-    ("opportunity", "Opportunities", "entered_opportunity"),
-    ("customer", "Won", "entered_customer"),
+    ("visitor", _("Visitors"), None),
+    ("lead", _("Leads"), "leads_created"),
+    ("mql", _("MQLs"), "entered_mql"),
+    ("sql", _("SQLs"), "entered_sql"),
+    ("opportunity", _("Opportunities"), "entered_opportunity"),
+    ("customer", _("Won"), "entered_customer"),
 ]
+# Labels and notes in the report are lazy: a cached report reads in each reader's language.
 
 
 def ratio(numerator, denominator) -> float | None:
@@ -422,7 +428,7 @@ def combined_kpis(
             Status(
                 name=first.name,
                 metric=metric,
-                owner=first.owner if len(owners) == 1 else str(Team.SHARED.label),
+                owner=first.owner if len(owners) == 1 else Team.SHARED.label,
                 target=first.target if shared else None,
                 actual=actual,
                 unit=first.unit,
@@ -436,7 +442,7 @@ def combined_kpis(
                 if shared
                 else "mixed",
                 previous=_combined_value(previous, metric, []) if previous else None,
-                note="" if shared else "targets differ by agreement",
+                note="" if shared else _("targets differ by agreement"),
                 amber=first.amber if shared else None,
                 red=first.red if shared else None,
                 higher_is_better=first.higher_is_better if shared else None,
@@ -685,7 +691,7 @@ def revenue(totals, plan: FunnelPlan | None) -> tuple[float | None, str]:
     if plan is None or not plan.average_deal_size or not totals.get("entered_customer"):
         return (0.0 if plan else None), ""
     estimate = float(totals["entered_customer"] * plan.average_deal_size)
-    return estimate, "estimated: won deals × the plan's average deal size"
+    return estimate, _("estimated: won deals × the plan's average deal size")
 
 
 def kpi_statuses(report: MonthReport, previous: MonthReport | None) -> list[Status]:
@@ -695,9 +701,9 @@ def kpi_statuses(report: MonthReport, previous: MonthReport | None) -> list[Stat
         actual = metric_value(report, kpi.metric)
         statuses.append(
             Status(
-                name=kpi.get_metric_display(),
+                name=Metric(kpi.metric).label,
                 metric=kpi.metric,
-                owner=kpi.get_owner_display(),
+                owner=Team(kpi.owner).label,
                 target=float(kpi.target),
                 actual=actual,
                 unit="%"
@@ -779,17 +785,14 @@ def _goal_status(goal: Goal, today: date, plan: FunnelPlan | None, totals) -> St
         detail = note
         if forecast is not None and target and elapsed:
             pace = actual / (target * elapsed)
-            detail = (detail + "; " if detail else "") + (
-                f"pace {pace * 100:.0f}% of plan, forecast "
-                f"{forecast:,.0f} by {goal.period_end:%d %b %Y}"
-            )
+            detail = goal_detail_lazy(note, pace, forecast, goal.period_end)
     else:
         actual, status = None, "grey"
-        note = detail = "tracked as a KPI on this page"
+        note = detail = _("tracked as a KPI on this page")
     return Status(
         name=goal.name,
         metric=goal.metric,
-        owner=goal.get_owner_display(),
+        owner=Team(goal.owner).label,
         target=target,
         actual=actual,
         unit=goal.unit,
@@ -799,6 +802,19 @@ def _goal_status(goal: Goal, today: date, plan: FunnelPlan | None, totals) -> St
         forecast=forecast,
         note=note,
     )
+
+
+def goal_detail(note, pace: float, forecast: float, period_end: date) -> str:
+    """A goal's pace and forecast in words, in the language of whoever reads it."""
+    detail = gettext("pace %(pace)s of plan, forecast %(forecast)s by %(end)s") % {
+        "pace": percent(pace * 100),
+        "forecast": number(forecast, 0),
+        "end": date_format(period_end, pgettext("date format", "d M Y")),
+    }
+    return f"{note}; {detail}" if note else detail
+
+
+goal_detail_lazy = lazy(goal_detail, str)
 
 
 def trends(months: list[Month], *, agreement=None) -> dict[str, list]:

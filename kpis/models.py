@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from agreements.models import Agreement
 
@@ -116,7 +118,9 @@ class ReviewMeeting(models.Model):
         ]
 
     def __str__(self):
-        return f"Review of {self.month:%B %Y}"
+        return gettext("Review of %(month)s") % {
+            "month": date_format(self.month, "YEAR_MONTH_FORMAT")
+        }
 
 
 class ActionItem(models.Model):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from agreements.exports import SlaPdf
+from slaportal import numbers
 
 ACTUAL = (13, 110, 253)  # the page's primary blue
 PLAN = (173, 181, 189)  # grey: what was planned
@@ -97,8 +98,8 @@ def _scale_top(values: list[float], percent: bool) -> float:
 
 
 def _tick(value: float, percent: bool) -> str:
-    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-    return f"{text}%" if percent else text
+    digits = 0 if float(value).is_integer() else 1
+    return numbers.percent(value, digits) if percent else numbers.number(value, digits)
 
 
 def _fit(pdf: SlaPdf, text: str, width: float) -> str:

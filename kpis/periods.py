@@ -5,6 +5,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -18,12 +22,18 @@ class Month:
         """'2026-11' → Month; a malformed or impossible month raises ValueError with a message."""
         match = MONTH_PATTERN.match(text or "")
         if not match:
-            raise ValueError(f"'{text}' is not a month: use YYYY-MM, e.g. 2026-11.")
+            raise ValueError(
+                _("'%(text)s' is not a month: use YYYY-MM, e.g. 2026-11.") % {"text": text}
+            )
         year, month = int(match[1]), int(match[2])
         if not 1 <= month <= 12:
-            raise ValueError(f"'{text}' is not a month: the month must be 01 to 12.")
+            raise ValueError(
+                _("'%(text)s' is not a month: the month must be 01 to 12.") % {"text": text}
+            )
         if not 2000 <= year <= 2100:
-            raise ValueError(f"'{text}' is out of range: choose a year from 2000 to 2100.")
+            raise ValueError(
+                _("'%(text)s' is out of range: choose a year from 2000 to 2100.") % {"text": text}
+            )
         return cls(year, month)
 
     @classmethod
@@ -35,7 +45,13 @@ class Month:
 
     @property
     def label(self) -> str:
-        return self.first_day.strftime("%B %Y")
+        """ "November 2026" / "novembro de 2026": the active language's month and year."""
+        return _month_case(date_format(self.first_day, "YEAR_MONTH_FORMAT"))
+
+    @property
+    def short_label(self) -> str:
+        """ "Nov 2026" / "nov 2026", for a chart's axis."""
+        return _month_case(date_format(self.first_day, "M Y"))
 
     @property
     def first_day(self) -> date:
@@ -66,6 +82,12 @@ class Month:
         while len(months) < count:
             months.insert(0, months[0].previous)
         return months
+
+
+def _month_case(text: str) -> str:
+    """Portuguese writes month names in lower case; Django's catalog capitalises them."""
+    language = translation.get_language() or ""
+    return text.lower() if language.startswith("pt") else text
 
 
 def day_start(day: date, time_zone: str) -> datetime:

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -32,6 +32,7 @@ from agreements.business_hours import Calendar
 from agreements.models import Agreement, AgreementVersion, Kpi, ReviewSchedule, Team
 from agreements.selectors import version_calendar, version_in_force
 from leads.services.notifications import notify
+from slaportal.language import language_of
 from slaportal.outbox import outbox_write
 
 from . import exports
@@ -147,6 +148,11 @@ def _review_pack_send(*, agreement: Agreement, now: datetime) -> int:
 
 
 def _pack_email(meeting: Meeting, person, url: str) -> dict:
+    with translation.override(language_of(person)):
+        return _pack_email_text(meeting, person, url)
+
+
+def _pack_email_text(meeting: Meeting, person, url: str) -> dict:
     month = meeting.reviews.label
     body = _(
         "The review of %(month)s meets on %(when)s (%(zone)s). The pack is attached; the "
@@ -168,6 +174,11 @@ def _pack_email(meeting: Meeting, person, url: str) -> dict:
 
 
 def _reminder(meeting: Meeting, items: list[ActionItem]) -> str:
+    with translation.override(language_of(items[0].owner)):
+        return _reminder_text(meeting, items)
+
+
+def _reminder_text(meeting: Meeting, items: list[ActionItem]) -> str:
     return ngettext(
         "The review meets on %(when)s; your open action item: %(items)s",
         "The review meets on %(when)s; your %(count)s open action items: %(items)s",
@@ -175,7 +186,7 @@ def _reminder(meeting: Meeting, items: list[ActionItem]) -> str:
     ) % {
         "when": meeting.when,
         "count": len(items),
-        "items": "; ".join(f"{item.text} ({item.due_date:%d %b})" for item in items),
+        "items": "; ".join(f"{item.text} ({exports.day(item.due_date)})" for item in items),
     }
 
 
@@ -190,10 +201,13 @@ def review_pack_render(
 
     person = get_user_model().objects.get(pk=user)
     shown = Agreement.objects.filter(pk=agreement).first() if agreement else None
-    review, _agreement = _load_review(
-        Month.parse(month), now=timezone.now(), user=person, shown=shown
-    )
-    return exports.filename(review, "pack", "pdf"), exports.review_pdf(review), "application/pdf"
+    # Made by a job: in the attendee's language, not the worker's.
+    with translation.override(language_of(person)):
+        review, _agreement = _load_review(
+            Month.parse(month), now=timezone.now(), user=person, shown=shown
+        )
+        pdf = exports.review_pdf(review)
+    return exports.filename(review, "pack", "pdf"), pdf, "application/pdf"
 
 
 # The KPI digests -----------------------------------------------------------------------------
@@ -284,13 +298,18 @@ def _kpi_digests_send(*, agreement: Agreement, now: datetime) -> int:
 
 
 def _digest_email(frequency, period: str, month: Month, kpis, person, agreement) -> dict:
+    with translation.override(language_of(person)):
+        return _digest_email_text(frequency, period, month, kpis, person, agreement)
+
+
+def _digest_email_text(frequency, period: str, month: Month, kpis, person, agreement) -> dict:
     lines = [
         _("%(kpi)s: %(actual)s against a target of %(target)s (%(status)s)")
         % {
             "kpi": kpi.name,
-            "actual": exports.with_unit(kpi.actual, kpi.unit),
-            "target": exports.with_unit(kpi.target, kpi.unit),
-            "status": _(exports.STATUS_LABELS.get(kpi.status, kpi.status)),
+            "actual": exports.with_unit(kpi.actual, kpi.unit, kpi.metric),
+            "target": exports.with_unit(kpi.target, kpi.unit, kpi.metric),
+            "status": exports.STATUS_LABELS.get(kpi.status, kpi.status),
         }
         for kpi in kpis
     ]

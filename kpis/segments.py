@@ -1,14 +1,15 @@
 """Segments of the review: company size bands, as SQL and as plain Python."""
 
 from django.db.models import Case, CharField, Q, Value, When
+from django.utils.translation import gettext_lazy as _
 
 # (slug, label, smallest company size in the band)
 BANDS = (
-    ("smb", "Small (under 50)", 0),
-    ("mid", "Mid-market (50–999)", 50),
-    ("enterprise", "Enterprise (1,000+)", 1000),
+    ("smb", _("Small (under 50)"), 0),
+    ("mid", _("Mid-market (50–999)"), 50),
+    ("enterprise", _("Enterprise (1,000+)"), 1000),
 )
-UNKNOWN = ("unknown", "Size unknown")
+UNKNOWN = ("unknown", _("Size unknown"))
 LABELS = dict([*((slug, label) for slug, label, _ in BANDS), UNKNOWN])
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from agreements.models import Agreement
 from agreements.selectors import version_in_force, workspace_agreement
@@ -42,12 +43,15 @@ def review_agreement_parse(value) -> Agreement | None:
         return None
     if not text.isdigit() or len(text) > 18:
         raise ValueError(
-            f"'{text[:20]}' is not an agreement: give an agreement's id, or 'all' for every "
-            "agreement."
+            gettext(
+                "'%(text)s' is not an agreement: give an agreement's id, or 'all' for every "
+                "agreement."
+            )
+            % {"text": text[:20]}
         )
     agreement = Agreement.objects.filter(pk=int(text)).first()
     if agreement is None:
-        raise ValueError(f"There is no agreement with id {text}.")
+        raise ValueError(gettext("There is no agreement with id %(id)s.") % {"id": text})
     return agreement
 
 

@@ -4,6 +4,7 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from agreements.models import Agreement
 
@@ -28,7 +29,7 @@ def action_item_create(
 ) -> ActionItem:
     text = text.strip()
     if not text:
-        raise ValueError("An action item needs a text.")
+        raise ValueError(gettext("An action item needs a text."))
     return ActionItem.objects.create(
         agreement=agreement,
         month=month.first_day,

@@ -216,10 +216,13 @@ def _load_review(
         )
     notes_updated = ""
     if meeting and meeting.updated_at:
-        who = "someone"
+        who = gettext("someone")
         if meeting.updated_by:
             who = meeting.updated_by.get_full_name() or meeting.updated_by.username
-        notes_updated = f"Saved by {who}, {exports.local(meeting.updated_at, report.time_zone)}"
+        notes_updated = gettext("Saved by %(who)s, %(when)s") % {
+            "who": who,
+            "when": exports.local(meeting.updated_at, report.time_zone),
+        }
     review = Review(
         month=month,
         report=report,
@@ -284,9 +287,9 @@ def _scorecard(review: Review) -> dict:
             "label": label,
             "arrow": arrow,
             "change": change,
-            "target": exports.with_unit(status.target, status.unit),
-            "actual": exports.with_unit(status.actual, status.unit),
-            "previous": exports.with_unit(status.previous, status.unit),
+            "target": exports.with_unit(status.target, status.unit, status.metric),
+            "actual": exports.with_unit(status.actual, status.unit, status.metric),
+            "previous": exports.with_unit(status.previous, status.unit, status.metric),
             "link": link,
         }
 
@@ -375,21 +378,25 @@ def _render_review(
             "compliance_sides": [
                 (
                     "marketing",
-                    "Marketing promised / delivered",
+                    gettext("Marketing promised / delivered"),
                     [row for row in summary if row.side == "marketing"],
                     "bi-megaphone",
                 ),
                 (
                     "sales",
-                    "Sales promised / did",
+                    gettext("Sales promised / did"),
                     [row for row in summary if row.side == "sales"],
                     "bi-telephone",
                 ),
             ],
             "funnel_rows": _funnel_rows(review),
             "breakdown_tables": [
-                ("By source", _breakdown_rows(review.report.by_source), "source"),
-                ("By segment (company size)", _breakdown_rows(review.report.by_segment), "segment"),
+                (gettext("By source"), _breakdown_rows(review.report.by_source), "source"),
+                (
+                    gettext("By segment (company size)"),
+                    _breakdown_rows(review.report.by_segment),
+                    "segment",
+                ),
             ],
             "cohort_months": [c.month for c in review.report.cohorts],
             "cohort_rows": _cohort_rows(review),
@@ -443,8 +450,8 @@ def _reason_rows(review: Review) -> list[dict]:
             ),
         }
         for decision, figure, counts in (
-            ("Rejected", "rejected", report.rejections_by_reason),
-            ("Returned", "returned", report.returns_by_reason),
+            (gettext("Rejected"), "rejected", report.rejections_by_reason),
+            (gettext("Returned"), "returned", report.returns_by_reason),
         )
         for code, count in counts.items()
     ]
@@ -563,14 +570,14 @@ def review(request, month):
 def figure(request, month, figure):
     month = _month(month)
     if figure not in FIGURES:
-        raise Http404(f"No figure called '{figure}'.")
+        raise Http404(gettext("No figure called “%(figure)s”.") % {"figure": figure})
     rep_id = request.GET.get("rep") or None
     if rep_id is not None and not rep_id.isdigit():
-        raise Http404("The rep must be a user id.")
+        raise Http404(gettext("The rep must be a user id."))
     source, key = request.GET.get("source"), request.GET.get("key") or None
     segment = request.GET.get("segment") or None
     if segment is not None and segment not in SEGMENT_LABELS:
-        raise Http404("No such segment.")
+        raise Http404(gettext("No such segment."))
     shown = _agreement_param(request)
     leads = figure_leads(
         month, figure, rep_id=rep_id, source=source, key=key, segment=segment, agreement=shown
@@ -591,14 +598,16 @@ def figure(request, month, figure):
     rep = get_object_or_404(get_user_model(), pk=rep_id) if rep_id else None
     filters = []
     if rep is not None:
-        filters.append(f"rep {rep.get_full_name() or rep.username}")
+        filters.append(gettext("rep %(name)s") % {"name": rep.get_full_name() or rep.username})
     if source is not None:
-        filters.append(f"source “{source}”" if source else "no source")
+        filters.append(
+            gettext("source “%(source)s”") % {"source": source} if source else gettext("no source")
+        )
     if segment:
-        filters.append(f"segment {SEGMENT_LABELS[segment]}")
+        filters.append(gettext("segment %(segment)s") % {"segment": SEGMENT_LABELS[segment]})
     if key:
         label = ReturnReason.objects.filter(code=key).values_list("label", flat=True).last()
-        filters.append(f"reason {label or key}")
+        filters.append(gettext("reason %(reason)s") % {"reason": label or key})
     if shown is not None:
         filters.append(gettext("agreement %(name)s") % {"name": shown.name})
     return render(
@@ -633,7 +642,9 @@ def notes_save(request, month):
     services.review_notes_save(
         agreement=agreement, month=month, notes=form.cleaned_data["notes"], by=request.user
     )
-    messages.success(request, f"Notes of the {month.label} review saved.")
+    messages.success(
+        request, gettext("Notes of the %(month)s review saved.") % {"month": month.label}
+    )
     return redirect(_review_url(month, shown, "#meeting"))
 
 
@@ -701,7 +712,8 @@ def action_item_done(request, month, pk):
                 "agreement_query": _query(shown),
             },
         )
-    messages.success(request, f"“{item.text}” marked {'done' if done else 'open'}.")
+    text = gettext("“%(item)s” marked done.") if done else gettext("“%(item)s” marked open.")
+    messages.success(request, text % {"item": item.text})
     return redirect(_review_url(month, shown, "#actions"))
 
 
@@ -718,7 +730,10 @@ def propose_change(request, month):
     note = form.cleaned_data["note"]
     with transaction.atomic():
         draft = amendment_start(
-            agreement=agreement, by=request.user, note=f"From the {month.label} review: {note}"
+            agreement=agreement,
+            by=request.user,
+            note=gettext("From the %(month)s review: %(note)s")
+            % {"month": month.label, "note": note},
         )
         thread = thread_open(
             version=draft,
@@ -780,7 +795,7 @@ def review_csv(request, month, table):
     )
     every = exports.csv_tables(review)
     if table not in every:
-        raise Http404(f"No table called '{table}'.")
+        raise Http404(gettext("No table called “%(table)s”.") % {"table": table})
     response = HttpResponse(exports.table_csv(every[table]), content_type="text/csv; charset=utf-8")
     name = exports.filename(review, table, "csv")
     response["Content-Disposition"] = f'attachment; filename="{name}"'

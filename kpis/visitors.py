@@ -14,9 +14,12 @@ from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from slaportal.csv_files import CsvRefused
+from slaportal.numbers import number
 
 from .models import VisitorCount
 from .periods import Month
@@ -31,7 +34,7 @@ COLUMNS = ("date", "source", "visitors")
 POSTGRES_INT_MAX = 2_147_483_647
 FIRST_DAY = date(2000, 1, 1)  # the review's months start in 2000 (Month.parse)
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
-DATE_HINT = "use YYYY-MM-DD, e.g. 2026-10-05"
+DATE_HINT = _("use YYYY-MM-DD, e.g. 2026-10-05")
 
 
 @dataclass(frozen=True)
@@ -46,16 +49,20 @@ class VisitorDateField(serializers.DateField):
 
     def to_internal_value(self, value):
         if isinstance(value, datetime):
-            raise serializers.ValidationError(f"Send the day only: {DATE_HINT}.")
+            raise serializers.ValidationError(
+                gettext("Send the day only: %(hint)s.") % {"hint": DATE_HINT}
+            )
         if isinstance(value, date):
             return value
         text = str(value).strip()[:40]
         if not DATE_PATTERN.fullmatch(text):
-            raise serializers.ValidationError(f"'{text}' is not a date: {DATE_HINT}.")
+            raise serializers.ValidationError(
+                gettext("'%(text)s' is not a date: %(hint)s.") % {"text": text, "hint": DATE_HINT}
+            )
         try:
             return date.fromisoformat(text)
         except ValueError:
-            message = f"'{text}' is not a date: there is no such date."
+            message = gettext("'%(text)s' is not a date: there is no such date.") % {"text": text}
             raise serializers.ValidationError(message) from None
 
 
@@ -71,7 +78,7 @@ class VisitorCountInputSerializer(serializers.Serializer):
         min_value=0,
         max_value=POSTGRES_INT_MAX,
         help_text="Visitors on that day from that source, 0 or more.",
-        error_messages={"min_value": "Visitors cannot be negative."},
+        error_messages={"min_value": _("Visitors cannot be negative.")},
     )
 
     def to_internal_value(self, data):
@@ -79,25 +86,31 @@ class VisitorCountInputSerializer(serializers.Serializer):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 # A misspelt key would otherwise vanish without a word.
-                message = f"Unknown field: send {', '.join(COLUMNS)}."
+                message = gettext("Unknown field: send %(columns)s.") % {
+                    "columns": ", ".join(COLUMNS)
+                }
                 raise serializers.ValidationError({str(name): [message] for name in unknown})
         return super().to_internal_value(data)
 
     def validate_date(self, value: date) -> date:
         if value < FIRST_DAY:
             raise serializers.ValidationError(
-                f"{value.isoformat()} is out of range: send days from 2000 on."
+                gettext("%(day)s is out of range: send days from 2000 on.")
+                % {"day": value.isoformat()}
             )
         # A day of slack: somewhere in the world tomorrow has already begun.
         if value > timezone.now().date() + timedelta(days=1):
             raise serializers.ValidationError(
-                f"{value.isoformat()} is in the future: count a day's visitors once it is over."
+                gettext("%(day)s is in the future: count a day's visitors once it is over.")
+                % {"day": value.isoformat()}
             )
         return value
 
 
 def visitor_rows_validate(
-    items: list, *, position: Callable[[int], str] = lambda index: f"item {index}"
+    items: list,
+    *,
+    position: Callable[[int], str] = lambda index: gettext("item %(index)s") % {"index": index},
 ) -> tuple[list[VisitorRow | None], dict[int, dict]]:
     """Check every item; returns a row (or None when bad) per item and the errors by index.
 
@@ -122,8 +135,15 @@ def visitor_rows_validate(
         if key in seen:
             errors[index] = {
                 "source": [
-                    f"{row.day.isoformat()} and '{row.source}' already appear in "
-                    f"{position(seen[key])}: send each day and source once."
+                    gettext(
+                        "%(day)s and '%(source)s' already appear in %(position)s: send each day "
+                        "and source once."
+                    )
+                    % {
+                        "day": row.day.isoformat(),
+                        "source": row.source,
+                        "position": position(seen[key]),
+                    }
                 ]
             }
             rows.append(None)
@@ -180,7 +200,13 @@ class RowError:
     message: str
 
     def __str__(self):
-        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
+        if self.column:
+            where = gettext("line %(line)s, column %(column)s") % {
+                "line": self.line,
+                "column": self.column,
+            }
+        else:
+            where = gettext("line %(line)s") % {"line": self.line}
         return f"{where}: {self.message}"
 
 
@@ -227,7 +253,7 @@ class VisitorsPreview:
 def _read(content: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     lines = content.splitlines()
     if not lines or not lines[0].strip():
-        raise CsvRefused("The file is empty.")
+        raise CsvRefused(gettext("The file is empty."))
     # Spreadsheets set to Portuguese or German save CSV with semicolons.
     delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True)
@@ -238,13 +264,17 @@ def _read(content: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
             if not any(cell.strip() for cell in cells):
                 continue
             if len(rows) == MAX_CSV_ROWS:
-                message = f"The file has more than {MAX_CSV_ROWS:,} rows; split it into parts."
+                message = gettext("The file has more than %(rows)s rows; split it into parts.") % {
+                    "rows": number(MAX_CSV_ROWS)
+                }
                 raise CsvRefused(message)
             rows.append((line, cells))
     except csv.Error as error:
-        raise CsvRefused(f"This is not a well-formed CSV file: {error}.") from error
+        raise CsvRefused(
+            gettext("This is not a well-formed CSV file: %(error)s.") % {"error": error}
+        ) from error
     if not rows:
-        raise CsvRefused("The file has no rows under its header.")
+        raise CsvRefused(gettext("The file has no rows under its header."))
     return header, rows
 
 
@@ -252,13 +282,15 @@ def _header_errors(header: list[str]) -> list[RowError]:
     errors = []
     for position, name in enumerate(header):
         if name and name not in COLUMNS:
-            message = f"unknown column; the file takes {', '.join(COLUMNS)}."
+            message = gettext("unknown column; the file takes %(columns)s.") % {
+                "columns": ", ".join(COLUMNS)
+            }
             errors.append(RowError(1, name, message))
         elif name and name in header[:position]:
-            errors.append(RowError(1, name, "the column appears twice."))
+            errors.append(RowError(1, name, gettext("the column appears twice.")))
     for name in COLUMNS:
         if name not in header:
-            errors.append(RowError(1, name, "missing required column."))
+            errors.append(RowError(1, name, gettext("missing required column.")))
     return errors
 
 
@@ -271,12 +303,17 @@ def visitors_csv_preview(*, content: str) -> VisitorsPreview:
     items, errors = [], []
     for line, cells in lines:
         if len(cells) > len(header):
-            message = f"{len(cells)} values, but the header has {len(header)} columns."
+            message = gettext("%(values)s values, but the header has %(columns)s columns.") % {
+                "values": len(cells),
+                "columns": len(header),
+            }
             errors.append(RowError(line, "", message))
         # Spreadsheets leave trailing separators after the last column: harmless while empty.
         for position, cell in enumerate(cells[: len(header)]):
             if not header[position] and cell.strip():
-                message = f"a value in column {position + 1}, which has no name in the header."
+                message = gettext(
+                    "a value in column %(position)s, which has no name in the header."
+                ) % {"position": position + 1}
                 errors.append(RowError(line, "", message))
         # An empty cell is a missing value: the serializer then says which one is required.
         items.append(
@@ -287,7 +324,9 @@ def visitors_csv_preview(*, content: str) -> VisitorsPreview:
             }
         )
     line_of = [line for line, _ in lines]
-    rows, problems = visitor_rows_validate(items, position=lambda index: f"line {line_of[index]}")
+    rows, problems = visitor_rows_validate(
+        items, position=lambda index: gettext("line %(line)s") % {"line": line_of[index]}
+    )
     for index, detail in sorted(problems.items()):
         for column, messages in detail.items():
             for message in messages:

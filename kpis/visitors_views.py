@@ -10,9 +10,12 @@ from django.contrib import messages
 from django.core import signing
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from slaportal.csv_files import read_csv_upload
+from slaportal.numbers import number
 from slaportal.roles import MANAGERS, role_required
 
 from .visitors import (
@@ -26,16 +29,21 @@ from .visitors import (
 )
 
 STAGED_FOR_SECONDS = 60 * 60
-EXPIRED = "This upload is no longer waiting to be confirmed: upload it again."
+EXPIRED = _("This upload is no longer waiting to be confirmed: upload it again.")
 SIGNING_SALT = "kpis.visitors.csv"
 
 
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text=f"UTF-8 with the header {','.join(COLUMNS)}; up to {MAX_CSV_ROWS:,} rows.",
+        label=_("CSV file"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = gettext(
+            "UTF-8 with the header %(columns)s; up to %(rows)s rows."
+        ) % {"columns": ",".join(COLUMNS), "rows": number(MAX_CSV_ROWS)}
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -93,9 +101,18 @@ def visitors_confirm(request):
         return _page(request, UploadForm(), preview=result, filename=staged["filename"])
     messages.success(
         request,
-        f"Stored {len(result.good):,} visitor count{'s' * (len(result.good) != 1)} "
-        f"from {staged['filename']} ({result.total_visitors:,} visitors); the monthly review "
-        "shows them now.",
+        ngettext(
+            "Stored %(count)s visitor count from %(file)s (%(visitors)s visitors); the monthly "
+            "review shows them now.",
+            "Stored %(count)s visitor counts from %(file)s (%(visitors)s visitors); the monthly "
+            "review shows them now.",
+            len(result.good),
+        )
+        % {
+            "count": number(len(result.good)),
+            "file": staged["filename"],
+            "visitors": number(result.total_visitors),
+        },
     )
     return redirect("kpis_visitors:upload")
 

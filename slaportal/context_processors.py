@@ -5,6 +5,7 @@ def roles(request):
     held = user_roles(request.user) if hasattr(request, "user") else frozenset()
     return {
         "user_roles": held,
+        "user_role_labels": sorted(str(Role(role).label) for role in held),
         "is_marketing_manager": Role.MARKETING_MANAGER in held,
         "is_sales_manager": Role.SALES_MANAGER in held,
         "is_manager": bool(held & {Role.MARKETING_MANAGER, Role.SALES_MANAGER}),

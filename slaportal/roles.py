@@ -5,15 +5,18 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    MARKETING_MANAGER = "Marketing manager"
-    SALES_MANAGER = "Sales manager"
-    SALES_REP = "Sales rep"
-    VIEWER = "Viewer"
+    # The values are the groups' names; the labels are what people read.
+    MARKETING_MANAGER = "Marketing manager", _("Marketing manager")
+    SALES_MANAGER = "Sales manager", _("Sales manager")
+    SALES_REP = "Sales rep", _("Sales rep")
+    VIEWER = "Viewer", _("Viewer")
     # API-only accounts (the website form, a CRM sync): they push and read leads by token.
-    INTEGRATION = "Integration"
+    INTEGRATION = "Integration", _("Integration")
 
 
 MANAGERS = (Role.MARKETING_MANAGER, Role.SALES_MANAGER)
@@ -41,7 +44,7 @@ def has_role(user, *roles: str) -> bool:
 
 def require_role(user, *roles: str) -> None:
     if not has_role(user, *roles):
-        raise PermissionDenied("Your role does not allow this.")
+        raise PermissionDenied(gettext("Your role does not allow this."))
 
 
 def role_required(*roles: str):

@@ -167,7 +167,7 @@
         heading = heading ? heading.querySelector("h1, h2, h3") : null;
         box.setAttribute("tabindex", "0");
         box.setAttribute("role", "region");
-        box.setAttribute("aria-label", (caption || (heading && heading.textContent) || "Table")
+        box.setAttribute("aria-label", (caption || (heading && heading.textContent) || gettext("Table"))
           .replace(/\s+/g, " ").trim());
         box.setAttribute("data-scroll-focus", "");
       } else if (!overflows && box.hasAttribute("data-scroll-focus")) {

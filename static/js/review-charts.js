@@ -3,6 +3,9 @@
 (function () {
   "use strict";
 
+  // Django's JavaScript catalog (/jsi18n/, loaded before this file) translates every label.
+  var gettext = window.gettext || function (text) { return text; };
+
   var COLORS = {
     blue: "#0d6efd", purple: "#6f42c1", teal: "#20c997", orange: "#fd7e14",
     red: "#dc3545", green: "#198754", grey: "#6c757d", dark: "#212529"
@@ -25,7 +28,7 @@
       ctx.textAlign = "center";
       ctx.textBaseline = "middle";
       ctx.font = "14px system-ui, sans-serif";
-      ctx.fillText("No data for this month", (area.left + area.right) / 2,
+      ctx.fillText(gettext("No data for this month"), (area.left + area.right) / 2,
                    (area.top + area.bottom) / 2);
       ctx.restore();
     }
@@ -52,6 +55,8 @@
 
   if (typeof Chart !== "undefined") {
     Chart.defaults.plugins.legend.labels.usePointStyle = true;
+    // Numbers on axes and tooltips in the page's language: 1.234 in Portuguese.
+    Chart.defaults.locale = document.documentElement.lang || "en";
   }
 
   function readData() {
@@ -103,12 +108,12 @@
 
   function funnel(data) {
     var links = list(data.links);
-    var datasets = [{ label: "Actual", data: list(data.counts),
+    var datasets = [{ label: gettext("Actual"), data: list(data.counts),
                       backgroundColor: [COLORS.blue, COLORS.purple, COLORS.teal, COLORS.orange,
                                         COLORS.green] }];
     var plan = list(data.plan);
     if (plan.some(hasValue)) {
-      datasets.push(reference("Plan for a month", plan, "y"));
+      datasets.push(reference(gettext("Plan for a month"), plan, "y"));
     }
     return draw("funnel-chart", {
       type: "bar",
@@ -131,18 +136,18 @@
       data: {
         labels: list(data.labels),
         datasets: [
-          Object.assign(line("Leads", data.leads, COLORS.blue, "y"), { pointStyle: "circle" }),
-          Object.assign(line("MQLs", data.mqls, COLORS.purple, "y"),
+          Object.assign(line(gettext("Leads"), data.leads, COLORS.blue, "y"), { pointStyle: "circle" }),
+          Object.assign(line(gettext("MQLs"), data.mqls, COLORS.purple, "y"),
                         { pointStyle: "triangle", pointRadius: 4, borderDash: [2, 2] }),
-          Object.assign(line("SQLs", data.sqls, COLORS.teal, "y"),
+          Object.assign(line(gettext("SQLs"), data.sqls, COLORS.teal, "y"),
                         { pointStyle: "rect", pointRadius: 4, borderDash: [8, 3] }),
-          Object.assign(line("SLA compliance %", data.compliance, COLORS.orange, "percent"),
+          Object.assign(line(gettext("SLA compliance %"), data.compliance, COLORS.orange, "percent"),
                         { borderDash: [6, 4], pointStyle: "crossRot", pointRadius: 5 })
         ].concat(
           hasValue(data.mql_plan)
-            ? [reference("MQL plan a month", flat(data.mql_plan, data.labels), "y")] : [],
+            ? [reference(gettext("MQL plan a month"), flat(data.mql_plan, data.labels), "y")] : [],
           hasValue(data.compliance_target)
-            ? [Object.assign(reference("Compliance target %",
+            ? [Object.assign(reference(gettext("Compliance target %"),
                                        flat(data.compliance_target, data.labels), "percent"),
                              { borderColor: COLORS.orange, backgroundColor: COLORS.orange,
                                pointRadius: 0 })] : []
@@ -151,9 +156,9 @@
       options: {
         interaction: { mode: "index", intersect: false },
         scales: {
-          y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "Leads" } },
+          y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: gettext("Leads") } },
           percent: { position: "right", min: 0, max: 100, grid: { drawOnChartArea: false },
-                     title: { display: true, text: "Compliance %" } }
+                     title: { display: true, text: gettext("Compliance %") } }
         }
       }
     });
@@ -166,22 +171,22 @@
       data: {
         labels: list(data.labels),
         datasets: [
-          { label: "SLA compliance %", data: list(data.compliance), backgroundColor: COLORS.blue,
+          { label: gettext("SLA compliance %"), data: list(data.compliance), backgroundColor: COLORS.blue,
             pointStyle: "rect",
             yAxisID: "percent" },
-          { label: "Breaches", data: list(data.breaches), backgroundColor: stripes(COLORS.red),
+          { label: gettext("Breaches"), data: list(data.breaches), backgroundColor: stripes(COLORS.red),
             borderColor: COLORS.red, borderWidth: 1, yAxisID: "count", pointStyle: "triangle" }
         ].concat(hasValue(targets.compliance) && list(data.labels).length
-          ? [Object.assign(reference("Compliance target %",
+          ? [Object.assign(reference(gettext("Compliance target %"),
                                      flat(targets.compliance, data.labels), "percent"),
                            { pointRadius: 0 })] : [])
       },
       options: {
         scales: {
           percent: { position: "left", min: 0, max: 100,
-                     title: { display: true, text: "Compliance %" } },
+                     title: { display: true, text: gettext("Compliance %") } },
           count: { position: "right", beginAtZero: true, ticks: { precision: 0 },
-                   grid: { drawOnChartArea: false }, title: { display: true, text: "Breaches" } }
+                   grid: { drawOnChartArea: false }, title: { display: true, text: gettext("Breaches") } }
         },
         onClick: openLink(links), onHover: pointer(links)
       }
@@ -194,9 +199,9 @@
       data: {
         labels: list(data.labels),
         datasets: [
-          { label: "Rejected", data: list(data.rejected), backgroundColor: COLORS.red,
+          { label: gettext("Rejected"), data: list(data.rejected), backgroundColor: COLORS.red,
             pointStyle: "rect" },
-          { label: "Returned", data: list(data.returned), backgroundColor: stripes(COLORS.orange),
+          { label: gettext("Returned"), data: list(data.returned), backgroundColor: stripes(COLORS.orange),
             borderColor: COLORS.orange, borderWidth: 1, pointStyle: "triangle" }
         ]
       },

@@ -182,7 +182,7 @@ def test_october_shows_the_hand_computed_figures(october, as_user, rep):
     response = as_user("viewer").get("/review/2026-10/")
     tables = Tables(response.content.decode())
     assert tables.body("funnel-table") == [
-        ["Visitors", "1000", "—", "—"],
+        ["Visitors", "1,000", "—", "—"],
         ["Leads", "5", "500", "0.5%"],
         ["MQLs", "3", "100", "60%"],
         ["SQLs", "1", "40", "33.3%"],
