@@ -30,7 +30,7 @@ KEPT_WORDS = {
     Microsoft Google LinkedIn Salesforce Pipedrive RD Station Zapier SMART OpenAPI Swagger
     ID IDs OK Portal English Português Brasil Brasileiro ISO HMAC SMTP TLS MFA UTM CEO CTO
     CFO CMO VP B2B SaaS ROI www com br https http Bearer Token Chromium htmx md pdf csv status
-    total online
+    total online chat
     """.split()
 }
 ATTRIBUTES = ("aria-label", "title", "placeholder", "alt", "data-label")
