@@ -239,22 +239,69 @@ def handoffs_by_urgency(handoffs, *, now=None):
     )
 
 
-# The version's frozen document is large and no row shows it.
-_ROW_DEFERRED = ("version__snapshot", "version__part_revisions")
+# What a row reads of the handoff and its joined rows (QueueRow.describe, the score breakdown):
+# a lead's lifecycle times, a handoff's closing fields and a version's document are never shown,
+# and decoding them was most of the cost of reading a page of rows.
+_HANDOFF_ROW = (
+    "lead",
+    "rep",
+    "version",
+    "trigger",
+    "trigger_detail",
+    "handed_off_at",
+    "at_risk_at",
+    "due_at",
+    "accept_due_at",
+    "first_touch_at",
+    "status",
+    "paused_until",
+)
+_LEAD_ROW = tuple(
+    f"lead__{name}"
+    for name in (
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "title",
+        "company",
+        "company_size",
+        "fit_score",
+        "interest_score",
+        "stage",
+        "owner",
+        "agreement",
+    )
+)
+# The rest of _lead_attributes: the queue explains each lead's score.
+_LEAD_SCORED = tuple(f"lead__{name}" for name in ("industry", "country", "source", "attributes"))
+_VERSION_ROW = (
+    "version__agreement__name",
+    "version__number",
+    "version__status",
+    "version__published_at",
+)
 
 
 def rep_queue(*, rep, now=None):
     return handoffs_by_urgency(
         Handoff.objects.filter(rep=rep)
         .select_related("lead", "version__agreement")
-        .defer(*_ROW_DEFERRED),
+        .only(*_HANDOFF_ROW, *_LEAD_ROW, *_LEAD_SCORED, *_VERSION_ROW),
         now=now,
     )
 
 
 def team_handoffs(*, now=None):
     return handoffs_by_urgency(
-        Handoff.objects.select_related("lead", "rep", "version__agreement").defer(*_ROW_DEFERRED),
+        Handoff.objects.select_related("lead", "rep", "version__agreement").only(
+            *_HANDOFF_ROW,
+            *_LEAD_ROW,
+            *_VERSION_ROW,
+            "rep__first_name",
+            "rep__last_name",
+            "rep__username",
+        ),
         now=now,
     )
 
