@@ -1,6 +1,7 @@
 """CPU per request of a page, in process: the figure that survives a loaded machine.
 
-    DATABASE_URL=... python -m benchmarks.cpu /leads/queue/ rita [requests] [--profile [--cumulative]] [--lang=pt-br]
+    DATABASE_URL=... python -m benchmarks.cpu /leads/queue/ rita [requests] \\
+        [--profile [--cumulative]] [--lang=pt-br]
 
 Runs the whole request (middleware, view, template) through Django's test client with DEBUG
 off, logged in as `username`, and prints the median CPU time (time.process_time) per request,
