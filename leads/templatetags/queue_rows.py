@@ -123,6 +123,28 @@ def queue_row_head(context, row) -> SafeString:
 
 
 @register.simple_tag(takes_context=True)
+def queue_row(context, row, *, can_act=False, notice="", error="") -> SafeString:
+    """The whole article of a row without a form open in it: what a queue page prints for
+    each row (without an include per row) and queue_row.html for a row swapped in place."""
+    said = ""
+    if notice:
+        said += (
+            '<div class="alert alert-success py-1 px-2 small mt-2 mb-0" data-announce><i '
+            f'class="bi bi-check2-circle" aria-hidden="true"></i> {conditional_escape(notice)}'
+            "</div>"
+        )
+    if error:
+        said += (
+            '<div class="alert alert-danger py-1 px-2 small mt-2 mb-0" data-announce>'
+            f"{conditional_escape(error)}</div>"
+        )
+    actions = queue_row_actions(context, row) if can_act else ""
+    return mark_safe(  # noqa: S308 - every part is escaped
+        f"{queue_row_head(context, row)}{said}{actions}</div></article>"
+    )
+
+
+@register.simple_tag(takes_context=True)
 def queue_row_actions(context, row) -> SafeString:
     """The row's buttons: log an attempt, accept, reject, return, pause, enrol."""
     labels, urls, target = row.labels, row.urls, f"#handoff-{row.pk}"
