@@ -314,10 +314,33 @@ def handoffs_page(handoffs, *, number, per_page: int):
     sort; ordering the ids first keeps the sort narrow, and it reads the partial index of
     active handoffs (one query more than sorting whole rows, far less work at 10 k rows).
     """
-    page = Paginator(handoffs.values_list("pk", flat=True), per_page).get_page(number)
+    paginator = Paginator(handoffs.values_list("pk", flat=True), per_page)
+    page = _page_counted(handoffs, paginator, number)
     ids = list(page.object_list)
     rows = {handoff.pk: handoff for handoff in handoffs.filter(pk__in=ids)} if ids else {}
     page.object_list = [rows[pk] for pk in ids if pk in rows]
+    return page
+
+
+def _page_counted(handoffs, paginator: Paginator, number):
+    """paginator.get_page(number), reading the page's ids and the total in one query
+    (COUNT(*) OVER ()) rather than a COUNT and then the slice; the usual two when the page
+    holds nothing (an empty queue, a page past the end)."""
+    try:
+        wanted = max(int(number), 1)
+    except (TypeError, ValueError):
+        wanted = 1
+    start = (wanted - 1) * paginator.per_page
+    counted = list(
+        handoffs.annotate(total=Window(Count("pk"))).values_list("pk", "total")[
+            start : start + paginator.per_page
+        ]
+    )
+    if not counted:
+        return paginator.get_page(number)
+    paginator.count = counted[0][1]  # a cached_property: the paginator asks no more
+    page = paginator.page(wanted)
+    page.object_list = [pk for pk, _ in counted]
     return page
 
 
