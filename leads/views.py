@@ -430,6 +430,8 @@ def _team_context(request, now, rows):
     loads = list(rep_loads(now=now))
     reps = [rep for rep in loads if rep.is_active]
     can_reassign = has_role(request.user, Role.SALES_MANAGER)
+    for row in rows:
+        row.rep_name = _name(row.handoff.rep) if row.handoff.rep_id else ""
     if can_reassign:
         options = _rep_options(reps, {row.handoff.rep_id for row in rows})
         for row in rows:

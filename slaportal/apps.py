@@ -10,7 +10,8 @@ class SlaPortalConfig(AppConfig):
         from .outbox import channel_register, emails_deliver
 
         lookups_register()
-        # The language chosen on the profile follows the person into their session.
-        from . import language  # noqa: F401
+        # The language chosen on the profile follows the person into their session; the
+        # cached version in force is dropped when a version is saved, in every process.
+        from . import clock, language  # noqa: F401
 
         channel_register("email", deliver=emails_deliver, transactional=False)

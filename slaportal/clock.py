@@ -11,11 +11,15 @@ The API is not affected: DRF writes ISO 8601 with the UTC offset of the moment.
 """
 
 import functools
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db.models import Subquery
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone, translation
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 
@@ -39,18 +43,105 @@ def time_format(language: str | None = None) -> str:
 
 
 def sla_time_zone_name(*, at: datetime | None = None) -> str:
-    """The zone name of the calendar in force (one query); the setting when there is none."""
-    from agreements.models import BusinessCalendar
+    """The zone name of the calendar in force; the setting when there is none.
+
+    Now (no `at`): read through the cache (see sla_in_force), so a page pays no query for it.
+    """
+    if at is None:
+        return sla_in_force().time_zone
+    return _sla_in_force_read(at=at).time_zone
+
+
+@dataclass(frozen=True)
+class InForce:
+    """The workspace's version in force (its id and publication instant, None when there is
+    none) and its calendar's zone: what every page about no lead in particular shows."""
+
+    version_id: int | None
+    published_at: datetime | None
+    time_zone: str
+
+
+# Bump the suffix when InForce changes shape: processes share the cache.
+IN_FORCE_KEY = "sla:in-force:v1"
+# A bound on staleness should a change ever bypass the signals below (QuerySet.update).
+IN_FORCE_SECONDS = 300
+
+
+def sla_in_force() -> InForce:
+    """The version in force now and its zone, from the cache.
+
+    Every signed-in page activates the zone (SlaTimeZoneMiddleware), and the queue labels its
+    stages by this version: a query for each request, for an answer that changes when a
+    version is published (or a scheduled one takes effect). The entry is dropped when a
+    version, its scope settings or its calendar are saved or deleted, and expires when the
+    next scheduled version takes effect.
+    """
+    cached = cache.get(IN_FORCE_KEY)
+    now = timezone.now()
+    if cached is not None and (cached[1] is None or now < cached[1]):
+        return cached[0]
+    in_force = _sla_in_force_read(at=now)
+    next_change = _next_effective_at(after=now)
+    seconds = IN_FORCE_SECONDS
+    if next_change is not None:
+        seconds = max(1, min(seconds, int((next_change - now).total_seconds()) + 1))
+    cache.set(IN_FORCE_KEY, (in_force, next_change), timeout=seconds)
+    return in_force
+
+
+def sla_in_force_forget(**_) -> None:
+    """Drops the cached version in force, now and once the transaction commits (another
+    process could read the old row in between)."""
+    cache.delete(IN_FORCE_KEY)
+    transaction.on_commit(lambda: cache.delete(IN_FORCE_KEY))
+
+
+def _sla_in_force_read(*, at: datetime) -> InForce:
+    from agreements.models import AgreementVersion, BusinessCalendar
     from agreements.selectors import workspace_version_query
 
-    # The default agreement's calendar (its first agreement's when none is the default).
-    in_force = Subquery(workspace_version_query(at=at).values("pk")[:1])
-    name = (
-        BusinessCalendar.objects.filter(version_id=in_force)
-        .values_list("time_zone", flat=True)
+    # The default agreement's version (its first agreement's when none is the default).
+    version = (
+        AgreementVersion.objects.filter(
+            pk=Subquery(workspace_version_query(at=at).values("pk")[:1])
+        )
+        .annotate(
+            zone=Subquery(
+                BusinessCalendar.objects.filter(version=OuterRef("pk")).values("time_zone")[:1]
+            )
+        )
+        .values_list("pk", "published_at", "zone")
         .first()
     )
-    return name or settings.TIME_ZONE
+    if version is None:
+        return InForce(None, None, settings.TIME_ZONE)
+    pk, published_at, zone = version
+    return InForce(pk, published_at, zone or settings.TIME_ZONE)
+
+
+def _next_effective_at(*, after: datetime) -> datetime | None:
+    from agreements.models import AgreementVersion
+
+    return (
+        AgreementVersion.objects.filter(
+            status=AgreementVersion.Status.PUBLISHED, effective_at__gt=after
+        )
+        .order_by("effective_at")
+        .values_list("effective_at", flat=True)
+        .first()
+    )
+
+
+for _sender in (
+    "agreements.AgreementVersion",
+    "agreements.ScopeSettings",
+    "agreements.BusinessCalendar",
+):
+    post_save.connect(sla_in_force_forget, sender=_sender, dispatch_uid=f"sla-in-force-{_sender}")
+    post_delete.connect(
+        sla_in_force_forget, sender=_sender, dispatch_uid=f"sla-in-force-del-{_sender}"
+    )
 
 
 def zone_of(value: str | tzinfo | None) -> tzinfo:

@@ -672,8 +672,17 @@ def test_the_navbar_links_each_role_to_its_pages(users, client_for, sla):
 
 # Query counts -------------------------------------------------------------------------------------
 
-QUEUE_QUERIES = 19  # one is the SLA time zone (slaportal.clock)
-TEAM_QUERIES = 15
+# Session, user, roles, the page's ids with their total, its rows, then the queue's score
+# tallies and recent events or the team's loads per rep, and the navbar's bell. The SLA's zone,
+# stage labels and a published version's cadence come from caches (issue 9).
+QUEUE_QUERIES = 8
+TEAM_QUERIES = 7
+
+
+def warm(client, url) -> None:
+    """The first request of a test creates the workspace's settings row and fills the caches
+    (the version in force, published versions' cadences): pins count the steady state."""
+    assert client.get(url).status_code == 200
 
 
 def count_queries(client, url) -> int:
@@ -692,6 +701,7 @@ def test_the_queue_costs_the_same_queries_for_5_and_25_handoffs(
     attempt_log(
         handoff=Handoff.objects.first(), channel="phone", disposition="no_answer", by=sales_rep
     )
+    warm(client, url)
     with django_assert_max_num_queries(QUEUE_QUERIES):
         five = count_queries(client, url)
     for _ in range(20):
@@ -708,6 +718,7 @@ def test_the_team_view_costs_the_same_queries_for_5_and_25_handoffs(
     url = reverse("leads:team")
     for index in range(5):
         hand_off(other_rep if index % 2 else sales_rep)
+    warm(client, url)
     with django_assert_max_num_queries(TEAM_QUERIES):
         five = count_queries(client, url)
     for index in range(20):
