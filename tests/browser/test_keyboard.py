@@ -54,8 +54,7 @@ def _announced(page, words: str) -> None:
 @pytest.fixture
 def workspace(transactional_db, monkeypatch):
     import leads.demo
-
-    from .test_axe import _seed
+    from tests.walk import seed as _seed
 
     monkeypatch.setattr(leads.demo, "DEMO_LEADS", 60)
     monkeypatch.setattr(leads.demo, "DEMO_DAYS", 40)
