@@ -54,12 +54,15 @@ class Lead(models.Model):
     country = models.CharField(max_length=2, blank=True, help_text=_("ISO 3166 code, e.g. BR"))
     source = models.CharField(max_length=100, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
+    # No index of its own: lead_owner_stage (owner, stage) starts with it. Every index is
+    # written again whenever ingestion marks a lead (leads migration 0016 says why).
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_leads",
+        db_index=False,
     )
     stage = models.CharField(max_length=20, choices=Stage, default=Stage.LEAD)
     status = models.CharField(max_length=20, choices=Status, default=Status.OPEN)
@@ -85,13 +88,15 @@ class Lead(models.Model):
     )
     # The agreement whose scope governs the lead (issue 11): scoring, handoff, cadence, nurture
     # and KPIs come from its version in force. Resolved when the lead arrives or its attributes
-    # change; empty when no agreement's scope covers it.
+    # change; empty when no agreement's scope covers it. No index of its own:
+    # lead_agreement_id (agreement, id) starts with it.
     agreement = models.ForeignKey(
         "agreements.Agreement",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="leads",
+        db_index=False,
     )
     # Consent withdrawn: no nurture step or marketing e-mail goes to the lead after this.
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
@@ -152,7 +157,9 @@ class Lead(models.Model):
 
 
 class LeadEvent(models.Model):
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: event_lead_type_at (lead, type, occurred_at) starts with it, and
+    # each of 1,000 events of a batch lands on a random page of either (migration 0016).
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events", db_index=False)
     type = models.SlugField(max_length=40)
     occurred_at = models.DateTimeField()
     # occurred_at as days since the Unix epoch: lets the scoring SQL decay points with plain

@@ -247,7 +247,12 @@ class EventInputSerializer(StrictSerializer):
             parsed = parse_datetime(occurred.strip())
             if parsed is None or parsed.tzinfo is None:
                 return None
-            occurred_at = self.fields["occurred_at"].enforce_timezone(parsed)
+            zone = self._occurred_zone()
+            occurred_at = (
+                parsed.astimezone(zone)
+                if zone is not None
+                else self.fields["occurred_at"].enforce_timezone(parsed)
+            )
         except (DjangoValidationError, serializers.ValidationError, ValueError, TypeError):
             return None  # InvalidEmail is a ValueError; OverflowError an ArithmeticError
         except OverflowError:
@@ -276,6 +281,17 @@ class EventInputSerializer(StrictSerializer):
             "properties": properties,
             "external_id": external_id or None,
         }
+
+    def _occurred_zone(self):
+        """The zone DRF's enforce_timezone converts an aware time to, looked up once per
+        serializer (a batch) rather than per item: the active zone does not change within
+        a request."""
+        zone = self.__dict__.get("_zone", _ABSENT)
+        if zone is _ABSENT:
+            field = self.fields["occurred_at"]
+            zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
+            self._zone = zone  # None with USE_TZ off: then DRF makes the time naive
+        return zone
 
 
 _ABSENT = object()
