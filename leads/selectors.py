@@ -25,7 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext
 
 from agreements.business_hours import add_business_days, add_business_time, business_time_between
 from agreements.models import (
@@ -760,9 +760,17 @@ def leads_score_breakdowns(leads, *, now=None, version=None) -> dict[int, ScoreR
     }
 
 
+# Events the product records itself, beside the scored catalogue (EventType).
+OWN_EVENT_LABELS = {"nurture_step": gettext_lazy("Nurture step")}
+
+
 def event_label(event_type: str, labels: dict[str, str] | None = None) -> str:
     labels = dict(EventType.choices) if labels is None else labels
-    return labels.get(event_type) or event_type.replace("_", " ").capitalize()
+    return str(
+        labels.get(event_type)
+        or OWN_EVENT_LABELS.get(event_type)
+        or event_type.replace("_", " ").capitalize()
+    )
 
 
 def _recent_events(lead_ids, per_lead: int) -> dict[int, list[RecentEvent]]:
@@ -986,19 +994,19 @@ def _describe_properties(properties: dict) -> str:
 
 # Who moved a lead when no person did: the job, as people call it.
 JOB_LABELS = {
-    "score_leads": "lead scoring",
-    "apply_cadence": "the follow-up cadence",
-    "crm_sync": "CRM sync",
-    "handoff": "the handoff",
-    "ingest": "lead capture",
-    "api": "the API",
+    "score_leads": gettext_lazy("lead scoring"),
+    "apply_cadence": gettext_lazy("the follow-up cadence"),
+    "crm_sync": gettext_lazy("CRM sync"),
+    "handoff": gettext_lazy("the handoff"),
+    "ingest": gettext_lazy("lead capture"),
+    "api": gettext_lazy("the API"),
 }
 
 
 CADENCE_REASONS = {
-    "no_response": "No response after the cadence",
-    "no_progress": "No progress within the cadence",
-    "nurture": "Enrolled in nurture by sales",
+    "no_response": gettext_lazy("No response after the cadence"),
+    "no_progress": gettext_lazy("No progress within the cadence"),
+    "nurture": gettext_lazy("Enrolled in nurture by sales"),
 }
 
 
@@ -1081,14 +1089,18 @@ def lead_timeline(
         .order_by("-at", "-id")[: size + 1]
     )
     for change in changes:
-        stages = f"{change.get_from_stage_display() or 'New'} → {change.get_to_stage_display()}"
+        stages = gettext("%(from)s → %(to)s") % {
+            "from": change.get_from_stage_display() or pgettext("stage before any", "New"),
+            "to": change.get_to_stage_display(),
+        }
         items.append(
             TimelineItem(
                 at=change.at,
                 kind="stage",
                 title=stages,
                 detail=change.reason,
-                by=_person(change.by) or JOB_LABELS.get(change.job, change.job.replace("_", " ")),
+                by=_person(change.by)
+                or str(JOB_LABELS.get(change.job, change.job.replace("_", " "))),
                 order=1,
                 rank=_STAGE,
                 seq=change.pk,
@@ -1121,8 +1133,8 @@ def lead_timeline(
             TimelineItem(
                 at=assignment.at,
                 kind="reassign",
-                title=f"Reassigned from {_person(assignment.from_rep)} to "
-                f"{_person(assignment.to_rep)}",
+                title=gettext("Reassigned from %(from)s to %(to)s")
+                % {"from": _person(assignment.from_rep), "to": _person(assignment.to_rep)},
                 detail=assignment.reason,
                 by=_person(assignment.by),
                 order=2,
@@ -1138,7 +1150,8 @@ def lead_timeline(
             TimelineItem(
                 at=pause.starts_at,
                 kind="pause",
-                title=f"Clock paused until {local_time(pause.until)}: the buyer asked to wait",
+                title=gettext("Clock paused until %(until)s: the buyer asked to wait")
+                % {"until": local_time(pause.until)},
                 detail=pause.reason,
                 by=_person(pause.by),
                 order=2,
@@ -1170,12 +1183,15 @@ def lead_timeline(
     if enrollments is None:
         enrollments = list(lead.enrollments.select_related("track", "by"))
     for enrollment in enrollments:
-        how = "by hand" if not enrollment.automatic else "automatically"
+        if enrollment.automatic:
+            title = gettext("Enrolled in nurture track “%(track)s” automatically")
+        else:
+            title = gettext("Enrolled in nurture track “%(track)s” by hand")
         items.append(
             TimelineItem(
                 at=enrollment.enrolled_at,
                 kind="nurture",
-                title=f"Enrolled in nurture track “{enrollment.track.name}” {how}",
+                title=title % {"track": enrollment.track.name},
                 detail=enrollment.reason,
                 by=_person(enrollment.by),
                 order=4,
@@ -1309,9 +1325,18 @@ def _handoff_items(handoff: Handoff, reasons: dict[str, str], *, first_rep) -> l
         TimelineItem(
             at=handoff.handed_off_at,
             kind="handoff",
-            title=f"Handed to {_person(first_rep)}: {in_sentence(handoff.get_trigger_display())}"
-            + (f" ({detail})" if detail else ""),
-            detail=f"First touch due {local_time(handoff.due_at)} under {handoff.version}",
+            title=(
+                gettext("Handed to %(rep)s: %(trigger)s (%(detail)s)")
+                if detail
+                else gettext("Handed to %(rep)s: %(trigger)s")
+            )
+            % {
+                "rep": _person(first_rep) or gettext("nobody yet"),
+                "trigger": in_sentence(handoff.get_trigger_display()),
+                "detail": detail,
+            },
+            detail=gettext("First touch due %(due)s under %(version)s")
+            % {"due": local_time(handoff.due_at), "version": handoff.version},
             order=2,
         )
     ]
@@ -1320,7 +1345,7 @@ def _handoff_items(handoff: Handoff, reasons: dict[str, str], *, first_rep) -> l
             TimelineItem(
                 at=handoff.breached_at,
                 kind="handoff",
-                title="SLA breached: no first touch by the deadline",
+                title=gettext("SLA breached: no first touch by the deadline"),
                 order=2,
             )
         )
@@ -1330,7 +1355,9 @@ def _handoff_items(handoff: Handoff, reasons: dict[str, str], *, first_rep) -> l
             TimelineItem(
                 at=handoff.first_touch_at,
                 kind="handoff",
-                title="First touch " + ("in time (SLA met)" if in_time else "after the deadline"),
+                title=gettext("First touch in time (SLA met)")
+                if in_time
+                else gettext("First touch after the deadline"),
                 order=2,
             )
         )
@@ -1339,19 +1366,22 @@ def _handoff_items(handoff: Handoff, reasons: dict[str, str], *, first_rep) -> l
             TimelineItem(
                 at=handoff.accepted_at,
                 kind="handoff",
-                title="Accepted by sales",
+                title=gettext("Accepted by sales"),
                 by=_person(handoff.closed_by),
                 order=5,
             )
         )
     if handoff.returned_at:
-        verb = "Rejected" if handoff.rejected_at else "Returned to marketing"
         label = reasons.get(handoff.return_reason, handoff.return_reason)
+        if handoff.rejected_at:
+            title = gettext("Rejected: %(reason)s") % {"reason": label}
+        else:
+            title = gettext("Returned to marketing: %(reason)s") % {"reason": label}
         items.append(
             TimelineItem(
                 at=handoff.returned_at,
                 kind="handoff",
-                title=f"{verb}: {label}",
+                title=title,
                 detail=handoff.return_note,
                 by=_person(handoff.closed_by),
                 order=5,

@@ -29,7 +29,10 @@ def _language_choices():
 
 
 class PreferencesForm(forms.Form):
-    language = forms.ChoiceField(label=gettext_lazy("Language"), choices=_language_choices)
+    # Not required: blank is a choice ("my browser's language").
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language"), choices=_language_choices, required=False
+    )
 
 
 class WorkspaceForm(forms.ModelForm):

@@ -30,14 +30,16 @@ KEPT_WORDS = {
     Microsoft Google LinkedIn Salesforce Pipedrive RD Station Zapier SMART OpenAPI Swagger
     ID IDs OK Portal English Português Brasil Brasileiro ISO HMAC SMTP TLS MFA UTM CEO CTO
     CFO CMO VP B2B SaaS ROI www com br https http Bearer Token Chromium htmx md pdf csv status
-    total online chat
+    total online chat SMS Euro
     """.split()
 }
+# Portuguese words spelt as English ones ("Data" is a date; "Menu" is a menu).
+KEPT_WORDS |= {"data", "menu"}
 ATTRIBUTES = ("aria-label", "title", "placeholder", "alt", "data-label")
 SKIPPED_TAGS = {"script", "style", "textarea", "code", "pre", "svg"}
 NOISE = re.compile(
     r"\S+@\S+|https?://\S+|/\S*|\b[\w-]+\.[a-z]{2,4}\b|\([A-Za-z_]+/[A-Za-z_/+-]+\)|"
-    r"[A-Za-z]+/[A-Za-z_]+|\d[\d.,:h%/-]*"
+    r"[A-Za-z]+/[A-Za-z_/+-]+|\d[\d.,:h%/-]*"
 )
 WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’-]*")
 
@@ -77,7 +79,8 @@ def _strings(value):
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
-        for item in value.values():
+        for key, item in value.items():
+            yield str(key)  # an attribute's or a property's own name
             yield from _strings(item)
     elif isinstance(value, list):
         for item in value:
@@ -105,18 +108,29 @@ def data_strings() -> set[str]:
                     except ValueError:
                         pass
                 for text in _strings(value):
-                    text = " ".join(text.split())
-                    if len(text) >= 2:
-                        found.add(text)
+                    # Shown whole, or line by line (criteria, notes).
+                    for part in [text, *text.splitlines()]:
+                        part = " ".join(part.split())
+                        if len(part) >= 2:
+                            found.add(part)
     return found
 
 
 def english_words(text: str, data: list[str]) -> list[str]:
-    """The words of `text` that are neither data, nor kept in English, nor noise."""
+    """The words of `text` that are neither data, nor kept in English, nor noise. Data is cut
+    before noise and noise before data (a zone name must be whole to be seen, and so must a
+    goal's "US$ 1M"); the text is English only if both leave English words."""
+    return min(_words(_cut(NOISE.sub(" ", text), data)), _words(_cut(text, data)), key=len)
+
+
+def _cut(text: str, data: list[str]) -> str:
     for value in data:
-        if value in text:
-            text = text.replace(value, " ")
-    text = NOISE.sub(" ", text)
+        if value in text:  # whole words only: a name "Le" must not cut "Google" to "Goog"
+            text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", " ", text)
+    return NOISE.sub(" ", text)
+
+
+def _words(text: str) -> list[str]:
     return [
         word
         for word in WORD.findall(text)
@@ -132,13 +146,16 @@ def english_left(client, url: str, data: set[str] | None = None) -> list[str]:
     english_texts = set(visible_texts(english.content.decode()))
     texts = visible_texts(portuguese.content.decode())
     page = "\n".join(texts)
+    data_all = data if data is not None else data_strings()
     shown = sorted(
-        (value for value in (data if data is not None else data_strings()) if value in page),
+        (value for value in data_all if value in page),
         key=len,
         reverse=True,
     )
     left = []
     for text in dict.fromkeys(texts):
         if text in english_texts and english_words(text, shown):
-            left.append(text)
+            # A piece of something people wrote, shown in parts (a criterion's first word).
+            if not any(text in value for value in data_all):
+                left.append(text)
     return left
