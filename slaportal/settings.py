@@ -118,8 +118,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parallel workers only for queries big enough to repay starting them: on two cores a
     # queue page's 25-lead score query took 8 ms with two workers and 3 ms without. Scans of
     # the whole table (rescores, backfills) still cost far more and still go parallel.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        "-c parallel_setup_cost=" + env("DATABASE_PARALLEL_SETUP_COST", default="20000")
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c parallel_setup_cost=" + env(
+        "DATABASE_PARALLEL_SETUP_COST", default="20000"
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

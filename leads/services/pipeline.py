@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from agreements.models import AgreementVersion, HandoffPolicy, NurtureStep, NurtureTrack
 from agreements.scopes import scopes_ordered
@@ -18,6 +19,7 @@ from agreements.selectors import (
     workspace_agreement,
 )
 from slaportal.events import events_emit_many
+from slaportal.language import in_team_language
 
 from ..models import (
     Handoff,
@@ -31,7 +33,7 @@ from ..models import (
 from ..scoring import leads_score_changed, leads_score_rows
 from .consent import leads_unsubscribe_from_events
 from .handoffs import HandoffRequest, handoffs_create_bulk, missing_handoff_fields
-from .notifications import Notice, notify_many
+from .notifications import Notice, notify_many, written_for
 from .scopes import governing_agreement_expression, leads_resolve
 
 # Marked leads per batch: one scoring statement and one set of follow-ups each. At 10,000 a
@@ -350,9 +352,24 @@ def _promote_mqls(leads: dict[int, _LeadState], version, thresholds: Thresholds,
     Lead.objects.filter(pk__in=promoted).update(
         stage=Stage.MQL, mql_at=now, status=Lead.Status.OPEN
     )
-    rule = f"fit ≥ {thresholds.mql_min_fit} and interest ≥ {thresholds.mql_min_interest}"
-    if thresholds.mql_min_total is not None:
-        rule += f", or total ≥ {thresholds.mql_min_total}"
+    # Stored for everyone to read later: in the team's language, like every stage change.
+    with in_team_language():
+        if thresholds.mql_min_total is None:
+            rule = gettext("fit ≥ %(fit)s and interest ≥ %(interest)s")
+        else:
+            rule = gettext("fit ≥ %(fit)s and interest ≥ %(interest)s, or total ≥ %(total)s")
+        rule %= {
+            "fit": thresholds.mql_min_fit,
+            "interest": thresholds.mql_min_interest,
+            "total": thresholds.mql_min_total,
+        }
+        reasons = {
+            pk: gettext(
+                "Score fit %(fit)s + interest %(interest)s reached the MQL threshold (%(rule)s)"
+            )
+            % {"fit": leads[pk].fit_score, "interest": leads[pk].interest_score, "rule": rule}
+            for pk in promoted
+        }
     StageChange.objects.bulk_create(
         StageChange(
             lead_id=pk,
@@ -361,8 +378,7 @@ def _promote_mqls(leads: dict[int, _LeadState], version, thresholds: Thresholds,
             at=now,
             job="score_leads",
             version=version,
-            reason=f"Score fit {leads[pk].fit_score} + interest {leads[pk].interest_score} "
-            f"reached the MQL threshold ({rule})",
+            reason=reasons[pk],
         )
         for pk in promoted
     )
@@ -406,9 +422,11 @@ def _fire_handoff_triggers(leads: dict[int, _LeadState], version, now: datetime)
         for pk, (event_type, *_) in newest.items():
             triggered[pk] = (Handoff.Trigger.EVENT, event_type)
     if policy.trigger_on_score:
+        with in_team_language():  # the handoff's stored detail, read by everyone later
+            reached = gettext("Reached the MQL threshold")
         for pk, lead in eligible.items():
             if lead.stage == Stage.MQL and lead.status == Lead.Status.OPEN:
-                triggered.setdefault(pk, (Handoff.Trigger.SCORE, "Reached the MQL threshold"))
+                triggered.setdefault(pk, (Handoff.Trigger.SCORE, reached))
     if not triggered:
         return 0
     requests, notices = [], []
@@ -416,12 +434,19 @@ def _fire_handoff_triggers(leads: dict[int, _LeadState], version, now: datetime)
         trigger, detail = triggered[lead.pk]
         missing = missing_handoff_fields(lead=lead, policy=policy)
         if missing:
+            manager = version.agreement.marketing_manager
+            with written_for(manager):  # the field names too, in the manager's language
+                fields = ", ".join(map(str, missing_handoff_fields(lead=lead, policy=policy)))
+                message = gettext("%(lead)s qualifies for sales but lacks %(fields)s.") % {
+                    "lead": lead,
+                    "fields": fields,
+                }
             notices.append(
                 Notice(
-                    user=version.agreement.marketing_manager,
+                    user=manager,
                     key=f"missing-info:{lead.pk}:{version.pk}",
                     lead=lead,
-                    message=f"{lead} qualifies for sales but lacks {', '.join(missing)}.",
+                    message=message,
                 )
             )
             continue
@@ -468,6 +493,8 @@ def _enrol_below_mql(leads: dict[int, _LeadState], version, now: datetime) -> in
     new_below_mql = [pk for pk in candidates if pk not in enrolled]
     if not new_below_mql:
         return 0
+    with in_team_language():
+        below = gettext("New lead below the MQL threshold")
     NurtureEnrollment.objects.bulk_create(
         [
             NurtureEnrollment(
@@ -476,7 +503,7 @@ def _enrol_below_mql(leads: dict[int, _LeadState], version, now: datetime) -> in
                 next_step=first,
                 next_step_at=now + timedelta(days=first.wait_days),
                 automatic=True,
-                reason="New lead below the MQL threshold",
+                reason=below,
                 enrolled_at=now,
             )
             for pk in new_below_mql
