@@ -16,12 +16,13 @@ from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone, translation
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
+
+from .cache_tolerant import cache_delete, cache_get, cache_set
 
 # The one format of a moment, per language: "Tue 1 Dec 2026 14:30" / "ter 01/12/2026 14h30".
 DATE_TIME_FORMATS = {"en": "D j M Y H:i", "pt-br": r"D d/m/Y H\hi"}
@@ -77,7 +78,7 @@ def sla_in_force() -> InForce:
     version, its scope settings or its calendar are saved or deleted, and expires when the
     next scheduled version takes effect.
     """
-    cached = cache.get(IN_FORCE_KEY)
+    cached = cache_get(IN_FORCE_KEY)
     now = timezone.now()
     if cached is not None and (cached[1] is None or now < cached[1]):
         return cached[0]
@@ -86,15 +87,15 @@ def sla_in_force() -> InForce:
     seconds = IN_FORCE_SECONDS
     if next_change is not None:
         seconds = max(1, min(seconds, int((next_change - now).total_seconds()) + 1))
-    cache.set(IN_FORCE_KEY, (in_force, next_change), timeout=seconds)
+    cache_set(IN_FORCE_KEY, (in_force, next_change), timeout=seconds)
     return in_force
 
 
 def sla_in_force_forget(**_) -> None:
     """Drops the cached version in force, now and once the transaction commits (another
     process could read the old row in between)."""
-    cache.delete(IN_FORCE_KEY)
-    transaction.on_commit(lambda: cache.delete(IN_FORCE_KEY))
+    cache_delete(IN_FORCE_KEY)
+    transaction.on_commit(lambda: cache_delete(IN_FORCE_KEY))
 
 
 def _sla_in_force_read(*, at: datetime) -> InForce:

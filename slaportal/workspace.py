@@ -4,9 +4,9 @@ Every page reads the currency or the default language, so the row is cached; sav
 `workspace_update` replaces the cached copy for every process that shares the cache.
 """
 
-from django.core.cache import cache
 from django.db import transaction
 
+from .cache_tolerant import cache_delete, cache_get, cache_set
 from .models import Workspace
 
 CACHE_KEY = "workspace:settings:v1"
@@ -15,17 +15,11 @@ CACHE_KEY = "workspace:settings:v1"
 def workspace() -> Workspace:
     """The one row, made with the defaults on first use. With the cache down (Redis away)
     the row is read from the database: a page must not fail for want of a cache."""
-    try:
-        cached = cache.get(CACHE_KEY)
-    except Exception:  # noqa: BLE001 - any cache failure: the database still answers
-        cached = None
+    cached = cache_get(CACHE_KEY)
     if cached is not None:
         return cached
     row = Workspace.objects.order_by("pk").first() or Workspace.objects.create()
-    try:
-        cache.set(CACHE_KEY, row, timeout=None)
-    except Exception:  # noqa: BLE001
-        pass
+    cache_set(CACHE_KEY, row)
     return row
 
 
@@ -36,16 +30,9 @@ def workspace_update(**fields) -> Workspace:
         setattr(row, name, value)
     row.full_clean()
     row.save()
-    transaction.on_commit(_forget)
-    _forget()
+    transaction.on_commit(lambda: cache_delete(CACHE_KEY))
+    cache_delete(CACHE_KEY)
     return row
-
-
-def _forget() -> None:
-    try:
-        cache.delete(CACHE_KEY)
-    except Exception:  # noqa: BLE001 - a cache that is down holds nothing stale
-        pass
 
 
 def workspace_currency() -> str:

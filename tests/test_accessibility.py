@@ -70,10 +70,10 @@ def test_every_chart_of_the_review_has_a_summary_and_a_table():
     }
     texts = chart_texts(data)
     assert texts["funnel"].summary == "This month: 40 Leads, 12 MQLs."
-    assert texts["funnel"].rows == [["Leads", 40, "50"], ["MQLs", 12, "—"]]
+    assert texts["funnel"].rows == [["Leads", "40", "50"], ["MQLs", "12", "—"]]
     assert "leads went from 30 to 40" in texts["trends"].summary
     assert "compliance was 92.5%" in texts["trends"].summary
-    assert texts["reps"].rows == [["Rita", "90%", 1], ["Rafael", "—", 3]]
+    assert texts["reps"].rows == [["Rita", "90%", "1"], ["Rafael", "—", "3"]]
     assert "Rafael with 3" in texts["reps"].summary and "target: 90%" in texts["reps"].summary
     assert "3 leads rejected or returned" in texts["reasons"].summary
     empty = chart_texts({})

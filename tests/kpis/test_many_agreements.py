@@ -41,8 +41,8 @@ NOW = datetime(2026, 11, 20, 12, tzinfo=SP)
 # The review page with nothing cached (the most it reads): one agreement's report, or on "all"
 # the combined report plus each agreement's own (two here), each with last month's figures.
 # Cached, either reads the same few rows whatever the leads, reps or agreements' rows.
-MAX_PAGE_QUERIES_ONE = 52  # + paused time per rep
-MAX_PAGE_QUERIES_ALL = 98  # + paused time per rep
+MAX_PAGE_QUERIES_ONE = 53  # + paused time per rep, + the workspace row (currency, language)
+MAX_PAGE_QUERIES_ALL = 99  # + paused time per rep, + the workspace row (currency, language)
 MAX_PAGE_QUERIES_CACHED = 30
 
 
