@@ -15,13 +15,14 @@ import time_machine
 import yaml
 from axes.models import AccessAttempt
 from django.core.management import call_command
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import get_resolver
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from slaportal.security import UserThrottle
 from tests.factories import UserFactory
+from tests.walk import _routes as resolver_routes
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGIN = "/accounts/login/"
@@ -205,17 +206,11 @@ SAMPLE_ARGS = {
 }
 
 
-def _routes(patterns, prefix=""):
+def _routes(patterns):
     """Every URL of the resolver as (example path, route), with sample values filled in."""
-    for entry in patterns:
-        route = prefix + str(entry.pattern)
-        if isinstance(entry, URLResolver):
-            if entry.app_name == "admin":
-                continue  # Django's own admin, not ours
-            yield from _routes(entry.url_patterns, route)
-        elif isinstance(entry, URLPattern):
-            example = re.sub(r"<(?:(\w+):)?\w+>", lambda m: SAMPLE_ARGS[m[1] or "str"], route)
-            yield "/" + example.lstrip("^").rstrip("$"), route
+    for route in resolver_routes(patterns):
+        example = re.sub(r"<(?:(\w+):)?\w+>", lambda m: SAMPLE_ARGS[m[1] or "str"], route)
+        yield "/" + example, route
 
 
 # Resources the API lets managers delete on purpose.
