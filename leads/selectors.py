@@ -3,7 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
@@ -24,7 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext
 
 from agreements.business_hours import add_business_days, add_business_time, business_time_between
@@ -651,7 +651,7 @@ class QueueRow:
         version = handoff.version
         self.governing = f"{version.agreement.name} {version.label}"
         self.moved = bool(lead.agreement_id and lead.agreement_id != version.agreement_id)
-        self.why = str(handoff.get_trigger_display())
+        self.why = choice_label(Handoff.Trigger, handoff.trigger)
         detail = self.trigger_detail
         self.why_detail = detail if detail and detail != self.why else ""
         self.rule_badges = [_rule_badge(hit, words) for hit in self.top_rules]
@@ -875,7 +875,7 @@ def queue_rows(
             step = steps[attempts]
             due = _step_due(step, handoff.handed_off_at, calendar)
             next_step = CadenceDue(
-                attempts + 1, step.channel, step.get_channel_display(), due, due <= now
+                attempts + 1, step.channel, choice_label(Channel, step.channel), due, due <= now
             )
         row = QueueRow(
             handoff=handoff,
@@ -972,6 +972,18 @@ def _older_than(before: tuple | None, order: int, rank: int, *, at: str = "at") 
     if (order, rank) > (before_order, before_rank):
         return Q(**{f"{at}__lt": moment})
     return Q(**{f"{at}__lt": moment}) | Q(**{at: moment, "pk__lt": before_seq})
+
+
+@lru_cache(maxsize=128)
+def _choice_labels(choices, language: str) -> dict[str, str]:
+    return {value: str(label) for value, label in choices.choices}
+
+
+def choice_label(choices, value: str) -> str:
+    """A choice's label in the active language, as get_FOO_display() gives it, without
+    translating every label of the field on each call (which get_FOO_display does when it
+    hashes the lazy labels): the queue reads two per row."""
+    return _choice_labels(choices, translation.get_language()).get(value, value)
 
 
 def _person(user) -> str:
