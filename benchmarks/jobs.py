@@ -204,6 +204,10 @@ def rescore_incremental(runs: int) -> dict:
     from leads.services.pipeline import pipeline_run
 
     ids, converting = _incremental_sample()
+    # The workspace as the scoring job leaves it: leads the demo left waiting (a handful)
+    # are scored first, for real, so each timed run scores exactly the 10 k batch its floor
+    # scores and not a second, tiny batch of leftovers with every per-batch cost.
+    drained = pipeline_run().scored
     project, floor, notes = [], [], []
     for _ in range(runs):
         with transaction.atomic():
@@ -222,6 +226,7 @@ def rescore_incremental(runs: int) -> dict:
         notes.append(
             f"{len(ids):,} leads, scored {result.scored:,}, {handed} handoffs; "
             f"floor wrote {written:,}"
+            + (f"; {drained} waiting leads scored first" if drained else "")
         )
     return {"project": project, "floor": floor, "notes": notes[-1:]}
 
