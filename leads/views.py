@@ -90,7 +90,7 @@ def queue(request):
     rows = []
     if rep is not None:
         page = handoffs_page(
-            rep_queue(rep=rep, now=now), number=request.GET.get("page"), per_page=PAGE_SIZE
+            rep_queue(rep=rep), number=request.GET.get("page"), per_page=PAGE_SIZE, now=now
         )
         rows = queue_rows(page.object_list, now=now)
     return render(
@@ -444,7 +444,7 @@ def _team_context(request, now, rows):
 def team(request):
     now = timezone.now()
     page = handoffs_page(
-        team_handoffs(now=now), number=request.GET.get("page"), per_page=TEAM_PAGE_SIZE
+        team_handoffs(), number=request.GET.get("page"), per_page=TEAM_PAGE_SIZE, now=now
     )
     rows = queue_rows(page.object_list, now=now, with_reasons=False)
     return render(request, "leads/team.html", {"page": page, **_team_context(request, now, rows)})
