@@ -132,6 +132,12 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # The API throttles' counters (slaportal.security); shared by every web process on Redis.
 CACHES["throttle"] = dict(CACHES["default"])
+# {% cache %} fragments (the page head and menu in base.html): in each process's memory, as
+# their keys name everything they depend on and reading them from Redis would cost a round trip.
+CACHES["template_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "template-fragments",
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
