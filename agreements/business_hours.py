@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
@@ -102,8 +103,12 @@ def _instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, wall.replace(fold=0), tzinfo=zone).astimezone(UTC)
 
 
+@lru_cache(maxsize=16384)
 def _span(day: date, calendar: Calendar, zone: ZoneInfo) -> _Span | None:
-    """Real-time business span of a local date, or None if it has none."""
+    """Real-time business span of a local date, or None if it has none.
+
+    Memoised: a date's span under a calendar never changes, and a queue page asks for the
+    same few weeks of days for every row (each span is four zone conversions)."""
     if not calendar.is_business_day(day):
         return None
     opens = max(_instant(day, calendar.day_start, zone), _instant(day, time(0), zone))
