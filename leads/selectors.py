@@ -450,6 +450,7 @@ class RowWords:
     a row only fills numbers and times into them (a page has 25 to 50 rows)."""
 
     def __init__(self):
+        self.language = translation.get_language()
         self.in_time = gettext("First touch in time")
         self.late = gettext("First touch late")
         self.overdue = gettext("Overdue by %(duration)s")
@@ -631,12 +632,15 @@ class QueueRow:
             self.time_label = words.overdue % {"duration": business_duration(self.overdue_by)}
         else:
             self.time_label = words.left % {"duration": business_duration(self.time_left)}
-        due = local_time(handoff.due_at, zone=zone)
+        language = words.language
+        due = local_time(handoff.due_at, zone=zone, language=language)
         self.first_touch_due = words.first_touch_due % {"when": due}
         self.due = words.due % {"when": due}
         self.zone_title = words.zone_title % {"zone": self.time_zone}
         if handoff.paused_until is not None and handoff.paused_until > now:
-            self.paused = words.paused % {"until": local_time(handoff.paused_until, zone=zone)}
+            self.paused = words.paused % {
+                "until": local_time(handoff.paused_until, zone=zone, language=language)
+            }
         made = self.attempts_count
         self.attempts_made = str(made)
         self.attempts = words.attempts(made, self.steps_total)
@@ -646,7 +650,7 @@ class QueueRow:
             self.next_label = sentence % {
                 "number": step.number,
                 "channel": step.channel_label,
-                "when": local_time(step.due_at, zone=zone),
+                "when": local_time(step.due_at, zone=zone, language=language),
             }
             self.next_class = "text-danger" if step.overdue else "text-secondary"
         elif self.steps_total:
@@ -657,17 +661,17 @@ class QueueRow:
         version = handoff.version
         self.governing = f"{version.agreement.name} {version.label}"
         self.moved = bool(lead.agreement_id and lead.agreement_id != version.agreement_id)
-        self.why = choice_label(Handoff.Trigger, handoff.trigger)
+        self.why = choice_label(Handoff.Trigger, handoff.trigger, language)
         detail = self.trigger_detail
         self.why_detail = detail if detail and detail != self.why else ""
         self.rule_badges = [_rule_badge(hit, words) for hit in self.top_rules]
         self.recent = [
-            (str(event.label), local_time(event.occurred_at, zone=zone))
+            (str(event.label), local_time(event.occurred_at, zone=zone, language=language))
             for event in self.recent_events
         ]
         if self.can_reject:
             self.reject_title = words.reject_until % {
-                "when": local_time(handoff.accept_due_at, zone=zone)
+                "when": local_time(handoff.accept_due_at, zone=zone, language=language)
             }
         self.may_pause = not handoff.first_touch_at and self.urgency != "breached"
         self.give_to = words.give_to % {"lead": self.lead_label}
@@ -894,7 +898,11 @@ def queue_rows(
             step = steps[attempts]
             due = _step_due(step, handoff.handed_off_at, calendar)
             next_step = CadenceDue(
-                attempts + 1, step.channel, choice_label(Channel, step.channel), due, due <= now
+                attempts + 1,
+                step.channel,
+                choice_label(Channel, step.channel, words.language),
+                due,
+                due <= now,
             )
         row = QueueRow(
             handoff=handoff,
@@ -998,11 +1006,11 @@ def _choice_labels(choices, language: str) -> dict[str, str]:
     return {value: str(label) for value, label in choices.choices}
 
 
-def choice_label(choices, value: str) -> str:
-    """A choice's label in the active language, as get_FOO_display() gives it, without
-    translating every label of the field on each call (which get_FOO_display does when it
-    hashes the lazy labels): the queue reads two per row."""
-    return _choice_labels(choices, translation.get_language()).get(value, value)
+def choice_label(choices, value: str, language: str | None = None) -> str:
+    """A choice's label in the active language (or `language`), as get_FOO_display() gives
+    it, without translating every label of the field on each call (which get_FOO_display does
+    when it hashes the lazy labels): the queue reads two per row."""
+    return _choice_labels(choices, language or translation.get_language()).get(value, value)
 
 
 def _person(user) -> str:

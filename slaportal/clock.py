@@ -162,27 +162,32 @@ def zone_label(zone: tzinfo) -> str:
 
 
 def local_time(
-    value: datetime | None, *, zone: str | tzinfo | None = None, time_only: bool = False
+    value: datetime | None,
+    *,
+    zone: str | tzinfo | None = None,
+    time_only: bool = False,
+    language: str | None = None,
 ) -> str:
     """The moment in `zone` (default: the active zone) with the zone named, e.g.
-    "Tue 1 Dec 2026 12:49 (America/Sao_Paulo)"; "" for None."""
+    "Tue 1 Dec 2026 12:49 (America/Sao_Paulo)"; "" for None. `language` (default: the active
+    one) spares a page of rows asking for the active language for each of its ~130 times."""
     if value is None:
         return ""
     tz = zone_of(zone)
     local = timezone.localtime(value, tz) if timezone.is_aware(value) else value
+    language = language or translation.get_language()
     if time_only:
-        separator = "h" if _portuguese(translation.get_language()) else ":"
+        separator = "h" if _portuguese(language) else ":"
         shown = f"{local.hour:02d}{separator}{local.minute:02d}"  # time_format()
     else:
-        shown = _date_time(local)
+        shown = _date_time(local, language)
     return f"{shown} ({zone_label(tz)})"
 
 
-def _date_time(local: datetime) -> str:
-    """formats.date_format(local, date_time_format()), built from the active language's day and
+def _date_time(local: datetime, language: str | None) -> str:
+    """formats.date_format(local, date_time_format()), built from the language's day and
     month names: a queue page prints some 130 of these, and the general formatter cost a
     tenth of its rendering. tests/leads/test_clock.py holds the two to the same text."""
-    language = translation.get_language()
     weekdays, months = _names(language)
     if _portuguese(language):
         return (
