@@ -36,10 +36,8 @@ from .selectors import (
     queue_row,
     queue_rows,
     rep_loads,
-    rep_queue,
     sales_reps,
     stage_labels,
-    team_handoffs,
     timeline_cursor_parse,
 )
 from .services.consent import lead_data_export, lead_erase
@@ -89,9 +87,7 @@ def queue(request):
     page = None
     rows = []
     if rep is not None:
-        page = handoffs_page(
-            rep_queue(rep=rep), number=request.GET.get("page"), per_page=PAGE_SIZE, now=now
-        )
+        page = handoffs_page(rep=rep, number=request.GET.get("page"), per_page=PAGE_SIZE, now=now)
         rows = queue_rows(page.object_list, now=now)
     return render(
         request,
@@ -443,9 +439,7 @@ def _team_context(request, now, rows):
 @require_safe
 def team(request):
     now = timezone.now()
-    page = handoffs_page(
-        team_handoffs(), number=request.GET.get("page"), per_page=TEAM_PAGE_SIZE, now=now
-    )
+    page = handoffs_page(number=request.GET.get("page"), per_page=TEAM_PAGE_SIZE, now=now)
     rows = queue_rows(page.object_list, now=now, with_reasons=False)
     return render(request, "leads/team.html", {"page": page, **_team_context(request, now, rows)})
 

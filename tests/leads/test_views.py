@@ -263,6 +263,19 @@ def test_the_queue_is_paginated_by_25(hand_off, sales_rep, client_for):
     assert first.count('class="card mb-2 shadow-sm urgency-') == 25
     second = text(client_for(sales_rep).get(reverse("leads:queue"), {"page": 2}))
     assert second.count('class="card mb-2 shadow-sm urgency-') == 1
+    assert "26 active handoffs" in second
+    # Past the end reads the last page, and a page that is no number the first, as
+    # Paginator.get_page does.
+    past = text(client_for(sales_rep).get(reverse("leads:queue"), {"page": 99}))
+    assert past.count('class="card mb-2 shadow-sm urgency-') == 1
+    garbled = text(client_for(sales_rep).get(reverse("leads:queue"), {"page": "x"}))
+    assert garbled.count('class="card mb-2 shadow-sm urgency-') == 25
+
+
+def test_an_empty_queue_says_so(sales_rep, client_for):
+    page = text(client_for(sales_rep).get(reverse("leads:queue"), {"page": 3}))
+    assert "Nothing waiting" in page
+    assert "0 active handoffs" in page
 
 
 # Logging an attempt with htmx ---------------------------------------------------------------
