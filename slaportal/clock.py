@@ -11,6 +11,7 @@ The API is not affected: DRF writes ISO 8601 with the UTC offset of the moment.
 """
 
 import functools
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -69,6 +70,11 @@ IN_FORCE_KEY = "sla:in-force:v1"
 IN_FORCE_SECONDS = 300
 
 
+# What sla_in_force answered for the request under way (set by SlaTimeZoneMiddleware): a page
+# asks again for its stage labels, and each ask was a round trip to the shared cache.
+_in_force_for_request: ContextVar["InForce | None"] = ContextVar("sla_in_force", default=None)
+
+
 def sla_in_force() -> InForce:
     """The version in force now and its zone, from the cache.
 
@@ -78,6 +84,9 @@ def sla_in_force() -> InForce:
     version, its scope settings or its calendar are saved or deleted, and expires when the
     next scheduled version takes effect.
     """
+    held = _in_force_for_request.get()
+    if held is not None:
+        return held
     cached = cache_get(IN_FORCE_KEY)
     now = timezone.now()
     if cached is not None and (cached[1] is None or now < cached[1]):
@@ -94,6 +103,7 @@ def sla_in_force() -> InForce:
 def sla_in_force_forget(**_) -> None:
     """Drops the cached version in force, now and once the transaction commits (another
     process could read the old row in between)."""
+    _in_force_for_request.set(None)  # the rest of this request reads it afresh
     cache_delete(IN_FORCE_KEY)
     transaction.on_commit(lambda: cache_delete(IN_FORCE_KEY))
 
@@ -223,8 +233,11 @@ class SlaTimeZoneMiddleware:
         user = getattr(request, "user", None)
         if request.path.startswith("/api/") or user is None or not user.is_authenticated:
             return self.get_response(request)
-        timezone.activate(zone_of(sla_time_zone_name()))
+        in_force = sla_in_force()
+        held = _in_force_for_request.set(in_force)
+        timezone.activate(zone_of(in_force.time_zone))
         try:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+            _in_force_for_request.reset(held)
