@@ -234,6 +234,22 @@ def test_a_lead_that_lacked_a_field_is_handed_off_on_its_earlier_demo_request_on
 
 
 @pytest.mark.django_db
+def test_marketing_is_told_of_each_lead_lacking_a_field_in_its_language_read_once(sla):
+    from django.test.utils import CaptureQueriesContext
+
+    am.HandoffPolicy.objects.filter(version=sla).update(required_fields=["email", "company"])
+    for email in ("ana@globex.com", "bia@globex.com", "caio@globex.com"):
+        hot_lead(email)
+        demo_request(email, T0)
+    with CaptureQueriesContext(connection) as queries:
+        assert pipeline_run(now=T0).handed_off == 0
+    preferences = [q for q in queries.captured_queries if "people_preferences" in q["sql"]]
+    assert len(preferences) == 1
+    outbox_deliver()
+    assert Notification.objects.filter(user=sla.agreement.marketing_manager).count() == 3
+
+
+@pytest.mark.django_db
 def test_a_batch_looks_up_the_conversions_of_only_the_leads_that_have_one(sla):
     from django.test.utils import CaptureQueriesContext
 
