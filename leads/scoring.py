@@ -124,31 +124,39 @@ def _fit_expression(rules: list[FitRuleSpec], params: list) -> str:
     return " + ".join(terms)
 
 
-def _rules_table(rules: list[InterestRuleSpec], params: list) -> str:
-    if not rules:
+# The rule index of a flagged event type (leads_score_rows' flag_event_types): below every
+# real rule's, worth no points.
+FLAGGED = -1
+
+
+def _rules_table(rules: list[InterestRuleSpec], params: list, flagged_types=()) -> str:
+    rows = [
+        (
+            index,
+            rule.event_type,
+            rule.property_key,
+            rule.property_value.strip().lower(),
+            rule.points,
+            rule.max_occurrences,
+        )
+        for index, rule in enumerate(rules)
+    ]
+    # A flagged type matches its events like a rule without a property, and scores nothing.
+    rows += [(FLAGGED, event_type, "", "", 0, None) for event_type in flagged_types]
+    if not rows:
         return (
             "SELECT CAST(NULL AS INTEGER) AS idx, CAST(NULL AS VARCHAR(40)) AS etype, "
             "CAST(NULL AS VARCHAR(60)) AS pkey, CAST(NULL AS VARCHAR(200)) AS pval, "
             "CAST(NULL AS INTEGER) AS points, CAST(NULL AS INTEGER) AS cap WHERE 1 = 0"
         )
-    selects = []
-    for index, rule in enumerate(rules):
-        params.extend(
-            [
-                index,
-                rule.event_type,
-                rule.property_key,
-                rule.property_value.strip().lower(),
-                rule.points,
-                rule.max_occurrences,
-            ]
-        )
-        selects.append(
-            "SELECT CAST(%s AS INTEGER) AS idx, CAST(%s AS VARCHAR(40)) AS etype, "
-            "CAST(%s AS VARCHAR(60)) AS pkey, CAST(%s AS VARCHAR(200)) AS pval, "
-            "CAST(%s AS INTEGER) AS points, CAST(%s AS INTEGER) AS cap"
-        )
-    return " UNION ALL ".join(selects)
+    for row in rows:
+        params.extend(row)
+    select = (
+        "SELECT CAST(%s AS INTEGER) AS idx, CAST(%s AS VARCHAR(40)) AS etype, "
+        "CAST(%s AS VARCHAR(60)) AS pkey, CAST(%s AS VARCHAR(200)) AS pval, "
+        "CAST(%s AS INTEGER) AS points, CAST(%s AS INTEGER) AS cap"
+    )
+    return " UNION ALL ".join([select] * len(rows))
 
 
 def _property_match(params: list) -> str:
@@ -181,12 +189,19 @@ def _target(column: str, lead_ids, id_range) -> tuple[str, list]:
 
 
 def _per_rule_ctes(
-    interest_rules, thresholds, now, lead_ids, id_range, params: list, agreement_id=None
+    interest_rules,
+    thresholds,
+    now,
+    lead_ids,
+    id_range,
+    params: list,
+    agreement_id=None,
+    flagged_types=(),
 ) -> str:
     """`WITH … per_rule AS (…)`: each target lead's points and occurrences per interest rule
     (idx is the rule's position), decayed, capped and rounded once per rule as the pure core
     does. The scoring statement sums it; the queue reads it as the score's breakdown."""
-    rules_sql = _rules_table(interest_rules, params)
+    rules_sql = _rules_table(interest_rules, params, flagged_types)
     now_day = epoch_days(now)
     if thresholds.decay_half_life_days:
         age = "(CASE WHEN e.occurred_day > %s THEN 0 ELSE %s - e.occurred_day END)"
@@ -247,9 +262,17 @@ def interest_tallies(
 
 
 def _score_sql(
-    fit_rules, interest_rules, thresholds, now, lead_ids, id_range=None, agreement_id=None
+    fit_rules,
+    interest_rules,
+    thresholds,
+    now,
+    lead_ids,
+    id_range=None,
+    agreement_id=None,
+    flagged_types=(),
 ) -> _ScoreSql:
-    """Each target lead's fit and interest, in one query.
+    """Each target lead's fit and interest, and whether it has any event of `flagged_types`,
+    in one query.
 
     Interest is an aggregate joined to the leads (LEFT JOIN, so a lead without matching events
     gets 0), not a subquery per lead: the planner sees one hash or merge join whose cost it can
@@ -259,7 +282,14 @@ def _score_sql(
     table = Lead._meta.db_table
     params: list = []
     per_rule = _per_rule_ctes(
-        interest_rules, thresholds, now, lead_ids, id_range, params, agreement_id=agreement_id
+        interest_rules,
+        thresholds,
+        now,
+        lead_ids,
+        id_range,
+        params,
+        agreement_id=agreement_id,
+        flagged_types=flagged_types,
     )
     fit = _fit_expression(fit_rules, params)
     lead_target, lead_params = _target(f"{table}.id", lead_ids, id_range)
@@ -270,9 +300,14 @@ def _score_sql(
         params.append(agreement_id)
     sql = f"""
         {per_rule},
-        totals AS (SELECT lead_id, SUM(points) AS interest FROM per_rule GROUP BY lead_id)
+        totals AS (
+            SELECT lead_id, SUM(points) AS interest,
+                   MAX(CASE WHEN idx = {FLAGGED} THEN 1 ELSE 0 END) AS flagged
+            FROM per_rule GROUP BY lead_id
+        )
         SELECT {table}.id AS id, {fit} AS fit,
-               COALESCE(CAST(totals.interest AS INTEGER), 0) AS interest
+               COALESCE(CAST(totals.interest AS INTEGER), 0) AS interest,
+               COALESCE(totals.flagged, 0) = 1 AS flagged
         FROM {table} LEFT JOIN totals ON totals.lead_id = {table}.id
         WHERE {lead_target}
     """
@@ -303,6 +338,7 @@ def leads_score_rows(
     agreement_id: int | None = None,
     governing_agreement_id: int | None = None,
     columns: tuple[str, ...] = (),
+    flag_event_types: list[str] = (),
 ) -> list[tuple]:
     """Score the target leads in one statement; returns (id, *columns) of each row it wrote,
     the columns as they are after the write (RETURNING), so what follows the scoring needs
@@ -321,6 +357,11 @@ def leads_score_rows(
     (and the governing agreement) together, and only if one of them changes: a rescore that
     moves few scores writes few rows (scored_at then says when the score last changed). A
     marked lead is always written, since its mark must clear.
+
+    `flag_event_types` ends each row with one more value: whether the lead has any event of
+    those types, seen by the statement's own scan of the leads' events, so a caller that
+    would look those events up (the handoff triggers' conversions) looks up only the leads
+    that have one. None on SQLite, whose RETURNING reads only the updated table.
     """
     if lead_ids is not None and not lead_ids:
         return []
@@ -328,7 +369,16 @@ def leads_score_rows(
     # The agreement is filtered on the updated rows, not inside the scoring query: right after
     # the resolution rewrote a range's agreement_id the statistics lag, and a filter in the
     # query was planned as a nested loop (4 s for a 2,000-lead range instead of a fraction).
-    q = _score_sql(fit_rules, interest_rules, thresholds, now, lead_ids, id_range)
+    flag = bool(flag_event_types) and connection.vendor == "postgresql"
+    q = _score_sql(
+        fit_rules,
+        interest_rules,
+        thresholds,
+        now,
+        lead_ids,
+        id_range,
+        flagged_types=flag_event_types if flag else (),
+    )
     mark = ""
     mark_params: list = []
     if marked_only is not None:
@@ -351,6 +401,9 @@ def leads_score_rows(
         governing = ", agreement_id = %s"
         governing_params = [governing_agreement_id]
         changed += f" OR {_distinct(f'{table}.agreement_id', '%s')}"
+    returning = [f"{table}.{connection.ops.quote_name(c)}" for c in ["id", *columns]]
+    if flag:
+        returning.append("s.flagged")
     # The query sits in FROM, so the statement starts with UPDATE: sqlite3 then reports rows.
     sql = f"""
         UPDATE {table} SET fit_score = s.fit, interest_score = s.interest,
@@ -358,7 +411,7 @@ def leads_score_rows(
                            needs_scoring = %s, scored_at = %s{governing}
         FROM ({q.sql}) s
         WHERE {table}.id = s.id {mark} AND ({changed})
-        RETURNING {", ".join(f"{table}.{connection.ops.quote_name(c)}" for c in ["id", *columns])}
+        RETURNING {", ".join(returning)}
     """
     fields = [Lead._meta.get_field(column) for column in columns]
     # SQLite answers datetimes as text; PostgreSQL as aware datetimes already.
@@ -387,7 +440,8 @@ def leads_score_rows(
             ],
         )
         rows = cursor.fetchall()
-    if not any(convert):
+    unknown = (None,) if flag_event_types and not flag else ()
+    if not any(convert) and not unknown:
         return rows
     return [
         (
@@ -398,6 +452,7 @@ def leads_score_rows(
                 else value
                 for value, datetime_column in zip(row[1:], convert, strict=True)
             ),
+            *unknown,
         )
         for row in rows
     ]

@@ -7,15 +7,37 @@ SlaPortalConfig.ready().
 """
 
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Field, ForeignObject, Lookup
+from django.db.models import Field, ForeignObject, IntegerField, Lookup
+
+
+def int_array_literal(values: list) -> str | None:
+    """The values as the text of one PostgreSQL array ('{1,2,3}', to cast to bigint[]), or
+    None unless every value is an int.
+
+    psycopg adapts a list element by element in Python: 7.5 ms for 10,000 lead ids, several
+    times the server's own work on a batch's small lookups. Joined here in 1 ms; digits and
+    signs need no quoting.
+    """
+    if not all(type(value) is int for value in values):
+        return None
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 class AnyOf(Lookup):
     lookup_name = "any_of"
     prepare_rhs = False
 
+    def _integer_column(self) -> bool:
+        field = self.lhs.output_field
+        return isinstance(getattr(field, "target_field", field), IntegerField)
+
     def get_prep_lookup(self):
-        return [self.lhs.output_field.get_prep_value(value) for value in self.rhs]
+        values = list(self.rhs)
+        # Ids that are ints already need no preparing: field by field it cost 5 ms per
+        # 10,000 ids.
+        if self._integer_column() and all(type(value) is int for value in values):
+            return values
+        return [self.lhs.output_field.get_prep_value(value) for value in values]
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
@@ -23,6 +45,9 @@ class AnyOf(Lookup):
         if not values:
             raise EmptyResultSet
         if connection.vendor == "postgresql":
+            literal = int_array_literal(values) if self._integer_column() else None
+            if literal is not None:
+                return f"{lhs} = ANY(CAST(%s AS BIGINT[]))", (*lhs_params, literal)
             return f"{lhs} = ANY(%s)", (*lhs_params, values)
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", (*lhs_params, *values)
 

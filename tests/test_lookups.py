@@ -37,3 +37,15 @@ def test_any_of_binds_one_parameter_on_postgresql(db):
         assert "= ANY(" in sql
     else:
         assert " IN (" in sql
+
+
+def test_any_of_prepares_values_that_are_not_ints_yet(db):
+    from django.utils import timezone
+
+    events_ingest(
+        events=[EventInput(email="a@example.com", type="page_view", occurred_at=timezone.now())],
+        now=timezone.now(),
+    )
+    lead = Lead.objects.get()
+    assert list(Lead.objects.filter(pk__any_of=[str(lead.pk)])) == [lead]
+    assert LeadEvent.objects.filter(lead_id__any_of=[str(lead.pk)]).count() == 1

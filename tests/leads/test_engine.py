@@ -218,6 +218,59 @@ def test_a_lead_missing_required_fields_is_not_handed_off_and_marketing_is_told(
     )
 
 
+@pytest.mark.django_db
+def test_a_lead_that_lacked_a_field_is_handed_off_on_its_earlier_demo_request_once_it_has_it(
+    sla,
+):
+    am.HandoffPolicy.objects.filter(version=sla).update(required_fields=["email", "company"])
+    hot_lead()
+    demo_request("ana@globex.com", T0)
+    assert pipeline_run(now=T0).handed_off == 0
+    # New attributes and no new event: the conversion that counts is the earlier one.
+    hot_lead(now=T0 + timedelta(hours=1), company="Globex")
+    assert pipeline_run(now=T0 + timedelta(hours=1)).handed_off == 1
+    handoff = Handoff.objects.get()
+    assert (handoff.trigger, handoff.trigger_detail) == ("event", "demo_request")
+
+
+@pytest.mark.django_db
+def test_marketing_is_told_of_each_lead_lacking_a_field_in_its_language_read_once(sla):
+    from django.test.utils import CaptureQueriesContext
+
+    am.HandoffPolicy.objects.filter(version=sla).update(required_fields=["email", "company"])
+    for email in ("ana@globex.com", "bia@globex.com", "caio@globex.com"):
+        hot_lead(email)
+        demo_request(email, T0)
+    with CaptureQueriesContext(connection) as queries:
+        assert pipeline_run(now=T0).handed_off == 0
+    preferences = [q for q in queries.captured_queries if "people_preferences" in q["sql"]]
+    assert len(preferences) == 1
+    outbox_deliver()
+    assert Notification.objects.filter(user=sla.agreement.marketing_manager).count() == 3
+
+
+@pytest.mark.django_db
+def test_a_batch_looks_up_the_conversions_of_only_the_leads_that_have_one(sla):
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's RETURNING cannot say which leads have a conversion")
+    converting = hot_lead("ana@globex.com")
+    browsing = hot_lead("bia@globex.com")
+    demo_request("ana@globex.com", T0)
+    events_ingest(events=[EventInput("bia@globex.com", "pricing_page_view", T0)], now=T0)
+    with CaptureQueriesContext(connection) as queries:
+        result = pipeline_run(now=T0)
+    assert (result.scored, result.handed_off) == (2, 1)
+    lookups = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "leads_leadevent"') and "demo_request" in q["sql"]
+    ]
+    assert len(lookups) == 1
+    assert f"'{{{converting.pk}}}'" in lookups[0] and str(browsing.pk) not in lookups[0]
+
+
 def handed_off(now=T0):
     hot_lead(now=now)
     demo_request("ana@globex.com", now)
