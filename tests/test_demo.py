@@ -1,10 +1,11 @@
 """The demo workspace loaded by `manage.py load_demo`."""
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
@@ -42,6 +43,13 @@ def load_demo() -> str:
     return out.getvalue()
 
 
+# The demo replays ninety days up to now, and which handoffs stand at risk or breached today
+# depends on where now falls in the SLA's business hours (a run at 12:47 UTC found one rep
+# with a handoff at risk, at 13:00 all three): the module runs at one moment, a Wednesday at
+# 13:00 UTC, so its answers never depend on when the suite runs.
+DEMO_NOW = datetime(2026, 12, 2, 13, 0, tzinfo=UTC)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def loaded_twice(django_db_setup, django_db_blocker):
     """The outputs of two loads, made once for the module: replaying 90 days takes seconds.
@@ -49,7 +57,11 @@ def loaded_twice(django_db_setup, django_db_blocker):
     The loads stay in a transaction rolled back after the module, so other modules start
     from an empty database; each test runs in a savepoint inside it.
     """
-    with django_db_blocker.unblock(), transaction.atomic():
+    with (
+        time_machine.travel(DEMO_NOW, tick=False),
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+    ):
         yield load_demo(), load_demo()
         transaction.set_rollback(True)
 
