@@ -274,12 +274,9 @@ _LEAD_ROW = tuple(
 )
 # The rest of _lead_attributes: the queue explains each lead's score.
 _LEAD_SCORED = tuple(f"lead__{name}" for name in ("industry", "country", "source", "attributes"))
-_VERSION_ROW = (
-    "version__agreement__name",
-    "version__number",
-    "version__status",
-    "version__published_at",
-)
+_VERSION_FIELDS = ("agreement", "number", "status", "published_at")
+_VERSION_ROW = ("version__agreement__name", *(f"version__{name}" for name in _VERSION_FIELDS[1:]))
+_REP_FIELDS = ("first_name", "last_name", "username")
 
 
 def rep_queue(*, rep):
@@ -297,9 +294,7 @@ def team_handoffs():
         *_HANDOFF_ROW,
         *_LEAD_ROW,
         *_VERSION_ROW,
-        "rep__first_name",
-        "rep__last_name",
-        "rep__username",
+        *(f"rep__{name}" for name in _REP_FIELDS),
     )
 
 
@@ -329,8 +324,7 @@ def handoffs_page(*, rep=None, number, per_page: int, now=None):
     paginator.count = counted[0][1] if counted else 0  # a cached_property: asks no more
     page = paginator.page(wanted)
     facts = {pk: (urgency, attempts) for pk, _, urgency, attempts in counted}
-    rows = rep_queue(rep=rep) if rep is not None else team_handoffs()
-    rows = rows.filter(pk__in=list(facts)).order_by() if facts else []
+    rows = _page_rows(list(facts), rep=rep) if facts else []
     for handoff in rows:
         handoff.urgency, handoff.attempts_made = facts[handoff.pk]
     by_id = {handoff.pk: handoff for handoff in rows}
@@ -359,6 +353,109 @@ def _page_counted(rep, now, number: int, per_page: int) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, per_page, (number - 1) * per_page])
         return cursor.fetchall()
+
+
+class _RowReader:
+    """A page's handoffs read whole by id, with their lead, version and agreement (and, for
+    the team view, rep), in SQL written once per process.
+
+    The same read through the ORM (select_related and only) cost a page 4.5 (queue) to 7.9
+    (team) ms of CPU: a millisecond compiling the query, the rest building four or five model
+    instances per row. Here each row builds its handoff and lead; the page's few versions,
+    agreements and reps are built once each and shared by their rows.
+    """
+
+    def __init__(self, *, with_rep: bool):
+        agreement_model = AgreementVersion._meta.get_field("agreement").related_model
+        lead_fields = _LEAD_ROW if with_rep else _LEAD_ROW + _LEAD_SCORED
+        self.parts = [
+            (Handoff, "h", _attnames(Handoff, _HANDOFF_ROW)),
+            # The team view does not explain scores: no attributes to decode.
+            (Lead, "l", _attnames(Lead, [name[6:] for name in lead_fields])),
+            (AgreementVersion, "v", _attnames(AgreementVersion, _VERSION_FIELDS)),
+            (agreement_model, "a", _attnames(agreement_model, ["name"])),
+        ]
+        joins = [
+            f"JOIN {Lead._meta.db_table} l ON l.id = h.lead_id",
+            f"JOIN {AgreementVersion._meta.db_table} v ON v.id = h.version_id",
+            f"JOIN {agreement_model._meta.db_table} a ON a.id = v.agreement_id",
+        ]
+        if with_rep:
+            user_model = get_user_model()
+            self.parts.append((user_model, "u", _attnames(user_model, _REP_FIELDS)))
+            joins.append(f"LEFT JOIN {user_model._meta.db_table} u ON u.id = h.rep_id")
+        quote = connection.ops.quote_name
+        columns = ", ".join(
+            f"{alias}.{quote(name)}" for _, alias, names in self.parts for name in names
+        )
+        self.sql = (
+            f"SELECT {columns} FROM {Handoff._meta.db_table} h {' '.join(joins)} "
+            "WHERE h.id = ANY(%s)"
+        )
+
+        # Where each model's columns sit in a fetched row.
+        self.slices, at = [], 0
+        for model, _, names in self.parts:
+            # The fields that decode what the database returns (JSON arrives as text).
+            decoders = [
+                (position, field.from_db_value)
+                for position, field in enumerate(model._meta.get_field(name) for name in names)
+                if hasattr(field, "from_db_value")
+            ]
+            self.slices.append((model, names, slice(at, at + len(names)), decoders))
+            at += len(names)
+
+    def _build(self, index: int, values):
+        model, names, columns, decoders = self.slices[index]
+        values = values[columns]
+        if decoders:
+            values = list(values)
+            for position, decode in decoders:
+                values[position] = decode(values[position], None, connection)
+        return model.from_db(connection.alias, names, values)
+
+    def read(self, ids: list[int], *, rep=None) -> list[Handoff]:
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, [ids])
+            fetched = cursor.fetchall()
+        versions, reps = {}, {}
+        with_rep = len(self.slices) > 4
+        rows = []
+        for values in fetched:
+            handoff = self._build(0, values)
+            Handoff.lead.field.set_cached_value(handoff, self._build(1, values))
+            if handoff.version_id not in versions:
+                version = versions[handoff.version_id] = self._build(2, values)
+                AgreementVersion.agreement.field.set_cached_value(version, self._build(3, values))
+            Handoff.version.field.set_cached_value(handoff, versions[handoff.version_id])
+            if with_rep and handoff.rep_id is not None:
+                if handoff.rep_id not in reps:
+                    reps[handoff.rep_id] = self._build(4, values)
+                Handoff.rep.field.set_cached_value(handoff, reps[handoff.rep_id])
+            elif rep is not None:
+                Handoff.rep.field.set_cached_value(handoff, rep)
+            rows.append(handoff)
+        return rows
+
+
+def _attnames(model, names) -> list[str]:
+    """The columns of `names` and the primary key, in the model's field order (from_db's)."""
+    wanted = {model._meta.get_field(name).attname for name in names} | {model._meta.pk.attname}
+    return [field.attname for field in model._meta.concrete_fields if field.attname in wanted]
+
+
+_row_readers: dict[bool, _RowReader] = {}
+
+
+def _page_rows(ids: list[int], *, rep) -> list[Handoff]:
+    """The page's handoffs by id, as rep_queue (with `rep`) or team_handoffs reads them."""
+    if connection.vendor != "postgresql":  # no arrays to bind: the ORM's IN list
+        rows = rep_queue(rep=rep) if rep is not None else team_handoffs()
+        return list(rows.filter(pk__in=ids).order_by())
+    with_rep = rep is None
+    if with_rep not in _row_readers:
+        _row_readers[with_rep] = _RowReader(with_rep=with_rep)
+    return _row_readers[with_rep].read(ids, rep=rep)
 
 
 def sales_reps():
