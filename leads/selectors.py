@@ -454,8 +454,12 @@ _row_readers: dict[bool, _RowReader] = {}
 def _page_rows(ids: list[int], *, rep) -> list[Handoff]:
     """The page's handoffs by id, as rep_queue (with `rep`) or team_handoffs reads them."""
     if connection.vendor != "postgresql":  # no arrays to bind: the ORM's IN list
-        rows = rep_queue(rep=rep) if rep is not None else team_handoffs()
-        return list(rows.filter(pk__in=ids).order_by())
+        if rep is None:
+            return list(team_handoffs().filter(pk__in=ids).order_by())
+        rows = list(rep_queue(rep=rep).filter(pk__in=ids).order_by())
+        for handoff in rows:
+            Handoff.rep.field.set_cached_value(handoff, rep)
+        return rows
     with_rep = rep is None
     if with_rep not in _row_readers:
         _row_readers[with_rep] = _RowReader(with_rep=with_rep)
