@@ -30,6 +30,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefre
 from agreements.models import Agreement, CadenceStep, HandoffPolicy, ReturnReason
 from agreements.services import amendment_start
 from discussions.services import thread_open
+from leads.models import Handoff
 from leads.selectors import leads_visible_to, paused_time_by_rep
 from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 
@@ -139,8 +140,19 @@ def _breaches(
     # A rep reads the team's figures but only their own leads' e-mails, as everywhere else.
     if not has_role(user, *MANAGERS, Role.VIEWER):
         breached = breached.filter(lead__in=leads_visible_to(user).values("pk"))
-    ordered = breached.select_related("lead", "rep", "breach_rep").order_by("breached_at", "id")
-    handoffs = list(ordered if limit is None else ordered[: limit + 1])
+    ordered = breached.order_by("breached_at", "id")
+    if limit is None:
+        handoffs = list(ordered.select_related("lead", "rep", "breach_rep"))
+    else:
+        # The page's ids first (the breached_at index, in order), then those rows with their
+        # lead and reps: joining the month's thousands of breaches before sorting them cost
+        # the page 19 ms of the database's time at a million leads.
+        ids = list(ordered.values_list("pk", flat=True)[: limit + 1])
+        handoffs = list(
+            Handoff.objects.filter(pk__in=ids)
+            .select_related("lead", "rep", "breach_rep")
+            .order_by("breached_at", "id")
+        )
     if limit is None or len(handoffs) <= limit:
         total = len(handoffs)
     else:
