@@ -370,12 +370,13 @@ class _RowReader:
     """
 
     def __init__(self, *, with_rep: bool):
+        self.with_rep = with_rep
         agreement_model = AgreementVersion._meta.get_field("agreement").related_model
         lead_fields = _LEAD_ROW if with_rep else _LEAD_ROW + _LEAD_SCORED
         self.parts = [
             (Handoff, "h", _attnames(Handoff, _HANDOFF_ROW)),
             # The team view does not explain scores: no attributes to decode.
-            (Lead, "l", _attnames(Lead, [name[6:] for name in lead_fields])),
+            (Lead, "l", _attnames(Lead, [name.removeprefix("lead__") for name in lead_fields])),
             (AgreementVersion, "v", _attnames(AgreementVersion, _VERSION_FIELDS)),
             (agreement_model, "a", _attnames(agreement_model, ["name"])),
         ]
@@ -423,7 +424,6 @@ class _RowReader:
             cursor.execute(self.sql, [ids])
             fetched = cursor.fetchall()
         versions, reps = {}, {}
-        with_rep = len(self.slices) > 4
         rows = []
         for values in fetched:
             handoff = self._build(0, values)
@@ -432,7 +432,7 @@ class _RowReader:
                 version = versions[handoff.version_id] = self._build(2, values)
                 AgreementVersion.agreement.field.set_cached_value(version, self._build(3, values))
             Handoff.version.field.set_cached_value(handoff, versions[handoff.version_id])
-            if with_rep and handoff.rep_id is not None:
+            if self.with_rep and handoff.rep_id is not None:
                 if handoff.rep_id not in reps:
                     reps[handoff.rep_id] = self._build(4, values)
                 Handoff.rep.field.set_cached_value(handoff, reps[handoff.rep_id])
