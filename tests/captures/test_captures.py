@@ -1,13 +1,13 @@
 """Form captures: a website form posts a lead to a secret URL; managers see what came in."""
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from captures.models import CapturePost, FormCapture
 from captures.services import capture_create
 from leads.models import Handoff, Lead, LeadEvent
 from leads.services.pipeline import pipeline_run
+from tests.cache import cache_clear
 
 
 @pytest.fixture
@@ -116,7 +116,7 @@ def test_a_bad_value_is_refused_naming_the_form_field(capture):
 def test_posts_beyond_the_rate_get_429(capture):
     capture.rate_per_minute = 2
     capture.save()
-    cache.clear()
+    cache_clear()
     answers = [Client().post(url(capture), FORM).status_code for _ in range(3)]
     assert answers == [200, 200, 429]
 

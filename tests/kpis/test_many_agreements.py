@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -30,6 +29,7 @@ from leads.services import handoffs as hs
 from leads.services.ingestion import lead_upsert
 from slaportal.outbox import outbox_deliver
 from slaportal.roles import Role
+from tests.cache import cache_clear
 from tests.factories import UserFactory
 
 from .conftest import at
@@ -406,7 +406,7 @@ def test_the_review_pages_queries_are_pinned_for_one_agreement_and_for_all(
 ):
     client = client_for(marketing_manager)
     path = f"/review/2026-10/?agreement={enterprise.pk}" if shown == "one" else "/review/2026-10/"
-    cache.clear()
+    cache_clear()
     with CaptureQueriesContext(connection) as cold:
         assert client.get(path).status_code == 200
     with CaptureQueriesContext(connection) as warm:

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -20,6 +19,7 @@ from kpis.rollups import rollup_backfill, rollup_day, rollup_range
 from kpis.selectors import month_report
 from kpis.visitors import VisitorRow, visitor_counts_upsert
 from leads.models import Lead
+from tests.cache import cache_clear
 
 from .conftest import at
 
@@ -56,7 +56,7 @@ def grow(count: int, month: int = 10) -> None:
 
 def counted(call) -> tuple[int, int]:
     """Queries of a call with nothing cached, then of the same call again."""
-    cache.clear()
+    cache_clear()
     with CaptureQueriesContext(connection) as cold:
         call()
     with CaptureQueriesContext(connection) as warm:

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -29,6 +28,7 @@ from kpis.rollups import rollup_backfill
 from leads.models import Lead
 from leads.services.handoffs import handoff_manual
 from slaportal.roles import Role
+from tests.cache import cache_clear
 from tests.factories import UserFactory
 
 from .conftest import arrive, at
@@ -658,7 +658,7 @@ def test_the_page_reads_a_fixed_number_of_queries(
     with django_assert_max_num_queries(MAX_PAGE_QUERIES):
         client.get("/review/2026-10/")
     # Counted with the month's report built afresh (the most the page reads) and cached.
-    cache.clear()
+    cache_clear()
     with CaptureQueriesContext(connection) as before:
         client.get("/review/2026-10/")
     with CaptureQueriesContext(connection) as before_cached:
@@ -681,7 +681,7 @@ def test_the_page_reads_a_fixed_number_of_queries(
     # The backfill restamped October: the first read builds the report again. The cache is
     # emptied as before, so both counts include the reads it saves (the workspace, the SLA
     # in force).
-    cache.clear()
+    cache_clear()
     with CaptureQueriesContext(connection) as after:
         response = client.get("/review/2026-10/")
     with CaptureQueriesContext(connection) as after_cached:
