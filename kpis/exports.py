@@ -819,6 +819,24 @@ def _csv_columns(*names: str) -> list[str]:
     return [str(CSV_COLUMNS[name]) for name in names]
 
 
+# The review's CSV downloads by file name, in the export menu's order: the menu lists them
+# without building the tables.
+CSV_TITLES = {
+    "scorecard": _("Scorecard"),
+    "summary": _("Compliance summary"),
+    "funnel": _("Funnel"),
+    "sources": _("By source"),
+    "segments": _("By segment"),
+    "cohorts": _("Cohorts"),
+    "reps": _("Compliance by rep"),
+    "breaches": _("Breached handoffs"),
+    "reasons": _("Rejections and returns by reason"),
+    "velocity": _("Velocity: days in each stage"),
+    "trends": _("Twelve-month trends"),
+    "actions": _("Action items"),
+}
+
+
 def csv_tables(review: Review) -> dict[str, Table]:
     """The review's tables as raw values for a spreadsheet: numbers as numbers, rates as
     fractions 0..1, ISO 8601 dates and instants, units and status codes in their own columns.
@@ -855,7 +873,7 @@ def csv_tables(review: Review) -> dict[str, Table]:
     formatted = tables(review)
     return {
         "scorecard": Table(
-            gettext("Scorecard"),
+            str(CSV_TITLES["scorecard"]),
             _csv_columns(
                 "kind",
                 "metric",
@@ -876,7 +894,7 @@ def csv_tables(review: Review) -> dict[str, Table]:
             + [row for kpi in report.kpis for row in kpi_rows(kpi)],
         ),
         "summary": Table(
-            gettext("Compliance summary"),
+            str(CSV_TITLES["summary"]),
             _csv_columns(
                 "side",
                 "measure",
@@ -902,7 +920,7 @@ def csv_tables(review: Review) -> dict[str, Table]:
             ],
         ),
         "funnel": Table(
-            gettext("Funnel"),
+            str(CSV_TITLES["funnel"]),
             _csv_columns(
                 "stage", "label", "count", "planned_per_month", "conversion_from_previous"
             ),
@@ -918,12 +936,12 @@ def csv_tables(review: Review) -> dict[str, Table]:
             ],
         ),
         "sources": Table(
-            gettext("By source"),
+            str(CSV_TITLES["sources"]),
             _csv_columns("source", "leads", "mqls", "sqls", "opportunities", "won"),
             [[b.key, b.leads, b.mqls, b.sqls, b.opportunities, b.won] for b in report.by_source],
         ),
         "segments": Table(
-            gettext("By segment"),
+            str(CSV_TITLES["segments"]),
             _csv_columns("segment", "label", "leads", "mqls", "sqls", "opportunities", "won"),
             [
                 [b.key, b.label, b.leads, b.mqls, b.sqls, b.opportunities, b.won]
@@ -931,12 +949,12 @@ def csv_tables(review: Review) -> dict[str, Table]:
             ],
         ),
         "cohorts": Table(
-            gettext("Cohorts"),
+            str(CSV_TITLES["cohorts"]),
             _csv_columns("created_in", "leads", "by_end_of", "mqls", "sqls", "won"),
             formatted["cohorts"].rows,
         ),
         "reps": Table(
-            gettext("Compliance by rep"),
+            str(CSV_TITLES["reps"]),
             _csv_columns(
                 "rep_id",
                 "rep",
@@ -962,7 +980,7 @@ def csv_tables(review: Review) -> dict[str, Table]:
             ],
         ),
         "breaches": Table(
-            gettext("Breached handoffs"),
+            str(CSV_TITLES["breaches"]),
             _csv_columns(
                 "handoff_id",
                 "lead_id",
@@ -992,7 +1010,7 @@ def csv_tables(review: Review) -> dict[str, Table]:
             ],
         ),
         "reasons": Table(
-            gettext("Rejections and returns by reason"),
+            str(CSV_TITLES["reasons"]),
             _csv_columns("decision", "reason", "label", "leads"),
             [
                 ["rejected", code, review.reason(code), n]
@@ -1004,7 +1022,7 @@ def csv_tables(review: Review) -> dict[str, Table]:
             ],
         ),
         "velocity": Table(
-            gettext("Velocity: days in each stage"),
+            str(CSV_TITLES["velocity"]),
             _csv_columns("stage", "label", "median_days", "p90_days"),
             [
                 [
@@ -1017,7 +1035,7 @@ def csv_tables(review: Review) -> dict[str, Table]:
             ],
         ),
         "trends": Table(
-            gettext("Twelve-month trends"),
+            str(CSV_TITLES["trends"]),
             _csv_columns("month", "leads", "mqls", "sqls", "breaches", "compliance"),
             [
                 [str(month), leads, mqls, sqls, breaches, _fraction(compliance)]
@@ -1033,7 +1051,7 @@ def csv_tables(review: Review) -> dict[str, Table]:
             ],
         ),
         "actions": Table(
-            gettext("Action items"),
+            str(CSV_TITLES["actions"]),
             _csv_columns("action", "owner", "due_date", "agreed_in", "status", "done_at"),
             [
                 [

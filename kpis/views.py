@@ -419,9 +419,7 @@ def _render_review(
             "reason_rows": _reason_rows(review),
             "chart_data": chart_data,
             "chart_texts": chart_texts(chart_data),
-            "csv_tables": [
-                (name, table.title) for name, table in exports.csv_tables(review).items()
-            ],
+            "csv_tables": list(exports.CSV_TITLES.items()),
             "can_write": can_write,
             "next_meeting": meeting_next(agreement=agreement, now=now) if agreement else None,
             "today": today,

@@ -547,6 +547,22 @@ def download(client, name: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
+def test_the_export_menu_offers_every_csv_the_review_has_under_its_title(
+    october, as_user, marketing_manager
+):
+    client = as_user("viewer")
+    page = client.get("/review/2026-10/").content.decode()
+    offered = re.findall(r'href="/review/2026-10/([a-z]+)\.csv">([^<]+)</a>', page)
+    # The menu's titles come without building the tables; the tables bear the same ones.
+    from kpis.exports import csv_tables
+    from kpis.views import _load_review
+
+    review, _ = _load_review(Month(2026, 10), now=at(2, 9, month=11), user=marketing_manager)
+    assert offered == [(name, table.title) for name, table in csv_tables(review).items()]
+    for name, _title in offered:
+        assert client.get(f"/review/2026-10/{name}.csv").status_code == 200
+
+
 def test_every_table_downloads_as_csv_with_a_header(october, as_user, rep):
     client = as_user("viewer")
     services.action_item_create(
