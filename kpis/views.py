@@ -31,7 +31,7 @@ from agreements.models import Agreement, CadenceStep, HandoffPolicy, ReturnReaso
 from agreements.services import amendment_start
 from discussions.services import thread_open
 from leads.models import Handoff
-from leads.selectors import leads_visible_to, paused_time_by_rep
+from leads.selectors import CADENCE_REASONS, leads_visible_to, paused_time_by_rep
 from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
 
 from . import exports, forms, services
@@ -187,6 +187,19 @@ def _breaches(
     return rows, total
 
 
+def _reason_labels(shown: Agreement | None) -> dict[str, str]:
+    """Why handoffs went back, by code: the cadence's own reasons (it returns leads with no
+    response or no progress whatever the version says), then the versions' reasons, older
+    versions too, since a handoff keeps the reason of the version it ran under."""
+    reasons = (
+        ReturnReason.objects.filter(version__agreement=shown) if shown else ReturnReason.objects
+    )
+    return {
+        **{code: str(label) for code, label in CADENCE_REASONS.items()},
+        **dict(reasons.order_by("version_id", "id").values_list("code", "label")),
+    }
+
+
 def _action_items(agreement, month: Month, time_zone: str) -> list[ActionItem]:
     """Items agreed in this month or earlier that were still open when it began: open ones carry
     over, and ones closed since then show as done. Every agreement's with `agreement` None."""
@@ -250,16 +263,7 @@ def _load_review(
         accept_window_hours=float(policy.accept_window_hours) if policy else None,
         cadence_steps=CadenceStep.objects.filter(version=version).count() if version else 0,
         planned_rates={"lead_to_mql_rate": float(plan.lead_to_mql_rate)} if plan else {},
-        # Codes of older versions too: a handoff keeps the reason of the version it ran under.
-        reason_labels=dict(
-            (
-                ReturnReason.objects.filter(version__agreement=shown)
-                if shown
-                else ReturnReason.objects.all()
-            )
-            .order_by("version_id", "id")
-            .values_list("code", "label")
-        ),
+        reason_labels=_reason_labels(shown),
         breaches=breaches,
         breaches_total=breaches_total,
         notes=meeting.notes if meeting else "",
@@ -616,8 +620,8 @@ def figure(request, month, figure):
     if segment:
         filters.append(gettext("segment %(segment)s") % {"segment": SEGMENT_LABELS[segment]})
     if key:
-        label = ReturnReason.objects.filter(code=key).values_list("label", flat=True).last()
-        filters.append(gettext("reason %(reason)s") % {"reason": label or key})
+        label = _reason_labels(shown).get(key, key)
+        filters.append(gettext("reason %(reason)s") % {"reason": label})
     if shown is not None:
         filters.append(gettext("agreement %(name)s") % {"name": shown.name})
     return render(

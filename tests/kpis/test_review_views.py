@@ -289,6 +289,33 @@ def test_every_figure_on_the_page_lists_exactly_the_leads_it_counts(october, as_
             assert int(text) == len(expected), href
 
 
+@pytest.mark.parametrize(
+    "language,decision,label",
+    [
+        ("en", "Returned", "No progress within the cadence"),
+        ("pt-br", "Devolvido", "Sem avanço dentro da cadência"),
+    ],
+)
+def test_a_lead_the_cadence_returned_is_counted_under_the_cadences_reason_in_the_readers_language(
+    october, as_user, language, decision, label
+):
+    """The cadence returns leads with its own codes, which no version lists as a return
+    reason; the review names them as the lead page does, never as a raw code."""
+    from leads.models import Handoff
+    from leads.services.handoffs import handoff_return
+
+    handoff = Handoff.objects.get(lead__email="l2@x.com")
+    handoff_return(handoff=handoff, reason="no_progress", job="apply_cadence", now=at(20, 10))
+    rollup_backfill(since=date(2026, 10, 1), until=date(2026, 10, 31))
+    client = as_user("viewer")
+    tables = Tables(client.get("/review/2026-10/", HTTP_ACCEPT_LANGUAGE=language).content.decode())
+    assert [decision, label, "1"] in tables.body("reasons-table")
+    html = client.get(
+        "/review/2026-10/leads/returned/?key=no_progress", HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    assert label in html and "l2@x.com" in html
+
+
 def test_a_figure_page_says_which_figure_and_how_many(october, as_user, rep):
     client = as_user("viewer")
     html = client.get("/review/2026-10/leads/leads_created/").content.decode()
