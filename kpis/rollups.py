@@ -36,13 +36,12 @@ from django.db.models.functions import Coalesce as _Coalesce
 from django.db.models.functions import Lag, TruncDate, TruncMonth
 from django.utils import timezone
 
-from agreements.models import BusinessCalendar
 from leads.models import ContactAttempt, Handoff, HandoffAssignment, Lead, StageChange
+from slaportal.clock import sla_in_force
 
 from .models import DailyFigure, DailyValue, RollupStamp
 from .periods import Month, day_start
 from .segments import segment_case
-from .selectors import review_version
 
 STAGE_METRICS = {
     "mql": "entered_mql",
@@ -85,10 +84,13 @@ def review_time_zone() -> str:
     """The time zone the review's days and months are bounded in: the first agreement's
     calendar's. One zone for every agreement, so each agreement's month covers the same
     instants and "all agreements" is exactly the sum of its agreements' figures (a regional
-    agreement's business-hours clocks still run in its own calendar)."""
-    version = review_version()
-    calendar = BusinessCalendar.objects.filter(version=version).first() if version else None
-    return calendar.time_zone if calendar else "UTC"
+    agreement's business-hours clocks still run in its own calendar).
+
+    That first agreement's version in force is the workspace's (slaportal.clock.sla_in_force,
+    cached, and held for the request): the review asks for the zone several times a page.
+    """
+    in_force = sla_in_force()
+    return in_force.time_zone if in_force.version_id is not None else "UTC"
 
 
 def first_entries():
