@@ -11,6 +11,7 @@ from agreements.selectors import published_memo_clear
 from integrations.events import LISTENERS_KEY
 from integrations.preferences import ROUTED_KEY
 from leads.services.ingestion import SCORING_QUEUED_KEY
+from slaportal.clock import IN_FORCE_KEY
 from slaportal.roles import Role
 from slaportal.workspace import CACHE_KEY as WORKSPACE_KEY
 from tests.factories import UserFactory
@@ -25,11 +26,16 @@ def _fresh_throttles_and_cache():
     from django.conf import settings
 
     caches["throttle"].clear()
+    # Rendered fragments (the nav, the review's figures) name the rows they show by id.
+    caches["template_fragments"].clear()
     # Test databases roll back and reuse ids: forget rules read from published versions, and
     # what the shared cache remembers of rows (listening endpoints, routed users) or of queued
-    # work (a scoring run already asked for).
+    # work (a scoring run already asked for), and the version in force (a rolled-back publish
+    # never reaches the on_commit that would drop it).
     published_memo_clear()
-    caches["default"].delete_many([LISTENERS_KEY, ROUTED_KEY, SCORING_QUEUED_KEY, WORKSPACE_KEY])
+    caches["default"].delete_many(
+        [IN_FORCE_KEY, LISTENERS_KEY, ROUTED_KEY, SCORING_QUEUED_KEY, WORKSPACE_KEY]
+    )
     if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
         caches["default"].clear()
 
