@@ -191,6 +191,9 @@ class MonthReport:
     agreement_name: str = ""
     # On "all agreements", how many agreements it adds up (each with its own targets).
     agreements_count: int = 0
+    # The key it is cached under (kpis.selectors.month_report), None if it is not: what the
+    # review's rendered figures are cached under too.
+    cache_key: str | None = None
 
 
 def _of(model, agreement):

@@ -106,7 +106,9 @@ def month_report(
         )
         report = cache.get(key) if key else None
         if report is not None:
-            report = dataclasses.replace(report, judged_at=judged_at, rolled_up_at=rolled_up_at)
+            report = dataclasses.replace(
+                report, judged_at=judged_at, rolled_up_at=rolled_up_at, cache_key=key
+            )
         return report, key, version, rolled_up_at
 
     def previous_report(previous, at):
@@ -141,6 +143,7 @@ def month_report(
             agreement_reports=None if agreement else agreement_reports,
         )
         report.rolled_up_at = rolled_up_at
+        report.cache_key = key
         if key:
             cache.set(key, report, REPORT_CACHE_SECONDS)
     return report
@@ -177,9 +180,9 @@ def _report_key(month, time_zone: str, version_id, *, today=None, agreement=None
     rolled_up_at = stamps[-1][2] if stamps[-1][0] == month.first_day else None
     # "all", or the agreement's id: one agreement's report and the sum of all are kept apart.
     scope = agreement.pk if agreement else "all"
-    # "v2": bump it when MonthReport changes shape, so no process unpickles an older one.
+    # "v3": bump it when MonthReport changes shape, so no process unpickles an older one.
     key = (
-        f"kpis:month-report:v2:{scope}:{month}:{today or 'closed'}:{time_zone}:{version_id}:"
+        f"kpis:month-report:v3:{scope}:{month}:{today or 'closed'}:{time_zone}:{version_id}:"
         f"{digest}"
     )
     return key, rolled_up_at

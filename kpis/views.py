@@ -10,6 +10,7 @@ proposed change) belongs to an agreement: on "all" with several agreements the p
 every agreement's action items and asks to pick one to write.
 """
 
+import functools
 from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -33,6 +34,7 @@ from discussions.services import thread_open
 from leads.models import Handoff
 from leads.selectors import CADENCE_REASONS, leads_visible_to, paused_time_by_rep
 from slaportal.roles import MANAGERS, READERS, Role, has_role, role_required
+from slaportal.workspace import workspace_currency
 
 from . import exports, forms, services
 from .chart_text import chart_texts
@@ -45,6 +47,7 @@ from .ritual import meeting_next
 from .rollups import review_time_zone
 from .segments import LABELS as SEGMENT_LABELS
 from .selectors import (
+    REPORT_CACHE_SECONDS,
     last_closed_month,
     month_report,
     month_trends,
@@ -344,6 +347,82 @@ def _chart_data(review: Review) -> dict:
     return data
 
 
+# The rendered figures of a month (scorecard, compliance, charts, tables, breakdowns) are kept
+# in each process's fragment cache for as long as the report they show.
+FIGURES_CACHE_SECONDS = REPORT_CACHE_SECONDS
+
+
+def _figures_key(review: Review) -> str | None:
+    """What the page's figures are a function of, None when nothing is worth keeping.
+
+    The report's own cache key names the month, the agreement, the version(s) it is judged
+    by, the time zone, the day (a running month) and the stamps of every rollup it read, the
+    twelve months' trends included. The rest of the figures' text is the agreement's name,
+    the workspace's currency and the language ({% cache %} adds the language as a vary_on).
+    Nothing in them depends on who reads: the breached handoffs (a rep sees only their own
+    leads), the paused time and the meeting's record are read for every request.
+    """
+    key = review.report.cache_key
+    if not key:
+        return None
+    return f"{key}:{review.agreement_name}:{workspace_currency()}"
+
+
+def _figures_context(review: Review, month: Month) -> dict:
+    """The figures' context, each value computed when the template first reads it: a page
+    whose figures come from the fragment cache builds none of them."""
+
+    def compliance_sides():
+        summary = exports.summary_rows(review)
+        for row in summary:
+            row.href = (
+                _figure_url(month, row.figure, row.query, agreement_id=review.agreement_id)
+                if row.figure
+                else ""
+            )
+        return [
+            (
+                "marketing",
+                gettext("Marketing promised / delivered"),
+                [row for row in summary if row.side == "marketing"],
+                "bi-megaphone",
+            ),
+            (
+                "sales",
+                gettext("Sales promised / did"),
+                [row for row in summary if row.side == "sales"],
+                "bi-telephone",
+            ),
+        ]
+
+    chart_data = functools.cache(lambda: _chart_data(review))
+    figures = {
+        "velocity_rows": lambda: _velocity_rows(review),
+        "scorecard": lambda: _scorecard(review),
+        "compliance_sides": compliance_sides,
+        "funnel_rows": lambda: _funnel_rows(review),
+        "breakdown_tables": lambda: [
+            (gettext("By source"), _breakdown_rows(review.report.by_source), "source"),
+            (
+                gettext("By segment (company size)"),
+                _breakdown_rows(review.report.by_segment),
+                "segment",
+            ),
+        ],
+        "cohort_months": lambda: [c.month for c in review.report.cohorts],
+        "cohort_rows": lambda: _cohort_rows(review),
+        "rep_rows": lambda: [
+            {"rep": rep, "compliance": exports.percent(rep.compliance)}
+            for rep in review.report.by_rep
+        ],
+        "reason_rows": lambda: _reason_rows(review),
+        "chart_data": chart_data,
+        "chart_texts": lambda: chart_texts(chart_data()),
+    }
+    # A template calls a callable each time it reads the name: each is computed once.
+    return {name: functools.cache(value) for name, value in figures.items()}
+
+
 def _render_review(
     request,
     month: Month,
@@ -364,15 +443,8 @@ def _render_review(
         notes_form = notes_form or forms.ReviewNotesForm(initial={"notes": review.notes})
         item_form = item_form or forms.ActionItemForm(today=today)
         propose_form = propose_form or forms.ProposeChangeForm()
-    summary = exports.summary_rows(review)
-    for row in summary:
-        row.href = (
-            _figure_url(month, row.figure, row.query, agreement_id=review.agreement_id)
-            if row.figure
-            else ""
-        )
     current = Month.of(today)
-    chart_data = _chart_data(review)
+    figures_key = _figures_key(review)
     return render(
         request,
         "kpis/review.html",
@@ -386,43 +458,13 @@ def _render_review(
             "current_month": current,
             "current_month_str": str(current),
             "last_closed_month": current.previous,
-            "velocity_rows": _velocity_rows(review),
             "paused_time": paused_time_by_rep(
                 bounds=month.bounds(review.time_zone), agreement=shown
             ),
-            "scorecard": _scorecard(review),
-            "compliance_sides": [
-                (
-                    "marketing",
-                    gettext("Marketing promised / delivered"),
-                    [row for row in summary if row.side == "marketing"],
-                    "bi-megaphone",
-                ),
-                (
-                    "sales",
-                    gettext("Sales promised / did"),
-                    [row for row in summary if row.side == "sales"],
-                    "bi-telephone",
-                ),
-            ],
-            "funnel_rows": _funnel_rows(review),
-            "breakdown_tables": [
-                (gettext("By source"), _breakdown_rows(review.report.by_source), "source"),
-                (
-                    gettext("By segment (company size)"),
-                    _breakdown_rows(review.report.by_segment),
-                    "segment",
-                ),
-            ],
-            "cohort_months": [c.month for c in review.report.cohorts],
-            "cohort_rows": _cohort_rows(review),
-            "rep_rows": [
-                {"rep": rep, "compliance": exports.percent(rep.compliance)}
-                for rep in review.report.by_rep
-            ],
-            "reason_rows": _reason_rows(review),
-            "chart_data": chart_data,
-            "chart_texts": chart_texts(chart_data),
+            **_figures_context(review, month),
+            # Seconds 0 when there is no key: {% cache %} then keeps nothing.
+            "figures_key": figures_key,
+            "figures_seconds": FIGURES_CACHE_SECONDS if figures_key else 0,
             "csv_tables": list(exports.CSV_TITLES.items()),
             "can_write": can_write,
             "next_meeting": meeting_next(agreement=agreement, now=now) if agreement else None,

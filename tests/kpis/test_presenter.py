@@ -1,5 +1,7 @@
 """The review's presenter mode: the same page, one section a screen, with its controls."""
 
+import json
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -8,6 +10,15 @@ import time_machine
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=ZoneInfo("America/Sao_Paulo"))
 SECTIONS = ["scorecard", "compliance", "charts", "tables", "breakdowns", "meeting"]
+
+
+def chart_data(response) -> dict:
+    """What the page's charts draw: the JSON the page carries for review-charts.js."""
+    found = re.search(
+        r'<script id="review-chart-data" type="application/json">(.*?)</script>',
+        response.content.decode(),
+    )
+    return json.loads(found.group(1))
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +43,7 @@ def test_presenter_mode_wraps_the_sections_with_controls_and_a_way_out(sla, clie
 
 
 def test_the_charts_get_the_plan_and_the_targets_beside_the_actuals(sla, client_for, viewer):
-    data = client_for(viewer).get("/review/2026-10/").context["chart_data"]
+    data = chart_data(client_for(viewer).get("/review/2026-10/"))
     assert len(data["funnel"]["plan"]) == len(data["funnel"]["counts"])
     assert {"mql_plan", "compliance_target"} <= set(data["trends"])
     assert "compliance" in data["targets"]
@@ -56,5 +67,5 @@ def test_the_trend_starts_at_the_first_month_with_data():
 
 
 def test_an_empty_review_keeps_the_whole_year_in_its_trend(sla, client_for, viewer):
-    data = client_for(viewer).get("/review/2026-10/").context["chart_data"]
+    data = chart_data(client_for(viewer).get("/review/2026-10/"))
     assert len(data["trends"]["labels"]) == 12
