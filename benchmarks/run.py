@@ -422,7 +422,7 @@ def _ingestion_cleanup() -> None:
         new = "SELECT id FROM leads_lead WHERE email_normalised LIKE %s"
         like = f"%@{INGEST_DOMAIN}"
         cursor.execute(
-            "UPDATE leads_lead SET needs_scoring = false WHERE id IN (SELECT lead_id FROM "
+            "DELETE FROM leads_scoringmark WHERE lead_id IN (SELECT lead_id FROM "
             "leads_leadevent WHERE external_id LIKE 'bench-ingest-%%')"
         )
         cursor.execute("DELETE FROM leads_leadevent WHERE external_id LIKE 'bench-ingest-%%'")

@@ -329,6 +329,7 @@ def seed_reset() -> int:
         f"DELETE FROM leads_leadevent WHERE lead_id IN ({seeded})",
         f"DELETE FROM leads_nurtureenrollment WHERE lead_id IN ({seeded})",
         f"DELETE FROM leads_notification WHERE lead_id IN ({seeded})",
+        f"DELETE FROM leads_scoringmark WHERE lead_id IN ({seeded})",
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         for sql in statements:

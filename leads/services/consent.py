@@ -27,6 +27,7 @@ from ..models import (
     LeadEvent,
     Notification,
     NurtureEnrollment,
+    ScoringMark,
     StageChange,
 )
 from .ingestion import LEAD_FIELDS as PERSON_FIELDS
@@ -265,6 +266,8 @@ def lead_erase(*, lead: Lead, by, now=None) -> None:
             needs_scoring=False,
             updated_at=now,
         )
+        # Nor may activity that arrived before the erasure mark it again.
+        ScoringMark.objects.filter(lead=lead).delete()
         nurture_stop(lead_ids=[lead.pk], now=now)
         LeadEvent.objects.filter(lead=lead).update(properties={})
         ContactAttempt.objects.filter(handoff__lead=lead).update(note="")

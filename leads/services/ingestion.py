@@ -18,7 +18,7 @@ from slaportal.events import event_emit, events_emit_many
 from slaportal.queue import enqueue
 
 from ..emails import email_normalise
-from ..models import Lead, LeadEvent, Stage, StageChange
+from ..models import Lead, LeadEvent, ScoringMark, Stage, StageChange
 from ..scoring import epoch_days
 from .scopes import leads_resolve
 
@@ -251,7 +251,7 @@ def _events_store(events: list[EventInput], now, reason: str) -> IngestResult:
         for normalised, event in fresh:
             spellings.setdefault(normalised, event.email.strip())
         # The known leads are found and marked in one go; a new lead is born marked.
-        lead_ids = _leads_mark(list(spellings), now)
+        lead_ids = _leads_mark(list(spellings))
         missing = [key for key in sorted(spellings) if key not in lead_ids]
         created_ids = _leads_create([spellings[key] for key in missing], missing, now, reason)
         lead_ids.update(created_ids)
@@ -281,12 +281,14 @@ def _events_store(events: list[EventInput], now, reason: str) -> IngestResult:
     )
 
 
-def _leads_mark(normalised: list[str], now: datetime) -> dict[str, int]:
-    """Flag the known leads among these normalised e-mails for scoring, touched now; returns
-    their ids by normalised e-mail.
+def _leads_mark(normalised: list[str]) -> dict[str, int]:
+    """Find the known leads among these normalised e-mails and mark them for the scoring
+    run (ScoringMark); returns their ids by normalised e-mail.
 
-    On PostgreSQL one UPDATE … RETURNING is both the lookup and the mark: the rows are read
-    once, and the leads this batch creates are not written a second time.
+    The lead rows are not written: the scoring run moves the marks onto them (needs_scoring,
+    updated_at) as it starts. On PostgreSQL one statement is both the lookup and the mark,
+    the marks inserted in id order so two batches that share leads take their keys in the
+    same order.
     """
     if not normalised:
         return {}
@@ -297,18 +299,21 @@ def _leads_mark(normalised: list[str], now: datetime) -> dict[str, int]:
                 "email_normalised", "pk"
             )
         )
-        if lead_ids:
-            Lead.objects.filter(pk__any_of=list(lead_ids.values())).update(
-                needs_scoring=True, updated_at=now
-            )
+        ScoringMark.objects.bulk_create(
+            [ScoringMark(lead_id=pk) for pk in sorted(lead_ids.values())],
+            ignore_conflicts=True,
+        )
         return lead_ids
     quote = connection.ops.quote_name
+    lead, mark = quote(Lead._meta.db_table), quote(ScoringMark._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {quote(Lead._meta.db_table)} SET {quote('needs_scoring')} = true, "
-            f"{quote('updated_at')} = %s WHERE {quote('email_normalised')} = ANY(%s) "
-            f"RETURNING {quote('email_normalised')}, {quote('id')}",
-            [now, normalised],
+            f"WITH known AS (SELECT {quote('email_normalised')}, {quote('id')} FROM {lead} "
+            f"WHERE {quote('email_normalised')} = ANY(%s)), "
+            f"marked AS (INSERT INTO {mark} ({quote('lead_id')}) "
+            f"SELECT {quote('id')} FROM known ORDER BY {quote('id')} ON CONFLICT DO NOTHING) "
+            f"SELECT {quote('email_normalised')}, {quote('id')} FROM known",
+            [normalised],
         )
         return dict(cursor.fetchall())
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -27,6 +27,7 @@ from ..models import (
     LeadEvent,
     NurtureEnrollment,
     RescoreRun,
+    ScoringMark,
     Stage,
     StageChange,
 )
@@ -163,13 +164,15 @@ def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> Pip
       on, and the next run (the periodic one, or this task redelivered) finishes it. The lead
       rows are written once, by the scoring statement, and only when their score changes.
     - Leads marked needs_scoring (new activity, new attributes) are scored in batches that
-      lock their leads. A full rescore leaves marked leads to these batches.
+      lock their leads. A full rescore leaves marked leads to these batches. Ingestion's
+      marks (ScoringMark) become needs_scoring first, all at once.
 
     Two runs at once share the work instead of doing it twice: a range locks its RescoreRun
     row and a batch its leads, and the other run skips what is locked (on PostgreSQL; SQLite
     runs one writer at a time).
     """
     now = now or timezone.now()
+    scoring_marks_apply(now=now)
     plans = _plans(now)
     result = PipelineResult()
     if not plans:
@@ -322,11 +325,44 @@ def _rescore_range(
     result.nurtured += _enrol_below_mql(scope, version, now)
 
 
+def scoring_marks_apply(*, now: datetime) -> int:
+    """Move the scoring marks ingestion left onto their leads: needs_scoring and updated_at,
+    in one statement with the marks' deletion, so a mark is never lost nor applied twice.
+    Returns how many leads it marked.
+
+    The marks are taken in key order and skipping any another run holds, so two runs at once
+    mark disjoint leads and never wait on each other. updated_at is the run's time, not the
+    activity's: a lead becomes "updated" for the API's updated_since when it is marked, and a
+    client that asked just before must see it in its next answer.
+    """
+    connection = connections[router.db_for_write(ScoringMark)]
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        lead, mark = quote(Lead._meta.db_table), quote(ScoringMark._meta.db_table)
+        key = quote("lead_id")
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH taken AS (DELETE FROM {mark} WHERE {key} IN (SELECT {key} FROM {mark} "
+                f"ORDER BY {key} FOR UPDATE SKIP LOCKED) RETURNING {key}) "
+                f"UPDATE {lead} SET {quote('needs_scoring')} = true, {quote('updated_at')} = %s "
+                f"FROM taken WHERE {lead}.{quote('id')} = taken.{key}",
+                [now],
+            )
+            return cursor.rowcount
+    with transaction.atomic():
+        ids = list(ScoringMark.objects.order_by("pk").values_list("pk", flat=True))
+        if not ids:
+            return 0
+        ScoringMark.objects.filter(pk__any_of=ids).delete()
+        return Lead.objects.filter(pk__any_of=ids).update(needs_scoring=True, updated_at=now)
+
+
 def leads_waiting_for_scoring() -> bool:
-    """Whether any lead is marked for scoring (the partial index on needs_scoring answers it)
-    or a full rescore is unfinished."""
+    """Whether any lead is marked for scoring (the partial index on needs_scoring answers it,
+    and ingestion's marks), or a full rescore is unfinished."""
     return (
         RescoreRun.objects.filter(finished_at__isnull=True).exists()
+        or ScoringMark.objects.exists()
         or Lead.objects.filter(needs_scoring=True).exists()
     )
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from leads.models import Lead, LeadEvent, StageChange
+from leads.models import Lead, LeadEvent, ScoringMark, StageChange
 from leads.services.ingestion import EventInput, events_ingest
 from leads.services.scopes import leads_resolve
 from tests.agreements.test_scopes import new_agreement, publish
@@ -66,7 +66,7 @@ def test_without_a_matching_scope_new_leads_fall_to_the_default_or_to_none(
     assert leads_resolve(now=now) == 0
 
 
-def test_known_leads_are_marked_and_touched_and_new_ones_recorded_once(scopes):
+def test_known_leads_are_marked_for_scoring_and_new_ones_recorded_once(scopes):
     now = timezone.now()
     earlier = now - timedelta(days=3)
     known = Lead.objects.create(
@@ -86,7 +86,9 @@ def test_known_leads_are_marked_and_touched_and_new_ones_recorded_once(scopes):
     )
     assert (result.created, result.leads_created) == (3, 1)
     known.refresh_from_db()
-    assert known.needs_scoring and known.updated_at == now
+    # Marked, not rewritten: the scoring run moves the mark onto the row.
+    assert (known.needs_scoring, known.updated_at) == (False, earlier)
+    assert list(ScoringMark.objects.values_list("lead_id", flat=True)) == [known.pk]
     assert known.email == "Known@Example.com"  # a known lead keeps its spelling
     fresh = Lead.objects.get(email_normalised="fresh@example.com")
     assert fresh.email == "Fresh@Example.com"  # the batch's first spelling, stripped

@@ -1,0 +1,123 @@
+"""Scoring marks: ingestion marks known leads without rewriting them, and the scoring run
+moves the marks onto the leads and scores them (issue 9, ingestion speed).
+
+Runs on SQLite and PostgreSQL: each has its own statement for the mark and for applying the
+marks; both must give these answers.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from leads import tasks
+from leads.models import Lead, LeadEvent, ScoringMark
+from leads.services import ingestion
+from leads.services.consent import lead_erase
+from leads.services.ingestion import EventInput, events_ingest, lead_upsert
+from leads.services.pipeline import leads_waiting_for_scoring, pipeline_run, scoring_marks_apply
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def known(sla):
+    """A lead scored yesterday, with nothing waiting."""
+    lead, _ = lead_upsert(email="known@example.com", fields={"title": "Analyst"})
+    pipeline_run()
+    Lead.objects.filter(pk=lead.pk).update(updated_at=timezone.now() - timedelta(days=1))
+    lead.refresh_from_db()
+    assert (lead.needs_scoring, lead.interest_score) == (False, 0)
+    return lead
+
+
+def pricing_views(*emails, now=None, prefix="e"):
+    now = now or timezone.now()
+    return events_ingest(
+        events=[
+            EventInput(
+                email=email,
+                type="pricing_page_view",
+                occurred_at=now,
+                external_id=f"{prefix}-{number}",
+            )
+            for number, email in enumerate(emails)
+        ],
+        now=now,
+    )
+
+
+def test_a_known_lead_with_new_activity_is_marked_and_its_row_left_alone(known):
+    before = Lead.objects.values().get(pk=known.pk)
+    pricing_views("Known@Example.com")
+    assert Lead.objects.values().get(pk=known.pk) == before
+    assert list(ScoringMark.objects.values_list("lead_id", flat=True)) == [known.pk]
+    assert leads_waiting_for_scoring()
+
+
+def test_the_scoring_run_applies_the_marks_and_scores_the_new_activity(known, clock):
+    pricing_views("known@example.com")
+    clock.shift(timedelta(minutes=5))
+    run_at = timezone.now()
+    assert pipeline_run().scored == 1
+    known.refresh_from_db()
+    # 5 points for the pricing page; updated when the run marked it, for updated_since.
+    assert (known.interest_score, known.needs_scoring, known.updated_at) == (5, False, run_at)
+    assert not ScoringMark.objects.exists()
+    assert not leads_waiting_for_scoring()
+
+
+def test_several_batches_for_one_lead_leave_one_mark_and_one_write(known):
+    pricing_views("known@example.com", prefix="a")
+    pricing_views("known@example.com", "KNOWN@example.com", prefix="b")
+    assert ScoringMark.objects.count() == 1
+    assert LeadEvent.objects.filter(lead=known).count() == 3
+    assert scoring_marks_apply(now=timezone.now()) == 1
+    assert scoring_marks_apply(now=timezone.now()) == 0  # applied once, then gone
+    assert Lead.objects.get(pk=known.pk).needs_scoring
+
+
+def test_a_resent_batch_marks_nothing(known):
+    pricing_views("known@example.com")
+    pipeline_run()
+    result = pricing_views("known@example.com")
+    assert (result.created, result.duplicates) == (0, 1)
+    assert not ScoringMark.objects.exists()
+
+
+def test_a_batch_that_fails_stores_neither_its_events_nor_its_marks(known, monkeypatch):
+    def disk_full(rows, *, received_at):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ingestion, "_events_insert", disk_full)
+    with pytest.raises(OSError):
+        pricing_views("known@example.com", "new@example.com")
+    assert not ScoringMark.objects.exists()
+    assert not Lead.objects.filter(email_normalised="new@example.com").exists()
+
+
+def test_the_sweeper_asks_for_a_scoring_run_when_only_marks_wait(known, monkeypatch):
+    sent = []
+    monkeypatch.setattr(tasks, "enqueue", lambda name, *args: sent.append(name))
+    pricing_views("known@example.com")
+    assert not Lead.objects.filter(needs_scoring=True).exists()
+    assert tasks.sweep_stuck_work()["scoring"] is True
+    assert sent == ["leads.tasks.score_new_activity"]
+
+
+def test_an_erased_lead_loses_its_mark_and_is_not_rescored(known, marketing_manager):
+    """An erasure keeps the lead's scores as the figures counted them: activity marked just
+    before it must not bring the lead back to the scoring run."""
+    pricing_views("known@example.com")
+    lead_erase(lead=known, by=marketing_manager)
+    assert not ScoringMark.objects.exists()
+    assert scoring_marks_apply(now=timezone.now()) == 0
+    pipeline_run()
+    known.refresh_from_db()
+    assert (known.needs_scoring, known.interest_score) == (False, 0)
+
+
+def test_a_deleted_lead_takes_its_mark_with_it(known):
+    pricing_views("known@example.com")
+    known.delete()
+    assert not ScoringMark.objects.exists()
