@@ -24,7 +24,15 @@ from agreements import models as am
 from agreements import services as sla
 from agreements.scoring import Activity, score_lead
 from agreements.selectors import qualification_rules
-from leads.models import Handoff, ImportJob, Lead, LeadEvent, Notification, StageChange
+from leads.models import (
+    Handoff,
+    ImportJob,
+    Lead,
+    LeadEvent,
+    Notification,
+    ScoringMark,
+    StageChange,
+)
 
 from .harness import wait_until
 
@@ -408,7 +416,9 @@ def test_d_events_posted_while_the_broker_restarts_are_stored_once_and_scored(
 
     api_leads = Lead.objects.filter(email__startswith="api")
     pump(
-        lambda: not api_leads.filter(needs_scoring=True).exists(),
+        lambda: (
+            not ScoringMark.objects.exists() and not api_leads.filter(needs_scoring=True).exists()
+        ),
         tasks=[SWEEP],
         timeout=120,
         what="every posted lead scored",
