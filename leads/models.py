@@ -106,6 +106,8 @@ class Lead(models.Model):
     class Meta:
         ordering = ["-updated_at", "-id"]
         constraints = [
+            # On PostgreSQL its index also carries the id (INCLUDE, leads migration 0018):
+            # ingestion finds a batch's known leads from the index alone.
             models.UniqueConstraint(
                 fields=["email_normalised"], name="lead_email_normalised_unique"
             ),
@@ -206,7 +208,12 @@ class ScoringMark(models.Model):
     before the run is written once. One mark per lead, whatever its number of batches.
     """
 
-    lead = models.OneToOneField(Lead, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    # No foreign key in the database: its check at commit cost one query per marked lead
+    # (500 a batch), and a mark is only a hint. Django still deletes a deleted lead's mark,
+    # and a mark left by a lead deleted in SQL marks nothing when the run applies it.
+    lead = models.OneToOneField(
+        Lead, primary_key=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
 
     def __str__(self):
         return f"lead {self.lead_id} waits for scoring"
