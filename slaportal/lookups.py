@@ -23,6 +23,24 @@ def int_array_literal(values: list) -> str | None:
     return "{" + ",".join(map(str, values)) + "}"
 
 
+class Many:
+    """A long list of values for `__any_of`, out of the ORM's sight until the lookup reads it.
+
+    Django walks a list or tuple given to a filter value by value before any lookup sees it
+    (resolving each one as a possible expression and, on a relation, checking each one's
+    model): about 10 µs per value, a tenth of a second per 10,000-lead scoring batch across
+    its filters. This holder is neither a list nor iterable, so the walk sees one value.
+    """
+
+    __slots__ = ("values",)
+
+    def __init__(self, values):
+        self.values = list(values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
 class AnyOf(Lookup):
     lookup_name = "any_of"
     prepare_rhs = False
@@ -32,7 +50,7 @@ class AnyOf(Lookup):
         return isinstance(getattr(field, "target_field", field), IntegerField)
 
     def get_prep_lookup(self):
-        values = list(self.rhs)
+        values = self.rhs.values if isinstance(self.rhs, Many) else list(self.rhs)
         # Ids that are ints already need no preparing: field by field it cost 5 ms per
         # 10,000 ids.
         if self._integer_column() and all(type(value) is int for value in values):

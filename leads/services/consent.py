@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agreements.models import EventType
+from slaportal.lookups import Many
 from slaportal.roles import MANAGERS, require_role
 
 from ..models import (
@@ -51,7 +52,7 @@ def leads_unsubscribe_from_events(*, lead_ids: list[int], now: datetime) -> int:
     # From the unsubscribes (their own small partial index) to the batch's leads, not from
     # every lead of the batch to its events: few leads ever unsubscribe.
     senders = list(
-        LeadEvent.objects.filter(type=UNSUBSCRIBE, lead_id__any_of=lead_ids)
+        LeadEvent.objects.filter(type=UNSUBSCRIBE, lead_id__any_of=Many(lead_ids))
         .order_by()
         .values_list("lead_id", flat=True)
         .distinct()
