@@ -168,10 +168,13 @@ def _incremental_sample():
 
 
 def _incremental_events(ids: list[int], converting: set[int]) -> None:
-    """One new event per lead, stored and flagged as events_ingest does."""
+    """One new event per lead, stored and marked for scoring as events_ingest does (a
+    ScoringMark per lead, the lead rows untouched). The floor then scores the same ids; a
+    new event moves nearly every lead's interest, so it writes nearly every row too (its
+    note says how many)."""
     from django.utils import timezone
 
-    from leads.models import Lead, LeadEvent
+    from leads.models import LeadEvent, ScoringMark
     from leads.scoring import epoch_days
 
     from .seed import ENGAGED_MIX, PROPERTIES, _weighted
@@ -194,7 +197,7 @@ def _incremental_events(ids: list[int], converting: set[int]) -> None:
             )
         )
     LeadEvent.objects.bulk_create(events, batch_size=2000)
-    Lead.objects.filter(pk__in=ids).update(needs_scoring=True, updated_at=now)
+    ScoringMark.objects.bulk_create([ScoringMark(lead_id=pk) for pk in ids])
 
 
 def rescore_incremental(runs: int) -> dict:

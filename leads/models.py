@@ -203,9 +203,9 @@ class ScoringMark(models.Model):
     updated_at: both columns are indexed, so that update wrote a new version of the lead row
     and an entry in each of the lead table's indexes, 70-90 ms of a 1,000-event batch for
     its 500 known leads at a million leads, where a mark is one row and one key. The scoring
-    run moves the marks onto their leads in one statement as it starts
-    (leads.services.pipeline.scoring_marks_apply), so a lead that received five batches
-    before the run is written once. One mark per lead, whatever its number of batches.
+    run scores the marked leads first (leads.services.pipeline), writing each lead row once
+    however many batches it received. New activity no longer moves updated_at, which says
+    when the lead's own record last changed; the activity is in its events.
     """
 
     # No foreign key in the database: its check at commit cost one query per marked lead

@@ -339,6 +339,7 @@ def leads_score_rows(
     governing_agreement_id: int | None = None,
     columns: tuple[str, ...] = (),
     flag_event_types: list[str] = (),
+    new_activity: bool = False,
 ) -> list[tuple]:
     """Score the target leads in one statement; returns (id, *columns) of each row it wrote,
     the columns as they are after the write (RETURNING), so what follows the scoring needs
@@ -357,6 +358,11 @@ def leads_score_rows(
     (and the governing agreement) together, and only if one of them changes: a rescore that
     moves few scores writes few rows (scored_at then says when the score last changed). A
     marked lead is always written, since its mark must clear.
+
+    `new_activity`: the targets are leads ingestion marked (ScoringMark): each is written,
+    as a marked lead is, so each comes back for the handoff triggers and the nurture. Its
+    updated_at stays: it says when the lead's own record changed, and leaving every indexed
+    column alone lets PostgreSQL rewrite the row in place (a HOT update, no index entries).
 
     `flag_event_types` ends each row with one more value: whether the lead has any event of
     those types, seen by the statement's own scan of the leads' events, so a caller that
@@ -396,11 +402,14 @@ def leads_score_rows(
             f"{table}.needs_scoring",
         ]
     )
-    governing, governing_params = "", []
+    governing, governing_params, changed_params = "", [], [version_id]
     if governing_agreement_id is not None:
         governing = ", agreement_id = %s"
         governing_params = [governing_agreement_id]
         changed += f" OR {_distinct(f'{table}.agreement_id', '%s')}"
+        changed_params.append(governing_agreement_id)
+    if new_activity:
+        changed, changed_params = "TRUE", []
     returning = [f"{table}.{connection.ops.quote_name(c)}" for c in ["id", *columns]]
     if flag:
         returning.append("s.flagged")
@@ -435,8 +444,7 @@ def leads_score_rows(
                 *governing_params,
                 *q.params,
                 *mark_params,
-                version_id,
-                *governing_params,
+                *changed_params,
             ],
         )
         rows = cursor.fetchall()

@@ -4,10 +4,10 @@ Marking a known lead for scoring set needs_scoring (in the partial index the sco
 claims by) and updated_at (indexed for the API's updated_since): never a HOT update, so every
 marked lead got a new row version and an entry in each lead index. EXPLAIN (ANALYZE, WAL) of
 marking 500 leads on the 1 M-lead bench: 70-90 ms, ~5,500 WAL records, ~1,500 full-page
-images. A mark is a row of one key. Leads the scoring run has not yet reached keep their
-needs_scoring and updated_at until the run moves the marks onto them (pipeline.
-scoring_marks_apply); a lead with several marked batches is then written once. The mark has
-no foreign key in the database: checking it at commit was one more query per marked lead.
+images. A mark is a row of one key. The scoring run scores the marked leads and drops their
+marks in the same transaction, writing each lead row once however many batches it received.
+The mark has no foreign key in the database: checking it at commit was one more query per
+marked lead.
 """
 
 import django.db.models.deletion

@@ -285,8 +285,8 @@ def _leads_mark(normalised: list[str]) -> dict[str, int]:
     """Find the known leads among these normalised e-mails and mark them for the scoring
     run (ScoringMark); returns their ids by normalised e-mail.
 
-    The lead rows are not written: the scoring run moves the marks onto them (needs_scoring,
-    updated_at) as it starts. On PostgreSQL one statement is both the lookup and the mark,
+    The lead rows are not written: the scoring run scores the marked leads and drops the
+    marks. On PostgreSQL one statement is both the lookup and the mark,
     the marks inserted in id order so two batches that share leads take their keys in the
     same order.
     """

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -20,6 +20,7 @@ from agreements.selectors import (
 )
 from slaportal.events import events_emit_many
 from slaportal.language import in_team_language
+from slaportal.lookups import Many
 
 from ..models import (
     Handoff,
@@ -81,7 +82,7 @@ class _Leads:
                 within &= Q(**{own: self.agreement_id})
             # Marked leads in the range wait for their batch: their stored score is stale.
             return within & Q(needs_scoring=False) if field == "pk" else within
-        return Q(**{f"{field}__any_of": self.ids})
+        return Q(**{f"{field}__any_of": Many(self.ids)})
 
     def __bool__(self) -> bool:
         return self.id_range is not None or bool(self.ids)
@@ -164,15 +165,14 @@ def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> Pip
       on, and the next run (the periodic one, or this task redelivered) finishes it. The lead
       rows are written once, by the scoring statement, and only when their score changes.
     - Leads marked needs_scoring (new activity, new attributes) are scored in batches that
-      lock their leads. A full rescore leaves marked leads to these batches. Ingestion's
-      marks (ScoringMark) become needs_scoring first, all at once.
+      lock their leads, ingestion's marks (ScoringMark) first. A full rescore leaves marked
+      leads to these batches. Each lead row is written once, by its scoring statement.
 
     Two runs at once share the work instead of doing it twice: a range locks its RescoreRun
     row and a batch its leads, and the other run skips what is locked (on PostgreSQL; SQLite
     runs one writer at a time).
     """
     now = now or timezone.now()
-    scoring_marks_apply(now=now)
     plans = _plans(now)
     result = PipelineResult()
     if not plans:
@@ -188,59 +188,108 @@ def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> Pip
     # Each agreement's handoff policy, read at its first batch: its scoring statement flags
     # the leads with a conversion event, and only those have their conversions read.
     policies: dict[int, HandoffPolicy | None] = {}
-    # The cursor ends the run: a lead marked again behind it waits for the next run.
+    # Ingestion's marks first, then the leads marked needs_scoring. Each walk has a cursor
+    # that ends it: a lead marked again behind it waits for the next run.
     last_id = 0
     while True:
         with transaction.atomic():
-            # The claim reads each lead's governing agreement with its lock, and the lead's
-            # scoring statement stores it in the same write: the rows are read once and
-            # written once (a resolution UPDATE before the scoring wrote the batch's rows a
-            # second time, a third of a batch at a million leads).
-            claimed = list(
-                Lead.objects.select_for_update(skip_locked=True)
-                .filter(needs_scoring=True, pk__gt=last_id)
-                .order_by("pk")
-                .annotate(governing=governing)
-                .values_list("pk", "governing")[:BATCH]
-            )
+            marks = _marks_take(after=last_id)
+            if not marks:
+                break
+            last_id = marks[-1]
+            # The leads are claimed as the marked ones are, skipping a lead another run
+            # holds: that lead keeps its mark for the next run (waiting here could deadlock
+            # with a batch of events whose foreign-key checks lock the same leads).
+            claimed = _claim(Lead.objects.filter(pk__any_of=Many(marks)), governing)
+            taken = {pk for pk, _ in claimed}
+            gone = set(marks) - taken
+            if gone:  # locked by another run, or deleted: only the deleted lose their mark
+                gone -= set(Lead.objects.filter(pk__any_of=list(gone)).values_list("pk", flat=True))
+            ScoringMark.objects.filter(pk__any_of=Many([*taken, *gone])).delete()
+            _score_claimed(claimed, plans, policies, result, now, new_activity=True)
+    last_id = 0
+    while True:
+        with transaction.atomic():
+            claimed = _claim(Lead.objects.filter(needs_scoring=True, pk__gt=last_id), governing)
             if not claimed:
                 return result
-            ids = [pk for pk, _ in claimed]
-            last_id = ids[-1]
-            result.unsubscribed += leads_unsubscribe_from_events(lead_ids=ids, now=now)
-            by_agreement: dict[int | None, list[int]] = {}
-            for pk, agreement_id in claimed:
-                by_agreement.setdefault(agreement_id, []).append(pk)
-            # Leads no agreement in force governs have no rules to score them: their mark
-            # clears so they are not looked at again until something about them changes.
-            ungoverned = by_agreement.pop(None, [])
-            if ungoverned:
-                Lead.objects.filter(pk__any_of=ungoverned).update(
-                    needs_scoring=False, agreement=None
-                )
-            for agreement_id, own_ids in by_agreement.items():
-                plan = plans[agreement_id]
-                version = plan.version
-                if agreement_id not in policies:
-                    policies[agreement_id] = HandoffPolicy.objects.filter(version=version).first()
-                policy = policies[agreement_id]
-                # Every marked lead is written (its mark clears), so the rows are the whole
-                # batch, read back by the scoring statement itself: at a million leads each
-                # further read of 10,000 scattered lead rows cost about as much as a tenth of
-                # the scoring.
-                rows = leads_score_rows(
-                    **plan.rules,
-                    lead_ids=own_ids,
-                    version_id=version.pk,
-                    governing_agreement_id=agreement_id,
-                    columns=_STATE_COLUMNS,
-                    flag_event_types=policy.trigger_events if policy else (),
-                )
-                result.scored += len(rows)
-                states = {pk: _LeadState(*values) for pk, *values in rows}
-                result.promoted += _promote_mqls(states, version, plan.thresholds, now)
-                result.handed_off += _fire_handoff_triggers(states, version, now, policy)
-                result.nurtured += _enrol_below_mql(states, version, now)
+            last_id = claimed[-1][0]
+            _score_claimed(claimed, plans, policies, result, now)
+
+
+def _marks_take(*, after: int) -> list[int]:
+    """The next batch of ingestion's marks after this lead id, in id order, locked: two runs
+    at once take different marks."""
+    return list(
+        ScoringMark.objects.select_for_update(skip_locked=True)
+        .filter(pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:BATCH]
+    )
+
+
+def _claim(leads, governing) -> list[tuple[int, int | None]]:
+    """(id, governing agreement) of up to BATCH of these leads, in id order, locked, skipping
+    the leads another run holds.
+
+    The claim reads each lead's governing agreement with its lock, and the lead's scoring
+    statement stores it in the same write: the rows are read once and written once (a
+    resolution UPDATE before the scoring wrote the batch's rows a second time, a third of a
+    batch at a million leads).
+    """
+    return list(
+        leads.select_for_update(skip_locked=True)
+        .order_by("pk")
+        .annotate(governing=governing)
+        .values_list("pk", "governing")[:BATCH]
+    )
+
+
+def _score_claimed(
+    claimed: list[tuple[int, int | None]],
+    plans: dict,
+    policies: dict,
+    result: PipelineResult,
+    now: datetime,
+    *,
+    new_activity: bool = False,
+) -> None:
+    """Score a claimed batch under each lead's agreement, then promote, hand off and enrol."""
+    if not claimed:
+        return
+    ids = [pk for pk, _ in claimed]
+    result.unsubscribed += leads_unsubscribe_from_events(lead_ids=ids, now=now)
+    by_agreement: dict[int | None, list[int]] = {}
+    for pk, agreement_id in claimed:
+        by_agreement.setdefault(agreement_id, []).append(pk)
+    # Leads no agreement in force governs have no rules to score them: their mark clears so
+    # they are not looked at again until something about them changes.
+    ungoverned = by_agreement.pop(None, [])
+    if ungoverned:
+        Lead.objects.filter(pk__any_of=Many(ungoverned)).update(needs_scoring=False, agreement=None)
+    for agreement_id, own_ids in by_agreement.items():
+        plan = plans[agreement_id]
+        version = plan.version
+        if agreement_id not in policies:
+            policies[agreement_id] = HandoffPolicy.objects.filter(version=version).first()
+        policy = policies[agreement_id]
+        # Every marked lead is written (its mark clears), so the rows are the whole batch,
+        # read back by the scoring statement itself: at a million leads each further read of
+        # 10,000 scattered lead rows cost about as much as a tenth of the scoring.
+        rows = leads_score_rows(
+            **plan.rules,
+            lead_ids=own_ids,
+            version_id=version.pk,
+            governing_agreement_id=agreement_id,
+            columns=_STATE_COLUMNS,
+            flag_event_types=policy.trigger_events if policy else (),
+            new_activity=new_activity,
+        )
+        result.scored += len(rows)
+        states = {pk: _LeadState(*values) for pk, *values in rows}
+        result.promoted += _promote_mqls(states, version, plan.thresholds, now)
+        result.handed_off += _fire_handoff_triggers(states, version, now, policy)
+        result.nurtured += _enrol_below_mql(states, version, now)
 
 
 def rescore_start(*, now: datetime) -> RescoreRun | None:
@@ -323,38 +372,6 @@ def _rescore_range(
     result.promoted += _promote_mqls(scope, version, plan.thresholds, now)
     result.handed_off += _fire_handoff_triggers(triggers, version, now)
     result.nurtured += _enrol_below_mql(scope, version, now)
-
-
-def scoring_marks_apply(*, now: datetime) -> int:
-    """Move the scoring marks ingestion left onto their leads: needs_scoring and updated_at,
-    in one statement with the marks' deletion, so a mark is never lost nor applied twice.
-    Returns how many leads it marked.
-
-    The marks are taken in key order and skipping any another run holds, so two runs at once
-    mark disjoint leads and never wait on each other. updated_at is the run's time, not the
-    activity's: a lead becomes "updated" for the API's updated_since when it is marked, and a
-    client that asked just before must see it in its next answer.
-    """
-    connection = connections[router.db_for_write(ScoringMark)]
-    if connection.vendor == "postgresql":
-        quote = connection.ops.quote_name
-        lead, mark = quote(Lead._meta.db_table), quote(ScoringMark._meta.db_table)
-        key = quote("lead_id")
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH taken AS (DELETE FROM {mark} WHERE {key} IN (SELECT {key} FROM {mark} "
-                f"ORDER BY {key} FOR UPDATE SKIP LOCKED) RETURNING {key}) "
-                f"UPDATE {lead} SET {quote('needs_scoring')} = true, {quote('updated_at')} = %s "
-                f"FROM taken WHERE {lead}.{quote('id')} = taken.{key}",
-                [now],
-            )
-            return cursor.rowcount
-    with transaction.atomic():
-        ids = list(ScoringMark.objects.order_by("pk").values_list("pk", flat=True))
-        if not ids:
-            return 0
-        ScoringMark.objects.filter(pk__any_of=ids).delete()
-        return Lead.objects.filter(pk__any_of=ids).update(needs_scoring=True, updated_at=now)
 
 
 def leads_waiting_for_scoring() -> bool:
@@ -445,7 +462,7 @@ def _fire_handoff_triggers(
     # nested loop over every open handoff whenever the statistics lag behind a bulk insert.
     with_sales = set(
         Handoff.objects.filter(
-            lead_id__any_of=candidates, accepted_at__isnull=True, returned_at__isnull=True
+            lead_id__any_of=Many(candidates), accepted_at__isnull=True, returned_at__isnull=True
         )
         .order_by()
         .values_list("lead_id", flat=True)
@@ -461,7 +478,9 @@ def _fire_handoff_triggers(
         # 80-150 ms (two index descents per lead, one per trigger type) for ~400 rows.
         converting = [pk for pk, lead in eligible.items() if lead.converted is not False]
         fresh = (
-            LeadEvent.objects.filter(lead_id__any_of=converting, type__in=policy.trigger_events)
+            LeadEvent.objects.filter(
+                lead_id__any_of=Many(converting), type__in=policy.trigger_events
+            )
             .order_by()
             .values_list("lead_id", "type", "occurred_at", "pk", "received_at")
         )
@@ -543,7 +562,7 @@ def _enrol_below_mql(leads: dict[int, _LeadState], version, now: datetime) -> in
     if first is None:
         return 0
     enrolled = set(
-        NurtureEnrollment.objects.filter(lead_id__any_of=candidates)
+        NurtureEnrollment.objects.filter(lead_id__any_of=Many(candidates))
         .order_by()
         .values_list("lead_id", flat=True)
     )

@@ -1,8 +1,7 @@
 """Scoring marks: ingestion marks known leads without rewriting them, and the scoring run
-moves the marks onto the leads and scores them (issue 9, ingestion speed).
+scores the marked leads, writing each lead row once (issue 9, ingestion speed).
 
-Runs on SQLite and PostgreSQL: each has its own statement for the mark and for applying the
-marks; both must give these answers.
+Runs on SQLite and PostgreSQL: ingestion has its own statement for the mark on each.
 """
 
 from datetime import timedelta
@@ -12,10 +11,10 @@ from django.utils import timezone
 
 from leads import tasks
 from leads.models import Lead, LeadEvent, ScoringMark
-from leads.services import ingestion
+from leads.services import ingestion, pipeline
 from leads.services.consent import lead_erase
 from leads.services.ingestion import EventInput, events_ingest, lead_upsert
-from leads.services.pipeline import leads_waiting_for_scoring, pipeline_run, scoring_marks_apply
+from leads.services.pipeline import leads_waiting_for_scoring, pipeline_run
 
 pytestmark = pytest.mark.django_db
 
@@ -55,26 +54,63 @@ def test_a_known_lead_with_new_activity_is_marked_and_its_row_left_alone(known):
     assert leads_waiting_for_scoring()
 
 
-def test_the_scoring_run_applies_the_marks_and_scores_the_new_activity(known, clock):
+def test_the_scoring_run_scores_the_new_activity_and_takes_the_mark(known, clock):
     pricing_views("known@example.com")
     clock.shift(timedelta(minutes=5))
     run_at = timezone.now()
+    updated = known.updated_at
     assert pipeline_run().scored == 1
     known.refresh_from_db()
-    # 5 points for the pricing page; updated when the run marked it, for updated_since.
-    assert (known.interest_score, known.needs_scoring, known.updated_at) == (5, False, run_at)
+    # 5 points for the pricing page; the lead's own record did not change.
+    assert (known.interest_score, known.needs_scoring) == (5, False)
+    assert (known.scored_at, known.updated_at) == (run_at, updated)
     assert not ScoringMark.objects.exists()
     assert not leads_waiting_for_scoring()
+    assert pipeline_run().scored == 0
 
 
-def test_several_batches_for_one_lead_leave_one_mark_and_one_write(known):
+def test_several_batches_for_one_lead_leave_one_mark_and_one_scoring(known):
     pricing_views("known@example.com", prefix="a")
     pricing_views("known@example.com", "KNOWN@example.com", prefix="b")
     assert ScoringMark.objects.count() == 1
     assert LeadEvent.objects.filter(lead=known).count() == 3
-    assert scoring_marks_apply(now=timezone.now()) == 1
-    assert scoring_marks_apply(now=timezone.now()) == 0  # applied once, then gone
-    assert Lead.objects.get(pk=known.pk).needs_scoring
+    assert pipeline_run().scored == 1
+    assert Lead.objects.get(pk=known.pk).interest_score == 15
+
+
+def test_a_lead_with_a_mark_and_new_attributes_is_scored_once(known):
+    pricing_views("known@example.com")
+    lead_upsert(email="known@example.com", fields={"title": "IT Director"})
+    assert pipeline_run().scored == 1
+    known.refresh_from_db()
+    assert (known.fit_score, known.interest_score, known.needs_scoring) == (20, 5, False)
+
+
+def test_a_lead_another_run_holds_keeps_its_mark_for_the_next_run(known, monkeypatch):
+    """The claim skips a lead that is locked elsewhere; its mark must survive that run."""
+    real_claim = pipeline._claim
+    monkeypatch.setattr(pipeline, "_claim", lambda leads, governing: [])
+    pricing_views("known@example.com")
+    assert pipeline_run().scored == 0
+    assert ScoringMark.objects.filter(pk=known.pk).exists()
+    monkeypatch.setattr(pipeline, "_claim", real_claim)
+    assert pipeline_run().scored == 1
+    assert not ScoringMark.objects.exists()
+
+
+def test_the_mark_of_a_lead_deleted_in_sql_is_dropped_by_the_run(known):
+    """No foreign key: a lead deleted behind Django's back leaves its mark, which the run
+    drops without marking anything."""
+    from django.db import connection
+
+    pricing_views("known@example.com")
+    with connection.cursor() as cursor:
+        for table in ("leadevent", "stagechange", "nurtureenrollment", "notification"):
+            cursor.execute(f"DELETE FROM leads_{table} WHERE lead_id = %s", [known.pk])
+        cursor.execute("DELETE FROM leads_lead WHERE id = %s", [known.pk])
+    assert ScoringMark.objects.exists()
+    assert pipeline_run().scored == 0
+    assert not ScoringMark.objects.exists()
 
 
 def test_a_resent_batch_marks_nothing(known):
@@ -111,7 +147,6 @@ def test_an_erased_lead_loses_its_mark_and_is_not_rescored(known, marketing_mana
     pricing_views("known@example.com")
     lead_erase(lead=known, by=marketing_manager)
     assert not ScoringMark.objects.exists()
-    assert scoring_marks_apply(now=timezone.now()) == 0
     pipeline_run()
     known.refresh_from_db()
     assert (known.needs_scoring, known.interest_score) == (False, 0)
