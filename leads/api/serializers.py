@@ -554,7 +554,11 @@ class LeadFilterSerializer(serializers.Serializer):
     )
     owner = serializers.CharField(required=False, help_text="Username of the owning rep.")
     updated_since = QueryDateTimeField(
-        required=False, help_text="Only leads changed at or after this ISO 8601 time."
+        required=False,
+        help_text=(
+            "Only leads whose record (fields, stage, status, owner) changed at or after this "
+            "ISO 8601 time; new activity alone does not count."
+        ),
     )
 
 
