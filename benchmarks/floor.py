@@ -77,8 +77,13 @@ def score_update_sql(
     now: datetime,
     version_id: int,
     lead_ids: list[int] | None = None,
+    write_all: bool = False,
 ) -> tuple[str, list]:
-    """The one UPDATE that scores every lead (or `lead_ids`), and its parameters."""
+    """The one UPDATE that scores every lead (or `lead_ids`), and its parameters.
+
+    It writes only the rows whose score or version differs, or that are marked
+    needs_scoring; with `write_all`, every target row, as the scoring run writes every lead
+    ingestion marked (a ScoringMark, not the needs_scoring column)."""
     params: list = []
     rows = []
     for index, rule in enumerate(interest_rules):
@@ -111,6 +116,12 @@ def score_update_sql(
         leads_target = "WHERE l.id = ANY(%s)"
         params.append(lead_ids)
     params += [now, version_id]
+    changed = "TRUE"
+    if not write_all:
+        changed = (
+            "l.needs_scoring OR l.fit_score <> s.fit OR l.interest_score <> s.interest"
+            " OR l.score <> s.fit + s.interest OR l.scored_version_id IS DISTINCT FROM %s"
+        )
     sql = f"""
         WITH rules(idx, etype, pkey, pval, points, cap) AS (VALUES {", ".join(rows)}),
         matched AS (
@@ -136,10 +147,8 @@ def score_update_sql(
         SET fit_score = s.fit, interest_score = s.interest, score = s.fit + s.interest,
             needs_scoring = false, scored_at = %s, scored_version_id = %s
         FROM scores s
-        WHERE l.id = s.id AND (
-            l.needs_scoring OR l.fit_score <> s.fit OR l.interest_score <> s.interest
-            OR l.score <> s.fit + s.interest
-            OR l.scored_version_id IS DISTINCT FROM %s)
+        WHERE l.id = s.id AND ({changed})
     """
-    params.append(version_id)
+    if not write_all:
+        params.append(version_id)
     return sql, params

@@ -104,6 +104,8 @@ def _floor_per_agreement(lead_ids: list[int]) -> tuple[float, int]:
                 now=now,
                 version_id=version.pk,
                 lead_ids=ids,
+                # Each marked lead is written, by the project and by its floor.
+                write_all=True,
             )
         )
     elapsed, written = 0.0, 0
@@ -169,9 +171,8 @@ def _incremental_sample():
 
 def _incremental_events(ids: list[int], converting: set[int]) -> None:
     """One new event per lead, stored and marked for scoring as events_ingest does (a
-    ScoringMark per lead, the lead rows untouched). The floor then scores the same ids; a
-    new event moves nearly every lead's interest, so it writes nearly every row too (its
-    note says how many)."""
+    ScoringMark per lead, the lead rows untouched). The floor then scores and writes the same
+    ids, as the scoring run writes every marked lead (its note says how many)."""
     from django.utils import timezone
 
     from leads.models import LeadEvent, ScoringMark

@@ -152,18 +152,23 @@ def test_the_floor_stores_what_the_project_scoring_stores(seeded):
         pipeline_run(all_leads=True, now=now)
         # The workspace has the demo's two agreements: the floor re-scores the leads of the
         # one whose rules it holds (the enterprise scope's leads follow their own version).
-        sql, params = score_update_sql(
-            fit_rules=fit,
-            interest_rules=interest,
-            thresholds=thresholds,
-            now=now,
-            version_id=version.pk,
-            lead_ids=list(
-                Lead.objects.filter(agreement_id=version.agreement_id).values_list("pk", flat=True)
-            ),
+        own = list(
+            Lead.objects.filter(agreement_id=version.agreement_id).values_list("pk", flat=True)
         )
-        cursor.execute(sql, params)
+        rules = {
+            "fit_rules": fit,
+            "interest_rules": interest,
+            "thresholds": thresholds,
+            "now": now,
+            "version_id": version.pk,
+            "lead_ids": own,
+        }
+        cursor.execute(*score_update_sql(**rules))
         assert cursor.rowcount == 0
+        # As the scoring run writes every lead ingestion marked, the incremental floor
+        # writes every target, changed or not.
+        cursor.execute(*score_update_sql(**rules, write_all=True))
+        assert cursor.rowcount == len(own) > 0
         transaction.set_rollback(True)
 
 
