@@ -32,6 +32,26 @@ def test_deploy_check_passes_with_debug_off_a_strong_key_and_allowed_hosts():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("hour", [0, 10, 23])
+def test_no_field_default_trips_the_fixed_time_check_at_any_hour(hour):
+    """Django warns of a fixed date or time default when the check runs within seconds of it
+    (fields.W161); `check --deploy --fail-level WARNING` then failed at 10:00:00, the review
+    meeting's default time."""
+    from datetime import UTC, datetime
+
+    import time_machine
+    from django.apps import apps
+
+    with time_machine.travel(datetime(2026, 12, 3, hour, 0, 0, tzinfo=UTC), tick=False):
+        found = [
+            message.id
+            for model in apps.get_models()
+            for field in model._meta.local_fields
+            for message in field.check()
+        ]
+    assert "fields.W161" not in found
+
+
 def test_the_embedded_default_needs_no_server():
     if os.environ.get("DATABASE_URL") or os.environ.get("REDIS_URL"):
         pytest.skip("running against configured services")
