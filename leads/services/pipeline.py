@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -201,11 +201,7 @@ def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> Pip
             # holds: that lead keeps its mark for the next run (waiting here could deadlock
             # with a batch of events whose foreign-key checks lock the same leads).
             claimed = _claim(Lead.objects.filter(pk__any_of=Many(marks)), governing)
-            taken = {pk for pk, _ in claimed}
-            gone = set(marks) - taken
-            if gone:  # locked by another run, or deleted: only the deleted lose their mark
-                gone -= set(Lead.objects.filter(pk__any_of=list(gone)).values_list("pk", flat=True))
-            ScoringMark.objects.filter(pk__any_of=Many([*taken, *gone])).delete()
+            _marks_give_back(set(marks) - {pk for pk, _ in claimed})
             _score_claimed(claimed, plans, policies, result, now, new_activity=True)
     last_id = 0
     while True:
@@ -218,13 +214,35 @@ def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> Pip
 
 
 def _marks_take(*, after: int) -> list[int]:
-    """The next batch of ingestion's marks after this lead id, in id order, locked: two runs
-    at once take different marks."""
-    return list(
-        ScoringMark.objects.select_for_update(skip_locked=True)
-        .filter(pk__gt=after)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:BATCH]
+    """The next batch of ingestion's marks after this lead id, in id order, taken: one
+    statement locks them (two runs at once take different marks) and deletes them, so the
+    batch's transaction holds them until it commits, and a run that dies gives them back by
+    rolling back."""
+    table = connection.ops.quote_name(ScoringMark._meta.db_table)
+    batch = f"SELECT {{}} FROM {table} WHERE lead_id > %s ORDER BY lead_id LIMIT %s"
+    if connection.features.has_select_for_update_skip_locked:
+        # The rows locked are deleted by their physical address (ctid): looking each up
+        # again by its key cost twice as much (51-71 ms against 26 for 10,000 marks).
+        # Marks are never updated, so the address the lock returned stays the row's.
+        sql = (
+            f"DELETE FROM {table} WHERE ctid = ANY(ARRAY("
+            f"{batch.format('ctid')} FOR UPDATE SKIP LOCKED)) RETURNING lead_id"
+        )
+    else:  # SQLite: one writer at a time, no row locks to skip
+        sql = f"DELETE FROM {table} WHERE lead_id IN ({batch.format('lead_id')}) RETURNING lead_id"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [after, BATCH])
+        return sorted(pk for (pk,) in cursor.fetchall())
+
+
+def _marks_give_back(unclaimed: set[int]) -> None:
+    """Marks taken for leads the claim skipped: a lead another run holds gets its mark back
+    for the next run; a lead deleted since (marks have no foreign key) does not."""
+    if not unclaimed:
+        return
+    held = Lead.objects.filter(pk__any_of=list(unclaimed)).values_list("pk", flat=True)
+    ScoringMark.objects.bulk_create(
+        [ScoringMark(lead_id=pk) for pk in sorted(held)], ignore_conflicts=True
     )
 
 

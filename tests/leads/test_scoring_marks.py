@@ -4,9 +4,11 @@ scores the marked leads, writing each lead row once (issue 9, ingestion speed).
 Runs on SQLite and PostgreSQL: ingestion has its own statement for the mark on each.
 """
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from leads import tasks
@@ -155,4 +157,43 @@ def test_an_erased_lead_loses_its_mark_and_is_not_rescored(known, marketing_mana
 def test_a_deleted_lead_takes_its_mark_with_it(known):
     pricing_views("known@example.com")
     known.delete()
+    assert not ScoringMark.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent transactions")
+@pytest.mark.django_db(transaction=True)
+def test_marks_a_run_holds_are_skipped_by_another_and_come_back_if_it_dies(sla):
+    """A run takes its marks by deleting them in its batch's transaction: a second run at the
+    same time skips them (it scores nothing twice), and a run that dies before committing
+    leaves them where they were, for the next run."""
+    leads = [lead_upsert(email=f"m{n}@example.com", fields={})[0] for n in range(3)]
+    pipeline_run()
+    pricing_views(*(lead.email for lead in leads))
+    assert ScoringMark.objects.count() == 3
+    taken, second_run_done = threading.Event(), threading.Event()
+    held: list[int] = []
+
+    def dying_run():
+        try:
+            with transaction.atomic():
+                held.extend(pipeline._marks_take(after=0))
+                taken.set()
+                second_run_done.wait(timeout=30)
+                raise RuntimeError("the worker dies before the batch commits")
+        except RuntimeError:
+            pass
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=dying_run)
+    thread.start()
+    assert taken.wait(timeout=30)
+    try:
+        assert pipeline_run().scored == 0  # every mark is held by the dying run
+    finally:
+        second_run_done.set()
+        thread.join()
+    assert sorted(held) == sorted(lead.pk for lead in leads)
+    assert ScoringMark.objects.count() == 3
+    assert pipeline_run().scored == 3
     assert not ScoringMark.objects.exists()
