@@ -197,9 +197,9 @@ def pipeline_run(*, now: datetime | None = None, all_leads: bool = False) -> Pip
             if not marks:
                 break
             last_id = marks[-1]
-            # The leads are claimed as the marked ones are, skipping a lead another run
-            # holds: that lead keeps its mark for the next run (waiting here could deadlock
-            # with a batch of events whose foreign-key checks lock the same leads).
+            # The marked leads are claimed, skipping a lead another run holds: that lead
+            # gets its mark back for the next run (waiting here could deadlock with a batch
+            # of events whose foreign-key checks lock the same leads).
             claimed = _claim(Lead.objects.filter(pk__any_of=Many(marks)), governing)
             _marks_give_back(set(marks) - {pk for pk, _ in claimed})
             _score_claimed(claimed, plans, policies, result, now, new_activity=True)
