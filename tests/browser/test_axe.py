@@ -126,7 +126,6 @@ def _walk(page, base, targets, who, report, visits):
 @pytest.mark.skipif(
     os.environ.get("AXE_WALK") == "0", reason="AXE_WALK=0: the walk ran on the other pass"
 )
-@pytest.mark.browser_limit(1500)
 def test_every_page_as_every_role_at_both_widths_has_no_wcag_violation(
     browser, live_server, seeded
 ):
