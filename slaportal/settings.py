@@ -5,6 +5,8 @@ folders on disk, so `make run` needs no server. DATABASE_URL and REDIS_URL switc
 and Redis.
 """
 
+import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -107,6 +109,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
+    }
+    # Tests get a file, not SQLite's default in-memory database. With an in-memory one, the
+    # live server's request threads all share the test's single connection, and two requests
+    # at once (a page and its htmx call) deadlock inside SQLite when one runs a Python
+    # function such as Django's REGEXP: a CI run on 2026-12-03 waited forever on it. With a
+    # file each thread has its own connection, as in production. In RAM where there is a RAM
+    # disk (no disk writes); one file per process, so runs side by side never share one.
+    _TEST_DB_DIR = (
+        Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
+    )
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(_TEST_DB_DIR / f"slaportal-test-{os.getpid()}.sqlite3")
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Persistent connections: a web or worker process keeps its PostgreSQL connection between
